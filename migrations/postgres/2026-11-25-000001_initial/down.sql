@@ -1,0 +1,13 @@
+DROP TABLE audit_log;
+DROP TABLE reminder_log;
+DROP TABLE outbox;
+DROP TABLE signatures;
+DROP TABLE worksheet_revisions;
+DROP TABLE worksheets;
+DROP TABLE partnerships;
+DROP TABLE lesson_progress;
+DROP TABLE enrollments;
+DROP TABLE access_codes;
+DROP TABLE email_tokens;
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,208 @@
+//! The `mend` command line: what each command does, in one place.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{FlagOverrides, RawSettings, Settings};
+use crate::db::models::user::{self, NewUser};
+use crate::domain::account::{DisplayName, Email, NewPassword, Role};
+use crate::startup::{self, Application, StartupError};
+
+/// Mend: a course platform for recovery curricula.
+#[derive(Debug, Parser)]
+#[command(name = "mend", version, about)]
+pub struct Cli {
+    /// Settings file (default: ./mend.toml when it exists).
+    #[arg(long, global = true, value_name = "PATH", env = "MEND_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve learners, authors and admins over HTTP.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write a consistent copy of the SQLite database to PATH.
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides MEND_BIND).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from stdin, or prompted for on a terminal.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, default_value = "learner")]
+        role: Role,
+        /// Display name (default: the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// A command failed; `code` is the process exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl From<StartupError> for Failure {
+    fn from(error: StartupError) -> Self {
+        Self {
+            code: error.exit_code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+fn failed(message: impl ToString) -> Failure {
+    Failure {
+        message: message.to_string(),
+        code: 1,
+    }
+}
+
+/// Runs the parsed command line and reports failure as one line on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            // One line, whatever the cause printed (libpq's messages span several).
+            let message: Vec<&str> = failure.message.lines().map(str::trim).collect();
+            eprintln!("mend: error: {}", message.join(" "));
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let flags = match &cli.command {
+        Command::Serve(args) => FlagOverrides {
+            bind: args.bind.clone(),
+        },
+        _ => FlagOverrides::default(),
+    };
+    let raw = RawSettings::gather(cli.config.as_deref(), &flags).map_err(StartupError::from)?;
+    let settings = Settings::from_raw(&raw).map_err(StartupError::from)?;
+    crate::telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve(_) => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::User(UserCommand::Create { email, role, name }) => {
+            create_user(&settings, &email, role, name.as_deref())
+        }
+        Command::Backup { path } => backup(&settings, &path),
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), Failure> {
+    tracing::info!(settings = %settings.redacted_summary(), "starting mend {}", env!("CARGO_PKG_VERSION"));
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings, Arc::new(SystemClock)).await?;
+        tracing::info!(port = app.port(), "listening");
+        app.run_until_stopped().await.map_err(failed)
+    })
+}
+
+fn migrate(settings: &Settings) -> Result<(), Failure> {
+    startup::open_connection(settings)?;
+    eprintln!("mend: database is up to date");
+    Ok(())
+}
+
+fn create_user(
+    settings: &Settings,
+    email: &str,
+    role: Role,
+    name: Option<&str>,
+) -> Result<(), Failure> {
+    let email = Email::parse(email).map_err(failed)?;
+    let default_name = email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let name = DisplayName::parse(name.unwrap_or(&default_name)).map_err(failed)?;
+    let password = NewPassword::parse(read_password()?).map_err(failed)?;
+    let hash = crate::auth::password::hash(&password).map_err(failed)?;
+    let mut conn = startup::open_connection(settings)?;
+    if user::find_by_email(&mut conn, email.as_str())
+        .map_err(failed)?
+        .is_some()
+    {
+        return Err(failed(format!(
+            "an account for {} already exists",
+            email.as_str()
+        )));
+    }
+    let now = SystemClock.now().naive_utc();
+    let new = NewUser {
+        email: email.as_str(),
+        display_name: name.as_str(),
+        password_hash: &hash,
+        role: role.as_str(),
+        // An operator creating the account vouches for the address.
+        email_verified_at: Some(now),
+        created_at: now,
+        updated_at: now,
+    };
+    let created = user::insert(&mut conn, &new).map_err(failed)?;
+    eprintln!(
+        "mend: created {} account #{} for {}",
+        role.as_str(),
+        created.id,
+        created.email
+    );
+    Ok(())
+}
+
+/// Prompts twice on a terminal; otherwise reads one line from stdin (for scripts).
+fn read_password() -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(failed)?;
+        let second = rpassword::prompt_password("Repeat password: ").map_err(failed)?;
+        if first != second {
+            return Err(failed("the passwords did not match"));
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(failed)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn backup(settings: &Settings, path: &std::path::Path) -> Result<(), Failure> {
+    startup::open_connection(settings)?;
+    crate::db::backup::backup(&settings.database_url, path).map_err(failed)?;
+    eprintln!(
+        "mend: wrote a consistent copy of the database to {}",
+        path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! One file per table: the rows, the forms that write them, and the queries that read them.
+
+pub mod user;

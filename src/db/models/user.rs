@@ -1,0 +1,60 @@
+//! Accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::users;
+
+/// A stored account.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub time_zone: String,
+    pub locale: String,
+    pub failed_logins: i32,
+    pub last_failed_login_at: Option<NaiveDateTime>,
+    pub deactivated_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields needed to create an account.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts an account and returns it with its new id.
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<User> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .get_result(conn)
+}
+
+/// Finds an account by its (normalised) email address.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// How many accounts exist; used by backups and health reports.
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}

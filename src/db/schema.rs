@@ -1,0 +1,211 @@
+//! The one schema both backends share. Kept by hand in step with `migrations/{sqlite,postgres}`;
+//! the `schema_matches_migrations` test selects every column below on both databases.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        time_zone -> Text,
+        locale -> Text,
+        failed_logins -> Integer,
+        last_failed_login_at -> Nullable<Timestamp>,
+        deactivated_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        user_agent -> Text,
+        remember -> Bool,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        new_email -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    access_codes (id) {
+        id -> BigInt,
+        code -> Text,
+        course_slug -> Text,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        expires_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    enrollments (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        course_slug -> Text,
+        status -> Text,
+        access_code_id -> Nullable<BigInt>,
+        enrolled_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        paused_at -> Nullable<Timestamp>,
+        paused_seconds -> BigInt,
+        completed_at -> Nullable<Timestamp>,
+        last_activity_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lesson_progress (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        course_slug -> Text,
+        lesson_slug -> Text,
+        first_viewed_at -> Nullable<Timestamp>,
+        unlocked_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        content_hash -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    partnerships (id) {
+        id -> BigInt,
+        inviter_id -> BigInt,
+        invitee_id -> Nullable<BigInt>,
+        invite_email -> Nullable<Text>,
+        invite_token_hash -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    worksheets (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        partnership_id -> Nullable<BigInt>,
+        course_slug -> Text,
+        worksheet_slug -> Text,
+        template_hash -> Text,
+        shared -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    worksheet_revisions (id) {
+        id -> BigInt,
+        worksheet_id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        key_id -> Text,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signatures (id) {
+        id -> BigInt,
+        worksheet_id -> BigInt,
+        revision_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        signed_name -> Text,
+        content_hash -> Text,
+        signed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        dedupe_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reminder_log (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        course_slug -> Text,
+        kind -> Text,
+        outbox_id -> Nullable<BigInt>,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(enrollments -> users (user_id));
+diesel::joinable!(enrollments -> access_codes (access_code_id));
+diesel::joinable!(lesson_progress -> users (user_id));
+diesel::joinable!(worksheets -> partnerships (partnership_id));
+diesel::joinable!(worksheet_revisions -> worksheets (worksheet_id));
+diesel::joinable!(signatures -> worksheet_revisions (revision_id));
+diesel::joinable!(reminder_log -> outbox (outbox_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    email_tokens,
+    access_codes,
+    enrollments,
+    lesson_progress,
+    partnerships,
+    worksheets,
+    worksheet_revisions,
+    signatures,
+    outbox,
+    reminder_log,
+    audit_log,
+);

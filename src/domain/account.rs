@@ -1,0 +1,162 @@
+//! Account inputs, parsed once at the edge so the rest of Mend never sees an unchecked value.
+
+use std::fmt;
+
+/// What was wrong with an account field; the message is safe to show to the person typing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+impl FieldError {
+    fn new(field: &'static str, message: &'static str) -> Self {
+        Self { field, message }
+    }
+}
+
+/// An email address, trimmed and lower-cased so one person has one account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Accepts `local@domain.tld` shapes up to 254 characters; delivery proves the rest.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let email = input.trim().to_lowercase();
+        let invalid = || FieldError::new("email", "enter an email address like name@example.org");
+        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@');
+        if local.is_empty() || local.len() > 64 || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(email))
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name shown to a partner and on signatures: 1–80 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Trims and checks the length (in characters, not bytes).
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let name = input.trim();
+        match name.chars().count() {
+            0 => Err(FieldError::new("display_name", "tell us what to call you")),
+            81.. => Err(FieldError::new("display_name", "use at most 80 characters")),
+            _ if name.chars().any(char::is_control) => Err(FieldError::new(
+                "display_name",
+                "use letters, numbers and punctuation only",
+            )),
+            _ => Ok(Self(name.to_owned())),
+        }
+    }
+
+    /// The trimmed name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8–128 characters of any kind, no composition rules (NIST SP 800-63B).
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    /// Checks length in characters; common-password screening is the auth module's job.
+    pub fn parse(input: String) -> Result<Self, FieldError> {
+        match input.chars().count() {
+            0..8 => Err(FieldError::new("password", "use at least 8 characters")),
+            129.. => Err(FieldError::new("password", "use at most 128 characters")),
+            _ => Ok(Self(input)),
+        }
+    }
+
+    /// The password itself, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword([redacted])")
+    }
+}
+
+/// What an account may do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Learner,
+    Author,
+    Admin,
+}
+
+impl Role {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Learner => "learner",
+            Self::Author => "author",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Sam@Example.ORG ").unwrap().as_str(),
+            "sam@example.org"
+        );
+        for bad in [
+            "",
+            "sam",
+            "sam@",
+            "@example.org",
+            "sam@example",
+            "a b@example.org",
+            "sam@.org",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  Alex ").unwrap().as_str(), "Alex");
+        assert_eq!(DisplayName::parse("   ").unwrap_err().field, "display_name");
+        assert!(DisplayName::parse(&"é".repeat(80)).is_ok());
+        assert!(DisplayName::parse(&"é".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        assert!(NewPassword::parse("short".into()).is_err());
+        assert!(NewPassword::parse("ñññññññ".into()).is_err());
+        assert!(NewPassword::parse("ññññññññ".into()).is_ok());
+        assert!(NewPassword::parse("x".repeat(129)).is_err());
+        assert!(
+            !format!("{:?}", NewPassword::parse("secret123".into()).unwrap()).contains("secret")
+        );
+    }
+}

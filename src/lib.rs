@@ -1,0 +1,16 @@
+//! Mend: an online course platform for recovery curricula.
+//!
+//! The folders tell the architecture: `content` compiles Markdown, `db` stores, `web` speaks
+//! HTTP, `domain` holds the rules, `auth` knows who is asking.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

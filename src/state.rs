@@ -1,0 +1,19 @@
+//! What every handler can reach: storage, templates, assets and the clock.
+
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::db::Database;
+use crate::web::assets::AssetManifest;
+use crate::web::templates::Templates;
+
+/// Shared, cheaply cloned application state (one `Arc` per field that is expensive to copy).
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Database,
+    pub templates: Arc<Templates>,
+    pub assets: Arc<AssetManifest>,
+    pub clock: SharedClock,
+}

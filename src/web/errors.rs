@@ -1,0 +1,102 @@
+//! Turns every error response into what the client can use: `application/problem+json` under
+//! `/api/` (or when HTML is not accepted), a styled, calm page everywhere else.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use tera::Context;
+use tracing_actix_web::RequestId;
+
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
+
+/// The middleware that renders errors; wraps the whole app.
+pub fn renderer<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render)
+}
+
+/// Unknown routes are ordinary 404s, rendered like any other error.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let problem = res.response().extensions().get::<Problem>().cloned();
+    let problem = match problem {
+        Some(problem) => problem,
+        // A handler that built its own JSON or HTML error body (e.g. `/readyz`) meant it.
+        None if has_document_body(res.response()) => {
+            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        }
+        None => Problem::for_status(status),
+    };
+    let (req, res) = res.into_parts();
+    let mut replacement = if wants_html(&req) {
+        html_page(&req, &problem)
+    } else {
+        HttpResponse::build(status)
+            .content_type("application/problem+json")
+            .json(&problem)
+    };
+    copy_header(&res, &mut replacement, header::RETRY_AFTER);
+    copy_header(&res, &mut replacement, header::WWW_AUTHENTICATE);
+    let res = ServiceResponse::new(req, replacement).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+fn has_document_body<B>(res: &HttpResponse<B>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"))
+}
+
+fn wants_html(req: &HttpRequest) -> bool {
+    if req.path().starts_with("/api/") {
+        return false;
+    }
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|accept| accept.contains("text/html") || accept.contains("*/*"))
+}
+
+fn html_page(req: &HttpRequest, problem: &Problem) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(problem.status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut context = Context::new();
+    context.insert("problem", problem);
+    context.insert(
+        "request_id",
+        &req.extensions().get::<RequestId>().map(ToString::to_string),
+    );
+    let rendered = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.templates.render("pages/error.html", &context));
+    match rendered {
+        Some(Ok(body)) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Some(Err(error)) => {
+            tracing::error!(%error, "error page failed to render");
+            HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(problem.title.clone())
+        }
+        None => HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(problem.title.clone()),
+    }
+}
+
+fn copy_header<B>(from: &HttpResponse<B>, to: &mut HttpResponse, name: header::HeaderName) {
+    if let Some(value) = from.headers().get(&name) {
+        let value: HeaderValue = value.clone();
+        to.headers_mut().insert(name, value);
+    }
+}

@@ -1,0 +1,133 @@
+//! The `mend` binary as an operator runs it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use diesel::prelude::*;
+use mend::db::schema::users;
+
+use crate::both_backends;
+use crate::support::{TestDb, sample_content};
+
+fn mend(test_db: &TestDb, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mend"))
+        .args(args)
+        .current_dir(test_db.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", test_db.url_string())
+        .env("MEND_CONTENT_DIR", sample_content())
+        .env("MEND_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A bad setting: exit status 2 and exactly one line naming the setting, no panic, no backtrace.
+fn assert_one_line_error(output: &Output, expected: &str) {
+    let text = stderr(output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit code for {expected:?}; stderr: {text}"
+    );
+    assert_eq!(text.lines().count(), 1, "one line only: {text}");
+    assert!(text.starts_with("mend: error: "), "{text}");
+    assert!(
+        text.contains(expected),
+        "{text:?} should mention {expected:?}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+both_backends! {
+    async fn bad_settings_give_one_line_and_exit_2(test_db: TestDb) {
+        let serve = ["serve", "--bind", "127.0.0.1:0"];
+        let out = mend(&test_db, &serve, &[("DATABASE_URL", "mysql://localhost/mend")], "");
+        assert_one_line_error(&out, "DATABASE_URL=\"mysql://localhost/mend\": unsupported database");
+
+        let out = mend(&test_db, &serve, &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")], "");
+        assert_one_line_error(&out, "DATABASE_URL=postgres://nobody@127.0.0.1:1/none");
+
+        let out = mend(&test_db, &["serve", "--bind", "here"], &[], "");
+        assert_one_line_error(&out, "--bind \"here\": not an address");
+
+        let out = mend(&test_db, &serve, &[("MEND_CONTENT_DIR", "/no/such/content")], "");
+        assert_one_line_error(&out, "MEND_CONTENT_DIR=\"/no/such/content\": no such directory");
+
+        let blocker = test_db.dir.path().join("a-file");
+        std::fs::write(&blocker, "not a folder").unwrap();
+        let data_dir = blocker.join("data");
+        let out = mend(&test_db, &serve, &[("MEND_DATA_DIR", data_dir.to_str().unwrap())], "");
+        assert_one_line_error(&out, &format!("MEND_DATA_DIR={:?}: cannot create it", data_dir.display().to_string()));
+
+        std::fs::write(test_db.dir.path().join("mend.toml"), "bind = [1, 2]\n").unwrap();
+        let out = mend(&test_db, &serve, &[], "");
+        assert_one_line_error(&out, "mend.toml: `bind` must be a string or a number");
+    }
+
+    async fn user_create_reads_the_password_from_stdin_and_refuses_duplicates(test_db: TestDb) {
+        let args = ["user", "create", "--email", "Admin@Example.org", "--role", "admin"];
+        let out = mend(&test_db, &args, &[], "a long enough passphrase\n");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("passphrase"), "the password is never echoed");
+
+        let out = mend(&test_db, &args, &[], "another passphrase\n");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("an account for admin@example.org already exists"));
+
+        let out = mend(&test_db, &["user", "create", "--email", "b@example.org"], &[], "short\n");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("password: use at least 8 characters"), "{}", stderr(&out));
+
+        let db = mend::db::Database::connect(&test_db.url, 1).unwrap();
+        let (role, verified): (String, Option<chrono::NaiveDateTime>) = users::table
+            .select((users::role, users::email_verified_at))
+            .first(&mut *db.connection().unwrap())
+            .unwrap();
+        assert_eq!(role, "admin");
+        assert!(verified.is_some(), "operator-created accounts start verified");
+    }
+
+    async fn backup_writes_a_copy_with_the_same_rows_or_points_postgres_to_pg_dump(test_db: TestDb) {
+        for n in 0..3 {
+            let email = format!("learner{n}@example.org");
+            let out = mend(&test_db, &["user", "create", "--email", &email], &[], "a long enough passphrase\n");
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let target = test_db.dir.path().join("backups/copy.db");
+        let out = mend(&test_db, &["backup", target.to_str().unwrap()], &[], "");
+        match test_db.url {
+            mend::config::DatabaseUrl::Postgres(_) => {
+                assert_eq!(out.status.code(), Some(1));
+                assert!(stderr(&out).contains("pg_dump"), "{}", stderr(&out));
+            }
+            mend::config::DatabaseUrl::Sqlite(_) => {
+                assert!(out.status.success(), "{}", stderr(&out));
+                let copy = mend::config::DatabaseUrl::Sqlite(target.clone());
+                let db = mend::db::Database::connect(&copy, 1).unwrap();
+                assert_eq!(db.migrate().unwrap(), 0, "the copy is fully migrated");
+                let emails: Vec<String> = users::table.select(users::email).order(users::email)
+                    .load(&mut *db.connection().unwrap()).unwrap();
+                assert_eq!(emails, ["learner0@example.org", "learner1@example.org", "learner2@example.org"]);
+
+                let again = mend(&test_db, &["backup", target.to_str().unwrap()], &[], "");
+                assert_eq!(again.status.code(), Some(1), "an existing backup is never overwritten");
+            }
+        }
+    }
+}

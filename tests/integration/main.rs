@@ -1,0 +1,13 @@
+//! Integration tests: one binary, each test with its own app, port, database and clock.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly on any unexpected error"
+)]
+
+mod support;
+
+mod cli;
+mod health;
+mod pages;
+mod storage;

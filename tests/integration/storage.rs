@@ -1,0 +1,86 @@
+use diesel::prelude::*;
+use mend::db::Database;
+use mend::db::schema::*;
+
+use crate::both_backends;
+use crate::support::TestDb;
+
+/// Selects every column `schema.rs` declares, so a migration that drifts from it fails here.
+fn select_every_table(db: &Database) {
+    let mut conn = db.connection().unwrap();
+    macro_rules! select_all {
+        ($($table:ident),*) => {$(
+            $table::table.select($table::all_columns).limit(1).execute(&mut *conn)
+                .unwrap_or_else(|e| panic!("{}: {e}", stringify!($table)));
+        )*};
+    }
+    select_all!(
+        users,
+        sessions,
+        email_tokens,
+        access_codes,
+        enrollments,
+        lesson_progress,
+        partnerships,
+        worksheets,
+        worksheet_revisions,
+        signatures,
+        outbox,
+        reminder_log,
+        audit_log
+    );
+}
+
+/// A unit of work that gives up after writing.
+#[derive(Debug)]
+enum Stop {
+    HalfWay,
+    Db,
+}
+
+impl From<mend::db::DbError> for Stop {
+    fn from(_: mend::db::DbError) -> Self {
+        Stop::Db
+    }
+}
+
+both_backends! {
+    async fn migrations_apply_from_empty_and_are_idempotent(test_db: TestDb) {
+        let db = Database::connect(&test_db.url, 2).unwrap();
+        assert_eq!(db.migrate().unwrap(), 1, "the first run applies every migration");
+        assert_eq!(db.migrate().unwrap(), 0, "a second run changes nothing");
+        select_every_table(&db);
+    }
+
+    async fn write_transactions_commit_or_roll_back_whole(test_db: TestDb) {
+        let db = Database::connect(&test_db.url, 2).unwrap();
+        db.migrate().unwrap();
+        let insert = |conn: &mut mend::db::DbConnection, action: &str| {
+            diesel::insert_into(audit_log::table)
+                .values((
+                    audit_log::action.eq(action.to_owned()),
+                    audit_log::target_type.eq("test"),
+                    audit_log::target_id.eq("1"),
+                    audit_log::created_at.eq(crate::support::epoch().naive_utc()),
+                ))
+                .execute(conn)
+        };
+        let failed: Result<(), Stop> = db
+            .transaction(move |conn| {
+                insert(conn, "first").map_err(mend::db::DbError::from)?;
+                insert(conn, "second").map_err(mend::db::DbError::from)?;
+                Err(Stop::HalfWay)
+            })
+            .await;
+        assert!(matches!(failed, Err(Stop::HalfWay)));
+        let committed: Result<usize, mend::db::DbError> =
+            db.transaction(move |conn| Ok(insert(conn, "kept")?)).await;
+        assert_eq!(committed.unwrap(), 1);
+
+        let actions: Vec<String> = db
+            .run(|conn| Ok::<_, mend::db::DbError>(audit_log::table.select(audit_log::action).load(conn)?))
+            .await
+            .unwrap();
+        assert_eq!(actions, ["kept"], "nothing from the failed transaction survives");
+    }
+}

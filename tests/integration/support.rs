@@ -1,0 +1,233 @@
+//! Test fixtures: a fresh database per test on SQLite or PostgreSQL, and the real application
+//! spawned on a random port against it.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use mend::clock::TestClock;
+use mend::config::{DatabaseUrl, Origin, RawSettings, Settings};
+use mend::startup::Application;
+use tempfile::TempDir;
+
+/// Which database a test body runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that exists only for one test, dropped afterwards.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub dir: TempDir,
+    pg_name: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh, empty database, or `None` when PostgreSQL is not configured and not required.
+    pub fn create(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => {
+                let url = DatabaseUrl::Sqlite(dir.path().join("db/mend.db"));
+                Some(Self {
+                    url,
+                    dir,
+                    pg_name: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!("mend_test_{}", random_suffix());
+                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                    panic!("MEND_TEST_POSTGRES_URL is set but unreachable: {e}")
+                });
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .unwrap();
+                let url = with_database(&admin_url, &name);
+                Some(Self {
+                    url: DatabaseUrl::Postgres(url),
+                    dir,
+                    pg_name: Some((admin_url, name)),
+                })
+            }
+        }
+    }
+
+    /// The URL as an operator would write it in `DATABASE_URL`.
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// Makes the database vanish under a running application.
+    pub fn destroy(&self) {
+        match (&self.url, &self.pg_name) {
+            (DatabaseUrl::Sqlite(path), _) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            (DatabaseUrl::Postgres(_), Some((admin_url, name))) => {
+                drop_pg_database(admin_url, name)
+            }
+            (DatabaseUrl::Postgres(_), None) => {}
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.pg_name {
+            drop_pg_database(admin_url, name);
+        }
+    }
+}
+
+fn drop_pg_database(admin_url: &str, name: &str) {
+    if let Ok(mut admin) = PgConnection::establish(admin_url) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin);
+    }
+}
+
+/// `MEND_TEST_POSTGRES_URL`, or a loud failure when `MEND_REQUIRE_POSTGRES=1` and it is missing.
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("MEND_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("MEND_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+            panic!("MEND_REQUIRE_POSTGRES=1 but MEND_TEST_POSTGRES_URL is not set")
+        }
+        _ => {
+            eprintln!("skipping PostgreSQL variant: MEND_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+fn with_database(admin_url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(name);
+    url.to_string()
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| char::from(b'a' + rng.random_range(0..26)))
+        .collect()
+}
+
+/// Where the repository's sample course lives.
+pub fn sample_content() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("content")
+}
+
+/// Settings for a test: port 0, its own data dir and database.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut raw = RawSettings::defaults();
+    let mut set = |name: &str, value: String| raw.set(name, value, Origin::Default);
+    set("database_url", db.url_string());
+    set("bind", "127.0.0.1:0".into());
+    set("data_dir", db.dir.path().join("data").display().to_string());
+    set("content_dir", sample_content().display().to_string());
+    set("db_pool_size", "4".into());
+    Settings::from_raw(&raw).unwrap()
+}
+
+/// A running application and its database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub test_db: TestDb,
+}
+
+/// A fixed, readable start time for every test clock.
+pub fn epoch() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+impl TestApp {
+    /// Spawns the real application on a random port with a fresh database.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        let test_db = TestDb::create(backend)?;
+        let clock = TestClock::at(epoch());
+        let app = Application::build(test_settings(&test_db), clock)
+            .await
+            .unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(Self {
+            address,
+            client,
+            test_db,
+        })
+    }
+
+    /// GET a path on the app.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl Fixture for TestApp {
+    async fn create(backend: Backend) -> Option<Self> {
+        TestApp::create(backend).await
+    }
+}
+
+impl Fixture for TestDb {
+    async fn create(backend: Backend) -> Option<Self> {
+        TestDb::create(backend)
+    }
+}
+
+/// Anything a backend-parameterised test body can be given.
+pub trait Fixture: Sized {
+    async fn create(backend: Backend) -> Option<Self>;
+}
+
+/// Writes each test body once and runs it on SQLite and on PostgreSQL:
+/// `both_backends! { async fn name(app: TestApp) { ... } }` makes `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($arg:ident: $fixture:ty) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($arg: $fixture) $body
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let fixture = <$fixture as $crate::support::Fixture>::create($crate::support::Backend::Sqlite).await;
+                body(fixture.expect("SQLite fixture")).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                let fixture = <$fixture as $crate::support::Fixture>::create($crate::support::Backend::Postgres).await;
+                if let Some(fixture) = fixture {
+                    body(fixture).await;
+                }
+            }
+        }
+    )*};
+}
