@@ -28,6 +28,11 @@ pub struct Cli {
 enum Command {
     /// Serve learners, authors and admins over HTTP.
     Serve(ServeArgs),
+    /// Compile the content without serving: print every problem and a summary.
+    Check {
+        /// The content folder (default: the content_dir setting).
+        dir: Option<PathBuf>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage accounts.
@@ -45,6 +50,10 @@ struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (overrides MEND_BIND).
     #[arg(long, value_name = "ADDR")]
     bind: Option<String>,
+    /// Recompile the content when it changes, keep serving the last good version on errors,
+    /// and show drafts (for authors).
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,18 +79,12 @@ pub struct Failure {
 
 impl From<StartupError> for Failure {
     fn from(error: StartupError) -> Self {
-        Self {
-            code: error.exit_code(),
-            message: error.to_string(),
-        }
+        Self { code: error.exit_code(), message: error.to_string() }
     }
 }
 
 fn failed(message: impl ToString) -> Failure {
-    Failure {
-        message: message.to_string(),
-        code: 1,
-    }
+    Failure { message: message.to_string(), code: 1 }
 }
 
 /// Runs the parsed command line and reports failure as one line on stderr.
@@ -99,9 +102,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<(), Failure> {
     let flags = match &cli.command {
-        Command::Serve(args) => FlagOverrides {
-            bind: args.bind.clone(),
-        },
+        Command::Serve(args) => FlagOverrides { bind: args.bind.clone(), watch: args.watch },
         _ => FlagOverrides::default(),
     };
     let raw = RawSettings::gather(cli.config.as_deref(), &flags).map_err(StartupError::from)?;
@@ -109,6 +110,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     crate::telemetry::init(&settings.log);
     match cli.command {
         Command::Serve(_) => serve(settings),
+        Command::Check { dir } => check(dir.as_deref().unwrap_or(&settings.content_dir)),
         Command::Migrate => migrate(&settings),
         Command::User(UserCommand::Create { email, role, name }) => {
             create_user(&settings, &email, role, name.as_deref())
@@ -126,6 +128,31 @@ fn serve(settings: Settings) -> Result<(), Failure> {
     })
 }
 
+/// Exit 0 when clean, 1 on errors, 2 when the folder cannot be used at all.
+fn check(dir: &std::path::Path) -> Result<(), Failure> {
+    let compilation =
+        crate::content::compile(dir).map_err(|e| Failure { message: e.to_string(), code: 2 })?;
+    for diagnostic in &compilation.diagnostics {
+        eprintln!("{diagnostic}");
+    }
+    let s = &compilation.summary;
+    let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = compilation.diagnostics.len() - errors;
+    #[expect(clippy::print_stdout, reason = "the summary is this command's output")]
+    {
+        println!(
+            "{} course(s), {} module(s), {} lesson(s) ({} draft), {} worksheet(s), {} file(s), {} words, about {} minutes",
+            s.courses, s.modules, s.lessons, s.drafts, s.worksheets, s.files, s.words, s.minutes
+        );
+        println!("{errors} error(s), {warnings} warning(s)");
+    }
+    if errors > 0 {
+        Err(Failure { message: format!("{errors} error(s) in {}", dir.display()), code: 1 })
+    } else {
+        Ok(())
+    }
+}
+
 fn migrate(settings: &Settings) -> Result<(), Failure> {
     startup::open_connection(settings)?;
     eprintln!("mend: database is up to date");
@@ -139,24 +166,13 @@ fn create_user(
     name: Option<&str>,
 ) -> Result<(), Failure> {
     let email = Email::parse(email).map_err(failed)?;
-    let default_name = email
-        .as_str()
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let default_name = email.as_str().split('@').next().unwrap_or_default().to_owned();
     let name = DisplayName::parse(name.unwrap_or(&default_name)).map_err(failed)?;
     let password = NewPassword::parse(read_password()?).map_err(failed)?;
     let hash = crate::auth::password::hash(&password).map_err(failed)?;
     let mut conn = startup::open_connection(settings)?;
-    if user::find_by_email(&mut conn, email.as_str())
-        .map_err(failed)?
-        .is_some()
-    {
-        return Err(failed(format!(
-            "an account for {} already exists",
-            email.as_str()
-        )));
+    if user::find_by_email(&mut conn, email.as_str()).map_err(failed)?.is_some() {
+        return Err(failed(format!("an account for {} already exists", email.as_str())));
     }
     let now = SystemClock.now().naive_utc();
     let new = NewUser {
@@ -170,12 +186,7 @@ fn create_user(
         updated_at: now,
     };
     let created = user::insert(&mut conn, &new).map_err(failed)?;
-    eprintln!(
-        "mend: created {} account #{} for {}",
-        role.as_str(),
-        created.id,
-        created.email
-    );
+    eprintln!("mend: created {} account #{} for {}", role.as_str(), created.id, created.email);
     Ok(())
 }
 
@@ -190,19 +201,13 @@ fn read_password() -> Result<String, Failure> {
         return Ok(first);
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(failed)?;
+    std::io::stdin().lock().read_line(&mut line).map_err(failed)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn backup(settings: &Settings, path: &std::path::Path) -> Result<(), Failure> {
     startup::open_connection(settings)?;
     crate::db::backup::backup(&settings.database_url, path).map_err(failed)?;
-    eprintln!(
-        "mend: wrote a consistent copy of the database to {}",
-        path.display()
-    );
+    eprintln!("mend: wrote a consistent copy of the database to {}", path.display());
     Ok(())
 }

@@ -33,9 +33,7 @@ pub struct TestClock {
 impl TestClock {
     /// A clock stopped at `start`.
     pub fn at(start: DateTime<Utc>) -> Arc<Self> {
-        Arc::new(Self {
-            now: Mutex::new(start),
-        })
+        Arc::new(Self { now: Mutex::new(start) })
     }
 
     /// Moves the clock to `instant`.

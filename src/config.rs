@@ -28,61 +28,18 @@ struct Key {
 }
 
 const KEYS: &[Key] = &[
-    Key {
-        name: "database_url",
-        env: "DATABASE_URL",
-        default: Some("sqlite://data/mend.db"),
-    },
-    Key {
-        name: "content_dir",
-        env: "MEND_CONTENT_DIR",
-        default: Some("content"),
-    },
-    Key {
-        name: "bind",
-        env: "MEND_BIND",
-        default: Some("127.0.0.1:8080"),
-    },
-    Key {
-        name: "data_dir",
-        env: "MEND_DATA_DIR",
-        default: Some("data"),
-    },
-    Key {
-        name: "base_url",
-        env: "MEND_BASE_URL",
-        default: None,
-    },
-    Key {
-        name: "smtp_url",
-        env: "MEND_SMTP_URL",
-        default: None,
-    },
-    Key {
-        name: "mail_from",
-        env: "MEND_MAIL_FROM",
-        default: Some("Mend <no-reply@localhost>"),
-    },
-    Key {
-        name: "secret_key",
-        env: "MEND_SECRET_KEY",
-        default: None,
-    },
-    Key {
-        name: "encryption_key",
-        env: "MEND_ENCRYPTION_KEY",
-        default: None,
-    },
-    Key {
-        name: "db_pool_size",
-        env: "MEND_DB_POOL_SIZE",
-        default: Some("8"),
-    },
-    Key {
-        name: "log",
-        env: "MEND_LOG",
-        default: Some("info"),
-    },
+    Key { name: "database_url", env: "DATABASE_URL", default: Some("sqlite://data/mend.db") },
+    Key { name: "content_dir", env: "MEND_CONTENT_DIR", default: Some("content") },
+    Key { name: "bind", env: "MEND_BIND", default: Some("127.0.0.1:8080") },
+    Key { name: "data_dir", env: "MEND_DATA_DIR", default: Some("data") },
+    Key { name: "base_url", env: "MEND_BASE_URL", default: None },
+    Key { name: "smtp_url", env: "MEND_SMTP_URL", default: None },
+    Key { name: "mail_from", env: "MEND_MAIL_FROM", default: Some("Mend <no-reply@localhost>") },
+    Key { name: "secret_key", env: "MEND_SECRET_KEY", default: None },
+    Key { name: "encryption_key", env: "MEND_ENCRYPTION_KEY", default: None },
+    Key { name: "db_pool_size", env: "MEND_DB_POOL_SIZE", default: Some("8") },
+    Key { name: "log", env: "MEND_LOG", default: Some("info") },
+    Key { name: "watch", env: "MEND_WATCH", default: Some("false") },
 ];
 
 /// A setting that could not be used, phrased the way the operator wrote it.
@@ -93,11 +50,7 @@ pub enum ConfigError {
     #[error("{path}: {reason}")]
     Malformed { path: PathBuf, reason: String },
     #[error("{path}: unknown setting `{key}` (known: {known})")]
-    UnknownKey {
-        path: PathBuf,
-        key: String,
-        known: String,
-    },
+    UnknownKey { path: PathBuf, key: String, known: String },
     #[error("{setting}: {reason}")]
     Invalid { setting: String, reason: String },
 }
@@ -119,6 +72,8 @@ pub struct RawSettings {
 #[derive(Debug, Default, Clone)]
 pub struct FlagOverrides {
     pub bind: Option<String>,
+    /// `serve --watch`.
+    pub watch: bool,
 }
 
 impl RawSettings {
@@ -135,6 +90,9 @@ impl RawSettings {
         raw.merge_env(|var| std::env::var(var).ok());
         if let Some(bind) = &flags.bind {
             raw.set("bind", bind.clone(), Origin::Flag("--bind"));
+        }
+        if flags.watch {
+            raw.set("watch", "true".into(), Origin::Flag("--watch"));
         }
         Ok(raw)
     }
@@ -162,20 +120,13 @@ impl RawSettings {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let table: toml::Table =
-            text.parse()
-                .map_err(|e: toml::de::Error| ConfigError::Malformed {
-                    path: path.to_path_buf(),
-                    reason: e.message().to_owned(),
-                })?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::Malformed { path: path.to_path_buf(), reason: e.message().to_owned() }
+        })?;
         for (name, value) in table {
             if !KEYS.iter().any(|k| k.name == name) {
                 let known = KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
-                return Err(ConfigError::UnknownKey {
-                    path: path.to_path_buf(),
-                    key: name,
-                    known,
-                });
+                return Err(ConfigError::UnknownKey { path: path.to_path_buf(), key: name, known });
             }
             let value = match value {
                 toml::Value::String(s) => s,
@@ -183,10 +134,7 @@ impl RawSettings {
                 toml::Value::Boolean(b) => b.to_string(),
                 _ => {
                     let reason = format!("`{name}` must be a string or a number");
-                    return Err(ConfigError::Malformed {
-                        path: path.to_path_buf(),
-                        reason,
-                    });
+                    return Err(ConfigError::Malformed { path: path.to_path_buf(), reason });
                 }
             };
             self.set(&name, value, Origin::File(path.to_path_buf()));
@@ -197,13 +145,7 @@ impl RawSettings {
     fn merge_env(&mut self, lookup: impl Fn(&str) -> Option<String>) {
         for key in KEYS {
             if let Some(value) = lookup(key.env).filter(|v| !v.is_empty()) {
-                self.values.insert(
-                    key.name,
-                    Sourced {
-                        value,
-                        origin: Origin::Env(key.env),
-                    },
-                );
+                self.values.insert(key.name, Sourced { value, origin: Origin::Env(key.env) });
             }
         }
     }
@@ -221,21 +163,14 @@ impl RawSettings {
             Origin::Env(var) => format!("{var}={:?}", redact(name, &sourced.value)),
             Origin::Flag(flag) => format!("{flag} {:?}", sourced.value),
             Origin::File(path) => {
-                format!(
-                    "{name} = {:?} in {}",
-                    redact(name, &sourced.value),
-                    path.display()
-                )
+                format!("{name} = {:?} in {}", redact(name, &sourced.value), path.display())
             }
             Origin::Default => format!("{name} (default {:?})", sourced.value),
         }
     }
 
     fn invalid(&self, name: &'static str, reason: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid {
-            setting: self.describe(name),
-            reason: reason.into(),
-        }
+        ConfigError::Invalid { setting: self.describe(name), reason: reason.into() }
     }
 }
 
@@ -260,9 +195,8 @@ impl fmt::Debug for DatabaseUrl {
 impl DatabaseUrl {
     /// Parses `sqlite://path`, `sqlite:path` or `postgres(ql)://…`.
     pub fn parse(value: &str) -> Result<Self, String> {
-        if let Some(path) = value
-            .strip_prefix("sqlite://")
-            .or_else(|| value.strip_prefix("sqlite:"))
+        if let Some(path) =
+            value.strip_prefix("sqlite://").or_else(|| value.strip_prefix("sqlite:"))
         {
             if path.is_empty() {
                 return Err("the SQLite path is empty (expected sqlite://path/to/mend.db)".into());
@@ -308,6 +242,8 @@ pub struct Settings {
     pub encryption_key: Option<Secret>,
     pub db_pool_size: u32,
     pub log: String,
+    /// Recompile content when it changes, and show drafts (authoring mode).
+    pub watch: bool,
 }
 
 impl Settings {
@@ -319,10 +255,7 @@ impl Settings {
         let database_url = DatabaseUrl::parse(&required("database_url")?)
             .map_err(|reason| raw.invalid("database_url", reason))?;
         let bind: SocketAddr = required("bind")?.parse().map_err(|_| {
-            raw.invalid(
-                "bind",
-                "not an address (expected host:port, e.g. 127.0.0.1:8080)",
-            )
+            raw.invalid("bind", "not an address (expected host:port, e.g. 127.0.0.1:8080)")
         })?;
         let base_url = match text("base_url") {
             Some(url) => parse_base_url(&url).map_err(|reason| raw.invalid("base_url", reason))?,
@@ -345,35 +278,33 @@ impl Settings {
             encryption_key: text("encryption_key").map(Secret),
             db_pool_size,
             log: required("log")?,
+            watch: match required("watch")?.as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => return Err(raw.invalid("watch", "expected true or false")),
+            },
         })
     }
 
     /// The effective settings as `key = value` pairs with secrets redacted, for the start-up log.
     pub fn redacted_summary(&self) -> String {
         let secret = |s: &Option<Secret>| {
-            if s.is_some() {
-                "[set]"
-            } else {
-                "[generated in data dir]"
-            }
+            if s.is_some() { "[set]" } else { "[generated in data dir]" }
         };
         format!(
             "database_url={:?} content_dir={:?} bind={} data_dir={:?} base_url={} smtp={} \
-             mail_from={:?} secret_key={} encryption_key={} db_pool_size={}",
+             mail_from={:?} secret_key={} encryption_key={} db_pool_size={} watch={}",
             self.database_url,
             self.content_dir,
             self.bind,
             self.data_dir,
             self.base_url,
-            if self.smtp_url.is_some() {
-                "[set]"
-            } else {
-                "files in data dir"
-            },
+            if self.smtp_url.is_some() { "[set]" } else { "files in data dir" },
             self.mail_from,
             secret(&self.secret_key),
             secret(&self.encryption_key),
             self.db_pool_size,
+            self.watch,
         )
     }
 }
@@ -417,31 +348,21 @@ mod tests {
 
     fn raw_with(pairs: &[(&str, &str)]) -> RawSettings {
         let mut raw = RawSettings::defaults();
-        raw.merge_env(|var| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == var)
-                .map(|(_, v)| v.to_string())
-        });
+        raw.merge_env(|var| pairs.iter().find(|(k, _)| *k == var).map(|(_, v)| v.to_string()));
         raw
     }
 
     #[test]
     fn defaults_give_sqlite_in_data_dir() {
         let settings = Settings::from_raw(&RawSettings::defaults()).unwrap();
-        assert_eq!(
-            settings.database_url,
-            DatabaseUrl::Sqlite("data/mend.db".into())
-        );
+        assert_eq!(settings.database_url, DatabaseUrl::Sqlite("data/mend.db".into()));
         assert_eq!(settings.base_url.as_str(), "http://127.0.0.1:8080/");
     }
 
     #[test]
     fn environment_overrides_defaults() {
-        let raw = raw_with(&[
-            ("DATABASE_URL", "postgres://u:pw@db/mend"),
-            ("MEND_BIND", "0.0.0.0:9000"),
-        ]);
+        let raw =
+            raw_with(&[("DATABASE_URL", "postgres://u:pw@db/mend"), ("MEND_BIND", "0.0.0.0:9000")]);
         let settings = Settings::from_raw(&raw).unwrap();
         assert_eq!(settings.bind.port(), 9000);
         assert_eq!(settings.base_url.as_str(), "http://localhost:9000/");
@@ -452,31 +373,20 @@ mod tests {
     fn bad_values_name_the_variable_and_value() {
         let raw = raw_with(&[("MEND_BIND", "nonsense")]);
         let message = Settings::from_raw(&raw).unwrap_err().to_string();
-        assert!(
-            message.starts_with("MEND_BIND=\"nonsense\": not an address"),
-            "{message}"
-        );
+        assert!(message.starts_with("MEND_BIND=\"nonsense\": not an address"), "{message}");
 
         let raw = raw_with(&[("DATABASE_URL", "mysql://x")]);
         let message = Settings::from_raw(&raw).unwrap_err().to_string();
-        assert!(
-            message.contains("DATABASE_URL=\"mysql://x\": unsupported database"),
-            "{message}"
-        );
+        assert!(message.contains("DATABASE_URL=\"mysql://x\": unsupported database"), "{message}");
     }
 
     #[test]
     fn secrets_never_show_in_summaries_or_errors() {
-        let raw = raw_with(&[
-            ("MEND_SECRET_KEY", "hunter2hunter2"),
-            ("MEND_SMTP_URL", "smtp://a:pw@h"),
-        ]);
+        let raw =
+            raw_with(&[("MEND_SECRET_KEY", "hunter2hunter2"), ("MEND_SMTP_URL", "smtp://a:pw@h")]);
         let settings = Settings::from_raw(&raw).unwrap();
         let shown = format!("{} {:?}", settings.redacted_summary(), settings);
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("pw@"),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains("pw@"), "{shown}");
     }
 
     #[test]
@@ -488,9 +398,7 @@ mod tests {
         assert!(err.to_string().contains("unknown setting `content_dri`"));
 
         std::fs::write(&path, "bind = \"127.0.0.1:1\"\n").unwrap();
-        let flags = FlagOverrides {
-            bind: Some("127.0.0.1:2".into()),
-        };
+        let flags = FlagOverrides { bind: Some("127.0.0.1:2".into()), watch: false };
         let raw = RawSettings::gather(Some(&path), &flags).unwrap();
         assert_eq!(Settings::from_raw(&raw).unwrap().bind.port(), 2);
     }

@@ -15,10 +15,7 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     #[error("{message}")]
-    InvalidField {
-        field: &'static str,
-        message: String,
-    },
+    InvalidField { field: &'static str, message: String },
     #[error("not ready: {0}")]
     NotReady(String),
     #[error(transparent)]
@@ -76,10 +73,7 @@ impl AppError {
             }
             Self::InvalidField { field, message } => {
                 problem.title = "Please check what you entered".into();
-                problem.errors.push(FieldProblem {
-                    field,
-                    message: message.clone(),
-                });
+                problem.errors.push(FieldProblem { field, message: message.clone() });
             }
             Self::NotReady(_) => problem.title = "Mend is not ready yet".into(),
             Self::Database(_) | Self::Template(_) => {

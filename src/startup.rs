@@ -12,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
+use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
 use crate::state::AppState;
 use crate::web::assets::AssetManifest;
@@ -32,13 +33,17 @@ pub enum StartupError {
     Bind { bind: String, reason: String },
     #[error("templates: {0}")]
     Templates(#[from] tera::Error),
+    #[error(
+        "the content has {errors} error(s); fix them (see `mend check`) or use `serve --watch`"
+    )]
+    ContentErrors { errors: usize },
 }
 
 impl StartupError {
     /// 2 for anything the operator can fix in the settings, 1 for a fault in Mend itself.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Templates(_) => 1,
+            Self::Templates(_) | Self::ContentErrors { .. } => 1,
             _ => 2,
         }
     }
@@ -60,11 +65,16 @@ pub fn open_connection(settings: &Settings) -> Result<DbConnection, StartupError
     Ok(conn)
 }
 
+/// Connecting and migrating block, so they run on the blocking pool.
+async fn open_database_off_thread(settings: &Settings) -> Result<Database, StartupError> {
+    let owned = settings.clone();
+    tokio::task::spawn_blocking(move || open_database(&owned))
+        .await
+        .map_err(|e| database_error(settings, DbError::Connect(e.to_string())))?
+}
+
 fn database_error(settings: &Settings, source: DbError) -> StartupError {
-    StartupError::Database {
-        url: format!("{:?}", settings.database_url),
-        source,
-    }
+    StartupError::Database { url: format!("{:?}", settings.database_url), source }
 }
 
 fn log_migrations(applied: usize) {
@@ -75,67 +85,99 @@ fn log_migrations(applied: usize) {
 
 /// The data dir holds generated keys and file-transport mail: it must exist and be writable.
 pub fn ensure_data_dir(path: &Path) -> Result<(), StartupError> {
-    let fail = |reason: String| StartupError::DataDir {
-        path: path.display().to_string(),
-        reason,
-    };
+    let fail = |reason: String| StartupError::DataDir { path: path.display().to_string(), reason };
     std::fs::create_dir_all(path).map_err(|e| fail(format!("cannot create it: {e}")))?;
     let probe = path.join(".mend-write-check");
     std::fs::write(&probe, b"ok").map_err(|e| fail(format!("cannot write there: {e}")))?;
     std::fs::remove_file(&probe).map_err(|e| fail(format!("cannot write there: {e}")))
 }
 
-/// The content dir holds the courses; without it there is nothing to serve.
-pub fn ensure_content_dir(path: &Path) -> Result<(), StartupError> {
-    let fail = |reason: &str| StartupError::ContentDir {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    };
-    match std::fs::read_dir(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(fail("no such directory")),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(fail("not a directory")),
-        Err(_) => Err(fail("cannot read it")),
+/// Compiles the content once at start. Without `--watch`, errors stop start-up (after every
+/// diagnostic is logged); with it, Mend starts anyway so the author can fix them while it runs.
+fn compile_content(
+    settings: &Settings,
+    store: &CatalogStore,
+    clock: &SharedClock,
+) -> Result<(), StartupError> {
+    let compilation =
+        content::compile(&settings.content_dir).map_err(|e| content_dir_error(settings, e))?;
+    log_diagnostics(&compilation.diagnostics);
+    let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
+    store.publish(compilation, clock.now());
+    if errors > 0 && !settings.watch {
+        return Err(StartupError::ContentErrors { errors });
     }
+    Ok(())
+}
+
+fn content_dir_error(settings: &Settings, error: ContentError) -> StartupError {
+    let reason = match error {
+        ContentError::Missing(_) => "no such directory".to_owned(),
+        ContentError::NotADirectory(_) => "not a directory".to_owned(),
+        other => other.to_string(),
+    };
+    StartupError::ContentDir { path: settings.content_dir.display().to_string(), reason }
+}
+
+/// Content diagnostics name files and lines of course text, never anything a learner wrote.
+fn log_diagnostics(diagnostics: &[content::Diagnostic]) {
+    for diagnostic in diagnostics {
+        if diagnostic.is_error() {
+            tracing::error!("content: {diagnostic}");
+        } else {
+            tracing::warn!("content: {diagnostic}");
+        }
+    }
+}
+
+/// With `--watch`, recompiles on every change; a compile with errors keeps the last good
+/// catalog live.
+fn watch_content(state: &AppState) -> Result<WatchHandle, StartupError> {
+    let store = state.catalog.clone();
+    let clock = state.clock.clone();
+    let on_change = move |result: Result<content::Compilation, ContentError>| match result {
+        Ok(compilation) => {
+            log_diagnostics(&compilation.diagnostics);
+            let live = compilation.catalog.is_some();
+            store.publish(compilation, clock.now());
+            tracing::info!(live, "content recompiled");
+        }
+        Err(error) => tracing::error!(%error, "content folder unusable"),
+    };
+    content::watch(state.settings.content_dir.clone(), on_change)
+        .map_err(|e| content_dir_error(&state.settings, e))
 }
 
 /// A built, bound application, ready to run.
 pub struct Application {
     port: u16,
     server: Server,
+    /// Keeps the content watcher alive for as long as the server runs.
+    watcher: Option<WatchHandle>,
 }
 
 impl Application {
-    /// Checks the environment, opens storage and binds the listener (port 0 picks a free port).
+    /// Checks the environment, compiles the content, opens storage and binds the listener
+    /// (port 0 picks a free port).
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartupError> {
-        ensure_content_dir(&settings.content_dir)?;
         ensure_data_dir(&settings.data_dir)?;
-        let blocking_settings = settings.clone();
-        let db = tokio::task::spawn_blocking(move || open_database(&blocking_settings))
-            .await
-            .map_err(|e| database_error(&settings, DbError::Connect(e.to_string())))??;
+        let catalog = Arc::new(CatalogStore::new());
+        compile_content(&settings, &catalog, &clock)?;
+        let db = open_database_off_thread(&settings).await?;
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(Templates::load(&assets)?);
-        let state = AppState {
-            settings: Arc::new(settings),
-            db,
-            templates,
-            assets,
-            clock,
+        let authoring = settings.watch;
+        let settings = Arc::new(settings);
+        let state = AppState { settings, db, templates, assets, clock, catalog, authoring };
+        let watcher = if authoring { Some(watch_content(&state)?) } else { None };
+        let bind_error = |e: std::io::Error| StartupError::Bind {
+            bind: state.settings.bind.to_string(),
+            reason: e.to_string(),
         };
-        let listener = TcpListener::bind(state.settings.bind).map_err(|e| StartupError::Bind {
-            bind: state.settings.bind.to_string(),
-            reason: e.to_string(),
-        })?;
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or(state.settings.bind.port());
-        let server = serve(listener, state.clone()).map_err(|e| StartupError::Bind {
-            bind: state.settings.bind.to_string(),
-            reason: e.to_string(),
-        })?;
-        Ok(Self { port, server })
+        let listener = TcpListener::bind(state.settings.bind).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+        let server = serve(listener, state.clone()).map_err(bind_error)?;
+        Ok(Self { port, server, watcher })
     }
 
     /// The port actually bound.
@@ -145,7 +187,9 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        drop(self.watcher);
+        result
     }
 }
 
@@ -178,8 +222,5 @@ fn security_headers() -> DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("X-Frame-Options", "DENY"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-        ))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"))
 }

@@ -1,9 +1,10 @@
-//! What every handler can reach: storage, templates, assets and the clock.
+//! What every handler can reach: storage, content, templates, assets and the clock.
 
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::content::CatalogStore;
 use crate::db::Database;
 use crate::web::assets::AssetManifest;
 use crate::web::templates::Templates;
@@ -16,4 +17,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub assets: Arc<AssetManifest>,
     pub clock: SharedClock,
+    /// The live course catalog, swapped whole when content is recompiled.
+    pub catalog: Arc<CatalogStore>,
+    /// `serve --watch`: an author is working on the content, so drafts are shown.
+    pub authoring: bool,
 }

@@ -42,22 +42,9 @@ mod tests {
         let first = hash(&password).unwrap();
         let second = hash(&password).unwrap();
         assert_ne!(first, second, "each hash has its own salt");
-        assert!(
-            first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{first}"
-        );
+        assert!(first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{first}");
         let parsed = PasswordHash::new(&first).unwrap();
-        assert!(
-            hasher()
-                .unwrap()
-                .verify_password(b"correct horse battery", &parsed)
-                .is_ok()
-        );
-        assert!(
-            hasher()
-                .unwrap()
-                .verify_password(b"wrong horse battery", &parsed)
-                .is_err()
-        );
+        assert!(hasher().unwrap().verify_password(b"correct horse battery", &parsed).is_ok());
+        assert!(hasher().unwrap().verify_password(b"wrong horse battery", &parsed).is_err());
     }
 }

@@ -73,9 +73,7 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Postgres(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
@@ -116,9 +114,7 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database")
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+        f.debug_struct("Database").field("url", &self.url).finish_non_exhaustive()
     }
 }
 
@@ -134,10 +130,7 @@ impl Database {
             .connection_timeout(Duration::from_secs(10))
             .build(factory)
             .map_err(|e| DbError::Connect(e.to_string()))?;
-        Ok(Self {
-            pool,
-            url: url.clone(),
-        })
+        Ok(Self { pool, url: url.clone() })
     }
 
     /// Applies any pending embedded migrations through the pool.
@@ -179,10 +172,7 @@ impl Database {
             // An unlinked SQLite file keeps working through open handles while every write is
             // lost with it; report that as not ready rather than serve into the void.
             if !path.exists() {
-                return Err(DbError::Connect(format!(
-                    "{} no longer exists",
-                    path.display()
-                )));
+                return Err(DbError::Connect(format!("{} no longer exists", path.display())));
             }
         }
         self.run(|conn| {

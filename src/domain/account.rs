@@ -56,10 +56,9 @@ impl DisplayName {
         match name.chars().count() {
             0 => Err(FieldError::new("display_name", "tell us what to call you")),
             81.. => Err(FieldError::new("display_name", "use at most 80 characters")),
-            _ if name.chars().any(char::is_control) => Err(FieldError::new(
-                "display_name",
-                "use letters, numbers and punctuation only",
-            )),
+            _ if name.chars().any(char::is_control) => {
+                Err(FieldError::new("display_name", "use letters, numbers and punctuation only"))
+            }
             _ => Ok(Self(name.to_owned())),
         }
     }
@@ -124,19 +123,9 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::parse("  Sam@Example.ORG ").unwrap().as_str(),
-            "sam@example.org"
-        );
-        for bad in [
-            "",
-            "sam",
-            "sam@",
-            "@example.org",
-            "sam@example",
-            "a b@example.org",
-            "sam@.org",
-        ] {
+        assert_eq!(Email::parse("  Sam@Example.ORG ").unwrap().as_str(), "sam@example.org");
+        for bad in ["", "sam", "sam@", "@example.org", "sam@example", "a b@example.org", "sam@.org"]
+        {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -33,9 +33,7 @@ impl AssetManifest {
             };
             let hash = hex::encode(&file.metadata.sha256_hash()[..5]);
             let hashed = hashed_name(&name, &hash);
-            manifest
-                .urls
-                .insert(name.to_string(), format!("/static/{hashed}"));
+            manifest.urls.insert(name.to_string(), format!("/static/{hashed}"));
             manifest.files.insert(hashed, name.to_string());
         }
         manifest
@@ -84,16 +82,10 @@ mod tests {
     fn every_embedded_file_gets_a_hashed_url_that_resolves() {
         let manifest = AssetManifest::build();
         let url = manifest.urls.get("app.css").expect("app.css is embedded");
-        assert!(
-            url.starts_with("/static/app.") && url.ends_with(".css"),
-            "{url}"
-        );
+        assert!(url.starts_with("/static/app.") && url.ends_with(".css"), "{url}");
         let hashed = url.trim_start_matches("/static/");
         assert!(manifest.lookup(hashed).is_some());
-        assert!(
-            manifest.lookup("app.css").is_none(),
-            "unhashed names are not served"
-        );
+        assert!(manifest.lookup("app.css").is_none(), "unhashed names are not served");
     }
 
     #[test]

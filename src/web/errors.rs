@@ -39,9 +39,7 @@ fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<
     let mut replacement = if wants_html(&req) {
         html_page(&req, &problem)
     } else {
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .json(&problem)
+        HttpResponse::build(status).content_type("application/problem+json").json(&problem)
     };
     copy_header(&res, &mut replacement, header::RETRY_AFTER);
     copy_header(&res, &mut replacement, header::WWW_AUTHENTICATE);
@@ -71,17 +69,14 @@ fn html_page(req: &HttpRequest, problem: &Problem) -> HttpResponse {
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
     let mut context = Context::new();
     context.insert("problem", problem);
-    context.insert(
-        "request_id",
-        &req.extensions().get::<RequestId>().map(ToString::to_string),
-    );
+    context.insert("request_id", &req.extensions().get::<RequestId>().map(ToString::to_string));
     let rendered = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.templates.render("pages/error.html", &context));
     match rendered {
-        Some(Ok(body)) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body),
+        Some(Ok(body)) => {
+            HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body)
+        }
         Some(Err(error)) => {
             tracing::error!(%error, "error page failed to render");
             HttpResponse::build(status)

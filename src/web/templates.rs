@@ -24,16 +24,12 @@ impl Templates {
         let sources: Vec<(String, String)> = TemplateFiles::iter()
             .filter_map(|name| {
                 let file = TemplateFiles::get(&name)?;
-                Some((
-                    name.to_string(),
-                    String::from_utf8_lossy(&file.data).into_owned(),
-                ))
+                Some((name.to_string(), String::from_utf8_lossy(&file.data).into_owned()))
             })
             .collect();
         tera.add_raw_templates(sources)?;
         tera.autoescape_on(vec![".html"]);
-        tera.global_context()
-            .insert("assets", &assets.template_urls());
+        tera.global_context().insert("assets", &assets.template_urls());
         Ok(Self { tera })
     }
 
@@ -45,8 +41,6 @@ impl Templates {
     /// Renders a full HTML page response.
     pub fn page(&self, name: &str, context: &Context) -> Result<HttpResponse, AppError> {
         let body = self.render(name, context)?;
-        Ok(HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(body))
+        Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
     }
 }

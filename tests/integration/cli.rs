@@ -24,12 +24,7 @@ fn mend(test_db: &TestDb, args: &[&str], env: &[(&str, &str)], stdin: &str) -> O
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -40,17 +35,10 @@ fn stderr(output: &Output) -> String {
 /// A bad setting: exit status 2 and exactly one line naming the setting, no panic, no backtrace.
 fn assert_one_line_error(output: &Output, expected: &str) {
     let text = stderr(output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "exit code for {expected:?}; stderr: {text}"
-    );
+    assert_eq!(output.status.code(), Some(2), "exit code for {expected:?}; stderr: {text}");
     assert_eq!(text.lines().count(), 1, "one line only: {text}");
     assert!(text.starts_with("mend: error: "), "{text}");
-    assert!(
-        text.contains(expected),
-        "{text:?} should mention {expected:?}"
-    );
+    assert!(text.contains(expected), "{text:?} should mention {expected:?}");
     assert!(!text.contains("panicked"), "{text}");
 }
 
@@ -130,4 +118,48 @@ both_backends! {
             }
         }
     }
+}
+
+fn check(dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mend"))
+        .args(["check", dir.to_str().unwrap()])
+        .env_clear()
+        .env("MEND_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_is_clean_on_the_sample_course_and_summarises_it() {
+    let out = check(&sample_content());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("1 course(s), 8 module(s)"), "{summary}");
+    assert!(summary.contains("0 error(s)"), "{summary}");
+}
+
+#[test]
+fn check_points_at_the_file_line_and_column_and_exits_1() {
+    let scratch = tempfile::tempdir().unwrap();
+    let course = scratch.path().join("demo");
+    std::fs::create_dir_all(course.join("01-start")).unwrap();
+    std::fs::write(course.join("course.toml"), "title = \"Demo\"\n").unwrap();
+    std::fs::write(course.join("01-start/module.toml"), "title = \"Start\"\n").unwrap();
+    std::fs::write(
+        course.join("01-start/01-hello.md"),
+        "+++\ntitle = \"Hello\"\n+++\n\nSee [the missing one](02-missing.md).\n",
+    )
+    .unwrap();
+    let out = check(scratch.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("01-start/01-hello.md:5:5: error:"), "{text}");
+    assert!(text.contains("02-missing.md"), "{text}");
+}
+
+#[test]
+fn check_exits_2_when_the_folder_is_missing() {
+    let out = check(std::path::Path::new("/no/such/content"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }

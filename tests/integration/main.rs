@@ -8,6 +8,7 @@
 mod support;
 
 mod cli;
+mod courses;
 mod health;
 mod pages;
 mod storage;

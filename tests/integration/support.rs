@@ -32,11 +32,7 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let url = DatabaseUrl::Sqlite(dir.path().join("db/mend.db"));
-                Some(Self {
-                    url,
-                    dir,
-                    pg_name: None,
-                })
+                Some(Self { url, dir, pg_name: None })
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url()?;
@@ -44,9 +40,7 @@ impl TestDb {
                 let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
                     panic!("MEND_TEST_POSTGRES_URL is set but unreachable: {e}")
                 });
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .unwrap();
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
                 let url = with_database(&admin_url, &name);
                 Some(Self {
                     url: DatabaseUrl::Postgres(url),
@@ -119,14 +113,48 @@ fn with_database(admin_url: &str, name: &str) -> String {
 fn random_suffix() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..12)
-        .map(|_| char::from(b'a' + rng.random_range(0..26)))
-        .collect()
+    (0..12).map(|_| char::from(b'a' + rng.random_range(0..26))).collect()
 }
 
 /// Where the repository's sample course lives.
 pub fn sample_content() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("content")
+}
+
+/// A private, editable copy of the sample course.
+pub fn copy_of_sample_content(into: &Path) -> PathBuf {
+    let target = into.join("content");
+    copy_dir(&sample_content(), &target);
+    target
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing after `deadline` (no fixed sleeps).
+pub async fn eventually<T, F, Fut>(what: &str, deadline: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(started.elapsed() < deadline, "timed out waiting for {what}");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }
 
 /// Settings for a test: port 0, its own data dir and database.
@@ -150,39 +178,31 @@ pub struct TestApp {
 
 /// A fixed, readable start time for every test clock.
 pub fn epoch() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z").unwrap().with_timezone(&Utc)
 }
 
 impl TestApp {
     /// Spawns the real application on a random port with a fresh database.
     pub async fn create(backend: Backend) -> Option<Self> {
+        Self::create_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::create`], with settings adjusted first (e.g. another content folder).
+    pub async fn create_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
         let test_db = TestDb::create(backend)?;
-        let clock = TestClock::at(epoch());
-        let app = Application::build(test_settings(&test_db), clock)
-            .await
-            .unwrap();
+        let mut settings = test_settings(&test_db);
+        adjust(&mut settings);
+        let app = Application::build(settings, TestClock::at(epoch())).await.unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Some(Self {
-            address,
-            client,
-            test_db,
-        })
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Some(Self { address, client, test_db })
     }
 
     /// GET a path on the app.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .unwrap()
+        self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
     }
 }
 

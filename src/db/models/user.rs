@@ -40,18 +40,12 @@ pub struct NewUser<'a> {
 
 /// Inserts an account and returns it with its new id.
 pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<User> {
-    diesel::insert_into(users::table)
-        .values(new)
-        .get_result(conn)
+    diesel::insert_into(users::table).values(new).get_result(conn)
 }
 
 /// Finds an account by its (normalised) email address.
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }
 
 /// How many accounts exist; used by backups and health reports.

@@ -1,0 +1,300 @@
+//! The immutable, compiled content the web layer serves from.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// Every course, compiled once: shared read-only between request handlers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Catalog {
+    courses: Vec<Course>,
+    #[serde(skip)]
+    by_slug: HashMap<String, usize>,
+}
+
+/// Who may enrol in a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Enrollment {
+    /// Anyone with an account.
+    #[default]
+    Open,
+    /// Anyone holding an enrolment code.
+    Code,
+    /// Only people an admin invites.
+    Invite,
+}
+
+/// When and how often inactive learners are nudged by email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminders {
+    /// Days without activity before the first nudge.
+    #[serde(default = "default_inactive_days")]
+    pub inactive_days: u32,
+    /// Nudges sent at most, per enrolment.
+    #[serde(default = "default_max_nudges")]
+    pub max_nudges: u32,
+}
+
+fn default_inactive_days() -> u32 {
+    7
+}
+
+fn default_max_nudges() -> u32 {
+    3
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Self { inactive_days: default_inactive_days(), max_nudges: default_max_nudges() }
+    }
+}
+
+/// A course: what a learner enrols in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Course {
+    /// Folder name; the course's stable id and URL segment.
+    pub slug: String,
+    /// Shown on the course card and page.
+    pub title: String,
+    /// One or two sentences for the course card.
+    pub summary: String,
+    /// Who may enrol.
+    pub enrollment: Enrollment,
+    /// Unpublished courses are visible to authors only.
+    pub published: bool,
+    /// Inactivity nudges for this course.
+    pub reminders: Reminders,
+    /// The rendered `index.md`, empty when there is none.
+    pub landing_html: String,
+    /// Modules in `NN-` order.
+    pub modules: Vec<Module>,
+    /// Worksheets by slug.
+    pub worksheets: BTreeMap<String, Worksheet>,
+    /// Downloads by path relative to `files/`.
+    pub files: BTreeMap<String, CatalogFile>,
+    /// sha256 over everything the course is compiled from; changes whenever any of it does.
+    pub content_hash: String,
+    #[serde(skip)]
+    pub(crate) lesson_index: HashMap<String, (usize, usize)>,
+}
+
+/// A group of lessons (a folder `NN-slug/` with `module.toml`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Module {
+    /// Folder name without `NN-`; stable across reordering.
+    pub slug: String,
+    /// Shown as the module heading.
+    pub title: String,
+    /// Shown under the module heading.
+    pub summary: String,
+    /// Lessons in `NN-` order, drafts included.
+    pub lessons: Vec<Lesson>,
+}
+
+/// One lesson; its slug is the stable key progress is stored under.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lesson {
+    /// File name without `NN-` and `.md` (or `slug =`); the key progress is stored under.
+    pub slug: String,
+    /// Shown as the lesson heading and in navigation.
+    pub title: String,
+    /// Shown in lesson lists.
+    pub summary: String,
+    /// Reading time: from front matter, else words / 200 rounded up, at least 1.
+    pub minutes: u32,
+    /// Drip: days after enrolment before the lesson opens.
+    pub unlock_after_days: Option<u32>,
+    /// Lesson slugs that must be completed first.
+    pub requires: Vec<String>,
+    /// Drafts are kept for author preview and hidden from learners.
+    pub draft: bool,
+    /// Sanitised HTML, rendered once at compile time (shared with the compiler's cache).
+    pub html: Arc<str>,
+    /// Headings with their ids, for the in-page table of contents.
+    pub toc: Vec<TocEntry>,
+    /// Word count of the body, for reading-time estimates.
+    pub words: usize,
+    /// sha256 (hex) of the source file.
+    pub content_hash: String,
+    /// The Markdown file the lesson was compiled from.
+    pub source: PathBuf,
+}
+
+/// One heading of a lesson, for its table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TocEntry {
+    /// 1 to 6.
+    pub level: u8,
+    /// The heading's `id`, usable as `#id`.
+    pub id: String,
+    /// The heading's plain text.
+    pub text: String,
+}
+
+/// A fillable template that partners complete (possibly together) and may sign.
+#[derive(Debug, Clone, Serialize)]
+pub struct Worksheet {
+    /// File name without `.md`; the key answers are stored under.
+    pub slug: String,
+    /// Shown as the worksheet heading.
+    pub title: String,
+    /// Shown in worksheet lists.
+    pub summary: String,
+    /// Partners fill in one shared copy.
+    pub shared: bool,
+    /// Partners sign the completed worksheet.
+    pub signatures: bool,
+    /// Fields in declaration order.
+    pub fields: Vec<Field>,
+    /// The body: rendered HTML interleaved with the places where fields go.
+    pub blocks: Vec<WorksheetBlock>,
+    /// sha256 (hex) of the source file.
+    pub content_hash: String,
+}
+
+/// A typed input of a worksheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// `[a-z0-9_]+`, unique in the worksheet; answers are stored under it.
+    pub id: String,
+    /// Which input to show and how to store the answer.
+    pub kind: FieldKind,
+    /// Shown beside the input.
+    pub label: String,
+    /// Hint shown under the input; empty for none.
+    pub help: String,
+    /// Whether the worksheet can be completed with this field empty.
+    pub required: bool,
+}
+
+/// What kind of input a field takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum FieldKind {
+    /// One line of text.
+    Short,
+    /// Paragraphs of text.
+    Long,
+    /// A list of short items.
+    List,
+    /// Yes or no.
+    Checkbox,
+    /// A calendar date.
+    Date,
+    /// One of fixed options.
+    Choice {
+        /// The options offered, in order.
+        options: Vec<String>,
+    },
+}
+
+/// A piece of a worksheet body, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum WorksheetBlock {
+    /// Rendered, sanitised Markdown.
+    Html(String),
+    /// The field with this id goes here.
+    Field(String),
+}
+
+/// A downloadable file under a course's `files/` folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogFile {
+    /// Absolute path on disk, always inside the course's `files/` folder.
+    pub path: PathBuf,
+    /// `Content-Type` to serve it with.
+    pub mime: &'static str,
+    /// Size in bytes when compiled.
+    pub size: u64,
+}
+
+/// A lesson with the context a lesson page shows.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LessonView<'a> {
+    /// The lesson's module, for breadcrumbs.
+    pub module: &'a Module,
+    /// The lesson itself.
+    pub lesson: &'a Lesson,
+    /// The previous published (non-draft) lesson, across modules.
+    pub prev: Option<&'a Lesson>,
+    /// The next published (non-draft) lesson, across modules.
+    pub next: Option<&'a Lesson>,
+}
+
+impl Catalog {
+    /// Builds the catalog from compiled courses, in the given order.
+    pub(crate) fn new(courses: Vec<Course>) -> Self {
+        let by_slug = courses.iter().enumerate().map(|(i, c)| (c.slug.clone(), i)).collect();
+        Self { courses, by_slug }
+    }
+
+    /// All courses, ordered by folder name.
+    pub fn courses(&self) -> &[Course] {
+        &self.courses
+    }
+
+    /// A course by slug.
+    pub fn course(&self, slug: &str) -> Option<&Course> {
+        self.by_slug.get(slug).and_then(|&i| self.courses.get(i))
+    }
+
+    /// A lesson with its module and learner-facing neighbours.
+    pub fn lesson(&self, course: &str, lesson: &str) -> Option<LessonView<'_>> {
+        self.course(course)?.lesson(lesson)
+    }
+
+    /// A worksheet by course and slug.
+    pub fn worksheet(&self, course: &str, slug: &str) -> Option<&Worksheet> {
+        self.course(course)?.worksheets.get(slug)
+    }
+
+    /// A download by its path relative to the course's `files/` folder. Only files found under
+    /// `files/` at compile time are known, so nothing else on disk can be served.
+    pub fn file(&self, course: &str, relative_path: &str) -> Option<&CatalogFile> {
+        self.course(course)?.files.get(relative_path)
+    }
+}
+
+impl Course {
+    /// A lesson with its module and the nearest non-draft lessons around it.
+    pub fn lesson(&self, slug: &str) -> Option<LessonView<'_>> {
+        let &(m, l) = self.lesson_index.get(slug)?;
+        let module = self.modules.get(m)?;
+        let lesson = module.lessons.get(l)?;
+        let all: Vec<&Lesson> = self.modules.iter().flat_map(|m| &m.lessons).collect();
+        let position = all.iter().position(|x| x.slug == slug)?;
+        let prev = all[..position].iter().rev().find(|x| !x.draft).copied();
+        let next = all[position + 1..].iter().find(|x| !x.draft).copied();
+        Some(LessonView { module, lesson, prev, next })
+    }
+
+    /// Lessons a learner sees, in order (drafts skipped).
+    pub fn learner_lessons(&self) -> impl Iterator<Item = &Lesson> {
+        self.modules.iter().flat_map(|m| &m.lessons).filter(|l| !l.draft)
+    }
+}
+
+/// The MIME type for a file name, by extension.
+pub(crate) fn mime_for(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "pdf" => "application/pdf",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        "csv" => "text/csv; charset=utf-8",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "ics" => "text/calendar; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}

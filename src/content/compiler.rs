@@ -1,0 +1,406 @@
+//! The incremental compiler: content folder in, catalog and diagnostics out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::cache::{FileCache, Generations, Loaded};
+use super::catalog::{
+    Catalog, CatalogFile, Course, Enrollment, Lesson, Module, Reminders, Worksheet, mime_for,
+};
+use super::checks;
+use super::diagnostics::{Diagnostic, Source};
+use super::frontmatter::parse_toml;
+use super::lesson::{self, Body, Front};
+use super::links::LinkContext;
+use super::markdown::{self, Input, LessonLink, Rendered};
+use super::scan::{self, CourseLayout, LessonFile, ModuleLayout};
+use super::worksheet;
+use super::{Compilation, ContentError, Summary};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CourseMeta {
+    title: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    enrollment: Enrollment,
+    #[serde(default)]
+    published: bool,
+    #[serde(default)]
+    reminders: Reminders,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModuleMeta {
+    title: String,
+    #[serde(default)]
+    summary: String,
+}
+
+/// A lesson file whose front matter parsed, on its way into the catalog.
+pub(crate) struct Unit<'a> {
+    pub file: &'a LessonFile,
+    pub module: usize,
+    pub loaded: Loaded,
+    pub front: Arc<Front>,
+    pub body: Arc<Body>,
+}
+
+impl Unit<'_> {
+    /// The lesson's slug (front matter override or file name).
+    pub fn slug(&self) -> &str {
+        lesson::slug_of(&self.front, &self.file.file_slug)
+    }
+
+    /// For diagnostics pointing into the lesson file.
+    pub fn source(&self) -> Source<'_> {
+        Source::new(&self.file.path, &self.loaded.text)
+    }
+}
+
+type Parsed<T> = Result<Arc<T>, Diagnostic>;
+
+/// Compiles a content folder again and again, re-parsing and re-rendering only files whose
+/// text changed (or whose links' meaning changed because lessons were added, renamed or moved).
+#[derive(Debug)]
+pub struct Compiler {
+    root: PathBuf,
+    files: FileCache,
+    fronts: Generations<Arc<str>, Parsed<Front>>,
+    bodies: Generations<(Arc<str>, u64), Arc<Body>>,
+    worksheets: Generations<(Arc<str>, u64), Arc<worksheet::Compiled>>,
+    pages: Generations<(Arc<str>, u64), Arc<Rendered>>,
+}
+
+impl Compiler {
+    /// A compiler for the content folder at `root`; nothing is read until [`Compiler::compile`].
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            files: FileCache::default(),
+            fronts: Generations::default(),
+            bodies: Generations::default(),
+            worksheets: Generations::default(),
+            pages: Generations::default(),
+        }
+    }
+
+    /// Compiles everything, reusing what is unchanged since the previous call.
+    ///
+    /// # Errors
+    /// [`ContentError`] when the content root is missing, not a folder or unreadable.
+    pub fn compile(&mut self) -> Result<Compilation, ContentError> {
+        let _span = tracing::debug_span!("compile_content", root = %self.root.display()).entered();
+        check_root(&self.root)?;
+        let mut diagnostics = Vec::new();
+        let layouts = scan::scan_root(&self.root, &mut diagnostics);
+        let courses: Vec<Option<Course>> =
+            layouts.iter().map(|l| self.course(l, &mut diagnostics)).collect();
+        self.finish();
+        let incomplete = courses.iter().any(Option::is_none);
+        let courses: Vec<Course> = courses.into_iter().flatten().collect();
+        let summary = Summary::of(&courses);
+        diagnostics.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        let failed = incomplete || diagnostics.iter().any(Diagnostic::is_error);
+        let catalog = (!failed).then(|| Arc::new(Catalog::new(courses)));
+        tracing::debug!(
+            ?summary,
+            diagnostics = diagnostics.len(),
+            ok = !failed,
+            "content compiled"
+        );
+        Ok(Compilation { catalog, diagnostics, summary })
+    }
+
+    fn finish(&mut self) {
+        self.files.finish();
+        self.fronts.finish();
+        self.bodies.finish();
+        self.worksheets.finish();
+        self.pages.finish();
+    }
+
+    /// Compiles one course; `None` when it has errors that leave nothing sensible to show.
+    fn course(&mut self, layout: &CourseLayout, diags: &mut Vec<Diagnostic>) -> Option<Course> {
+        let meta = layout.course_toml.as_deref().and_then(|p| self.toml::<CourseMeta>(p, diags));
+        let modules: Vec<Option<(ModuleMeta, Arc<str>)>> =
+            layout.modules.iter().map(|m| self.module_meta(m, diags)).collect();
+        let fronts = self.lesson_fronts(layout, diags);
+        let links = LinkContext::new(
+            layout.slug.clone(),
+            fronts.iter().map(|(file, _, _, front)| {
+                (file.rel.clone(), lesson::slug_of(front, &file.file_slug).to_string())
+            }),
+            layout.worksheets.iter().map(|(slug, _)| slug.clone()),
+            layout.files.iter().map(|(rel, _)| rel.clone()),
+        );
+        let units = self.render_lessons(fronts, &links, diags);
+        let (worksheets, mut pending) = self.compile_worksheets(layout, &links, diags);
+        let landing = self.landing(layout, &links, diags, &mut pending);
+        checks::course(layout, &units, &pending, diags);
+        let (meta, course_hash) = meta?;
+        let modules: Vec<(ModuleMeta, Arc<str>)> = modules.into_iter().collect::<Option<_>>()?;
+        Some(
+            Course {
+                content_hash: course_hash_of(&course_hash, &modules, &units, &worksheets, layout),
+                modules: assemble_modules(&layout.modules, modules, &units),
+                lesson_index: HashMap::new(),
+                slug: layout.slug.clone(),
+                title: meta.title,
+                summary: meta.summary,
+                enrollment: meta.enrollment,
+                published: meta.published,
+                reminders: meta.reminders,
+                landing_html: landing,
+                worksheets,
+                files: catalog_files(&layout.files),
+            }
+            .indexed(),
+        )
+    }
+
+    /// Loads and parses a TOML file (course.toml, module.toml) with its hash.
+    fn toml<T: for<'de> Deserialize<'de>>(
+        &mut self,
+        path: &Path,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(T, Arc<str>)> {
+        let loaded = self.files.load(path).map_err(|d| diags.push(d)).ok()?;
+        let source = Source::new(path, &loaded.text);
+        let meta = parse_toml(&source, &loaded.text, 0).map_err(|d| diags.push(d)).ok()?;
+        Some((meta, loaded.hash))
+    }
+
+    fn module_meta(
+        &mut self,
+        module: &ModuleLayout,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(ModuleMeta, Arc<str>)> {
+        self.toml(module.module_toml.as_deref()?, diags)
+    }
+
+    /// Reads every lesson and parses its front matter (cached by content hash).
+    fn lesson_fronts<'a>(
+        &mut self,
+        layout: &'a CourseLayout,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<(&'a LessonFile, usize, Loaded, Arc<Front>)> {
+        let mut out = Vec::new();
+        for (index, module) in layout.modules.iter().enumerate() {
+            for file in &module.lessons {
+                let Ok(loaded) = self.files.load(&file.path).map_err(|d| diags.push(d)) else {
+                    continue;
+                };
+                let front = self.fronts.get_or_make(&file.path, loaded.hash.clone(), || {
+                    lesson::parse_front(&Source::new(&file.path, &loaded.text)).map(Arc::new)
+                });
+                match front {
+                    Ok(front) => {
+                        diags.extend(front.diagnostics.iter().cloned());
+                        out.push((file, index, loaded, front));
+                    }
+                    Err(diag) => diags.push(diag),
+                }
+            }
+        }
+        out
+    }
+
+    /// Renders lesson bodies (cached by content hash and link fingerprint).
+    fn render_lessons<'a>(
+        &mut self,
+        fronts: Vec<(&'a LessonFile, usize, Loaded, Arc<Front>)>,
+        links: &LinkContext,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<Unit<'a>> {
+        let fingerprint = links.fingerprint();
+        fronts
+            .into_iter()
+            .map(|(file, module, loaded, front)| {
+                let key = (loaded.hash.clone(), fingerprint);
+                let body = self.bodies.get_or_make(&file.path, key, || {
+                    Arc::new(lesson::render_body(
+                        &Source::new(&file.path, &loaded.text),
+                        &front,
+                        &file.rel,
+                        links,
+                    ))
+                });
+                diags.extend(body.rendered.diagnostics.iter().cloned());
+                Unit { file, module, loaded, front, body }
+            })
+            .collect()
+    }
+
+    fn compile_worksheets(
+        &mut self,
+        layout: &CourseLayout,
+        links: &LinkContext,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (BTreeMap<String, Worksheet>, Vec<LessonLink>) {
+        let mut sheets = BTreeMap::new();
+        let mut pending = Vec::new();
+        for (slug, path) in &layout.worksheets {
+            let Ok(loaded) = self.files.load(path).map_err(|d| diags.push(d)) else {
+                continue;
+            };
+            let key = (loaded.hash.clone(), links.fingerprint());
+            let compiled = self.worksheets.get_or_make(path, key, || {
+                Arc::new(worksheet::compile(
+                    &Source::new(path, &loaded.text),
+                    slug,
+                    loaded.hash.to_string(),
+                    links,
+                ))
+            });
+            diags.extend(compiled.diagnostics.iter().cloned());
+            pending.extend(compiled.pending.iter().cloned());
+            if let Some(sheet) = &compiled.worksheet {
+                sheets.insert(slug.clone(), sheet.clone());
+            }
+        }
+        (sheets, pending)
+    }
+
+    /// Renders `index.md` (plain Markdown, no front matter) into the landing HTML.
+    fn landing(
+        &mut self,
+        layout: &CourseLayout,
+        links: &LinkContext,
+        diags: &mut Vec<Diagnostic>,
+        pending: &mut Vec<LessonLink>,
+    ) -> String {
+        let Some(path) = &layout.index_md else {
+            return String::new();
+        };
+        let Ok(loaded) = self.files.load(path).map_err(|d| diags.push(d)) else {
+            return String::new();
+        };
+        let key = (loaded.hash.clone(), links.fingerprint());
+        let rendered = self.pages.get_or_make(path, key, || {
+            let source = Source::new(path, &loaded.text);
+            let input =
+                Input { source: &source, markdown: &loaded.text, offset: 0, links, dir: "" };
+            Arc::new(markdown::render_document(&input).0)
+        });
+        diags.extend(rendered.diagnostics.iter().cloned());
+        pending.extend(rendered.pending.iter().cloned());
+        rendered.html.to_string()
+    }
+}
+
+fn check_root(root: &Path) -> Result<(), ContentError> {
+    let meta = std::fs::metadata(root).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => ContentError::Missing(root.to_path_buf()),
+        _ => ContentError::Unreadable { path: root.to_path_buf(), source },
+    })?;
+    if !meta.is_dir() {
+        return Err(ContentError::NotADirectory(root.to_path_buf()));
+    }
+    std::fs::read_dir(root)
+        .map(drop)
+        .map_err(|source| ContentError::Unreadable { path: root.to_path_buf(), source })
+}
+
+fn assemble_modules(
+    layouts: &[ModuleLayout],
+    metas: Vec<(ModuleMeta, Arc<str>)>,
+    units: &[Unit<'_>],
+) -> Vec<Module> {
+    layouts
+        .iter()
+        .zip(metas)
+        .enumerate()
+        .map(|(index, (layout, (meta, _)))| Module {
+            slug: layout.slug.clone(),
+            title: meta.title,
+            summary: meta.summary,
+            lessons: units.iter().filter(|u| u.module == index).map(build_lesson).collect(),
+        })
+        .collect()
+}
+
+fn build_lesson(unit: &Unit<'_>) -> Lesson {
+    lesson::build(&unit.front, &unit.body, unit.slug(), &unit.loaded.hash, &unit.file.path)
+}
+
+fn catalog_files(files: &[(String, PathBuf)]) -> BTreeMap<String, CatalogFile> {
+    files
+        .iter()
+        .map(|(rel, path)| {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            (rel.clone(), CatalogFile { path: path.clone(), mime: mime_for(rel), size })
+        })
+        .collect()
+}
+
+/// One hash over every source of the course, in order, so any edit changes it.
+fn course_hash_of(
+    course_toml: &str,
+    modules: &[(ModuleMeta, Arc<str>)],
+    units: &[Unit<'_>],
+    worksheets: &BTreeMap<String, Worksheet>,
+    layout: &CourseLayout,
+) -> String {
+    let mut all = String::from(course_toml);
+    for (_, hash) in modules {
+        all.push_str(hash);
+    }
+    for unit in units {
+        all.push_str(&format!("{}={}", unit.file.rel, unit.loaded.hash));
+    }
+    for sheet in worksheets.values() {
+        all.push_str(&sheet.content_hash);
+    }
+    for (rel, path) in &layout.files {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        all.push_str(&format!("{rel}:{size}"));
+    }
+    super::sha256_hex(all.as_bytes())
+}
+
+impl Course {
+    /// Fills the slug index used by lesson look-ups.
+    fn indexed(mut self) -> Self {
+        self.lesson_index = self
+            .modules
+            .iter()
+            .enumerate()
+            .flat_map(|(m, module)| {
+                module
+                    .lessons
+                    .iter()
+                    .enumerate()
+                    .map(move |(l, lesson)| (lesson.slug.clone(), (m, l)))
+            })
+            .collect();
+        self
+    }
+}
+
+impl Summary {
+    /// Counts what learners will see (drafts are counted separately).
+    fn of(courses: &[Course]) -> Self {
+        let mut summary = Summary { courses: courses.len(), ..Summary::default() };
+        for course in courses {
+            summary.modules += course.modules.len();
+            summary.worksheets += course.worksheets.len();
+            summary.files += course.files.len();
+            for lesson in course.modules.iter().flat_map(|m| &m.lessons) {
+                if lesson.draft {
+                    summary.drafts += 1;
+                    continue;
+                }
+                summary.lessons += 1;
+                summary.words += lesson.words;
+                summary.minutes += u64::from(lesson.minutes);
+            }
+        }
+        summary
+    }
+}

@@ -1,0 +1,123 @@
+//! The course compiler: turns `content/` (TOML + Markdown) into an immutable [`Catalog`] of
+//! rendered, sanitised, link-checked courses, with rustc-style diagnostics for authors.
+//!
+//! Pure domain and filesystem code: no web framework, database or template engine here.
+
+#![warn(missing_docs)]
+
+mod cache;
+mod catalog;
+mod checks;
+mod compiler;
+mod diagnostics;
+mod frontmatter;
+mod lesson;
+mod links;
+mod markdown;
+mod scan;
+mod store;
+mod watch;
+mod worksheet;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use catalog::{
+    Catalog, CatalogFile, Course, Enrollment, Field, FieldKind, Lesson, LessonView, Module,
+    Reminders, TocEntry, Worksheet, WorksheetBlock,
+};
+pub use compiler::Compiler;
+pub use diagnostics::{Diagnostic, Severity};
+pub use lesson::{LessonOutput, compile_lesson_source};
+pub use links::LinkContext;
+pub use store::{CatalogStore, CompileStatus};
+pub use watch::{WatchHandle, watch};
+
+/// The content folder itself cannot be used; per-file problems are [`Diagnostic`]s instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// The content root does not exist.
+    #[error("content folder {} does not exist", .0.display())]
+    Missing(PathBuf),
+    /// The content root is a file, not a folder.
+    #[error("{} is not a folder", .0.display())]
+    NotADirectory(PathBuf),
+    /// The content root exists but cannot be listed.
+    #[error("cannot read content folder {}", path.display())]
+    Unreadable {
+        /// The content root.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// File watching could not be started.
+    #[error("cannot watch {}", path.display())]
+    Watch {
+        /// The content root.
+        path: PathBuf,
+        /// What the watcher said.
+        #[source]
+        source: notify::Error,
+    },
+}
+
+/// The outcome of one compile: a catalog only when there are no errors, and every problem found.
+#[derive(Debug, Clone)]
+pub struct Compilation {
+    /// `None` when any diagnostic is an error (a server keeps serving its previous catalog).
+    pub catalog: Option<Arc<Catalog>>,
+    /// Every error and warning, sorted by path and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// What was compiled, for `mend check` to print.
+    pub summary: Summary,
+}
+
+impl Compilation {
+    /// Whether any diagnostic is an error (`mend check` then exits non-zero).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Counts of what a compile produced; lessons, words and minutes count what learners see
+/// (drafts excluded and counted on their own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Courses compiled.
+    pub courses: usize,
+    /// Modules across all courses.
+    pub modules: usize,
+    /// Non-draft lessons.
+    pub lessons: usize,
+    /// Draft lessons.
+    pub drafts: usize,
+    /// Worksheets.
+    pub worksheets: usize,
+    /// Downloadable files under `files/`.
+    pub files: usize,
+    /// Words in non-draft lessons.
+    pub words: usize,
+    /// Estimated reading minutes of non-draft lessons.
+    pub minutes: u64,
+}
+
+/// Compiles the content folder at `root` once (use [`Compiler`] to recompile cheaply).
+///
+/// # Errors
+/// [`ContentError`] only when `root` itself is missing, not a folder or unreadable; every
+/// problem inside the content is a [`Diagnostic`] in the returned [`Compilation`].
+pub fn compile(root: &Path) -> Result<Compilation, ContentError> {
+    Compiler::new(root).compile()
+}
+
+/// Content hashes are sha256 in lowercase hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,524 @@
+//! End-to-end tests: real folders in a temp dir, exact diagnostics, catalog look-ups.
+
+use std::fs;
+use std::path::Path;
+
+use proptest::prelude::*;
+use tempfile::TempDir;
+
+use super::*;
+
+const COURSE: &str = "title = \"C\"\nsummary = \"S\"\nenrollment = \"code\"\npublished = true\n[reminders]\ninactive_days = 5\n";
+const MODULE: &str = "title = \"M\"\n";
+
+/// A content root with one course `c`, module `01-m` and the given extra files.
+fn content(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c/course.toml", COURSE);
+    write(dir.path(), "c/01-m/module.toml", MODULE);
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    dir
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn lesson(title: &str, body: &str) -> String {
+    format!("+++\ntitle = \"{title}\"\n+++\n{body}")
+}
+
+/// Diagnostics as (path relative to the root, line, col, severity, message).
+fn diags(dir: &TempDir) -> Vec<(String, u32, u32, Severity, String)> {
+    let compilation = compile(dir.path()).unwrap();
+    compilation
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let rel = d.path.strip_prefix(dir.path()).unwrap_or(&d.path).display().to_string();
+            (rel, d.line, d.col, d.severity, d.message.clone())
+        })
+        .collect()
+}
+
+fn one(dir: &TempDir) -> (String, u32, u32, Severity, String) {
+    let all = diags(dir);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    all.into_iter().next().unwrap()
+}
+
+fn err(path: &str, line: u32, col: u32, message: &str) -> (String, u32, u32, Severity, String) {
+    (path.into(), line, col, Severity::Error, message.into())
+}
+
+fn warn(path: &str, line: u32, col: u32, message: &str) -> (String, u32, u32, Severity, String) {
+    (path.into(), line, col, Severity::Warning, message.into())
+}
+
+const L1: &str = "c/01-m/01-a.md";
+const L2: &str = "c/01-m/02-b.md";
+
+#[test]
+fn a_clean_course_compiles_into_a_catalog() {
+    let dir = content(&[
+        (L1, &lesson("A", "## Intro\n\nSee [b](02-b.md#deep) and [card](../files/card.txt).\n")),
+        (L2, "+++\ntitle = \"B\"\nrequires = [\"a\"]\nunlock_after_days = 3\n+++\n## Deep\n"),
+        ("c/01-m/03-d.md", "+++\ntitle = \"D\"\ndraft = true\n+++\n"),
+        ("c/01-m/04-e.md", "---\ntitle: E\nminutes: 9\n---\nlast\n"),
+        ("c/files/card.txt", "card"),
+        ("c/index.md", "Welcome to [the first lesson](01-m/01-a.md).\n"),
+    ]);
+    let compilation = compile(dir.path()).unwrap();
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let catalog = compilation.catalog.unwrap();
+    let course = catalog.course("c").unwrap();
+    assert_eq!(
+        (course.enrollment, course.published, course.reminders.inactive_days),
+        (Enrollment::Code, true, 5)
+    );
+    assert!(course.landing_html.contains("href=\"/courses/c/lessons/a\""));
+    let a = catalog.lesson("c", "a").unwrap();
+    assert!(a.lesson.html.contains("href=\"/courses/c/lessons/b#deep\""), "{}", a.lesson.html);
+    assert!(a.lesson.html.contains("href=\"/courses/c/files/card.txt\""));
+    assert_eq!(a.lesson.content_hash.len(), 64);
+    let b = catalog.lesson("c", "b").unwrap();
+    assert_eq!(
+        (b.prev.map(|l| l.slug.as_str()), b.next.map(|l| l.slug.as_str())),
+        (Some("a"), Some("e"))
+    );
+    assert_eq!(
+        (b.lesson.unlock_after_days, b.lesson.requires.clone()),
+        (Some(3), vec!["a".to_string()])
+    );
+    assert!(catalog.lesson("c", "d").unwrap().lesson.draft);
+    assert_eq!(catalog.lesson("c", "e").unwrap().lesson.minutes, 9);
+    assert_eq!(
+        (compilation.summary.lessons, compilation.summary.drafts, compilation.summary.files),
+        (3, 1, 1)
+    );
+    assert!(catalog.file("c", "card.txt").unwrap().path.ends_with("files/card.txt"));
+    assert!(catalog.file("c", "../course.toml").is_none());
+}
+
+#[test]
+fn malformed_toml_is_reported_at_the_toml_span() {
+    let dir = content(&[
+        (L1, &lesson("A", "")),
+        ("c/01-m/module.toml", "title = \"M\"\nsummary = \"unterminated\n"),
+    ]);
+    let (path, line, col, severity, message) = one(&dir);
+    assert_eq!(
+        (path.as_str(), line, col, severity),
+        ("c/01-m/module.toml", 2, 24, Severity::Error)
+    );
+    assert!(message.contains("basic string"), "{message}");
+}
+
+#[test]
+fn unknown_keys_are_errors_in_every_file_kind() {
+    let dir = content(&[
+        (L1, "+++\ntitle = \"A\"\ndraught = true\n+++\n"),
+        ("c/course.toml", "title = \"C\"\nenrolment = \"open\"\n"),
+        (
+            "c/worksheets/w.md",
+            "+++\ntitle = \"W\"\n[[fields]]\nid = \"x\"\ntype = \"short\"\nlabel = \"X\"\nrequird = true\n+++\n{{ field \"x\" }}\n",
+        ),
+    ]);
+    let all = diags(&dir);
+    let places: Vec<_> = all.iter().map(|d| (d.0.as_str(), d.1, d.2)).collect();
+    assert_eq!(
+        places,
+        [("c/01-m/01-a.md", 3, 1), ("c/course.toml", 2, 1), ("c/worksheets/w.md", 7, 1)]
+    );
+    assert!(all[0].4.starts_with("unknown field `draught`"), "{}", all[0].4);
+    assert!(all[1].4.starts_with("unknown field `enrolment`"), "{}", all[1].4);
+    assert!(all[2].4.starts_with("unknown field `requird`"), "{}", all[2].4);
+}
+
+#[test]
+fn invalid_utf8_points_at_the_first_bad_byte() {
+    let dir = content(&[]);
+    fs::write(dir.path().join(L1), b"+++\ntitle = \"A\"\n+++\nab\xffcd\n").unwrap();
+    assert_eq!(one(&dir), err(L1, 4, 3, "file is not valid UTF-8 (save it as UTF-8)"));
+}
+
+#[test]
+fn huge_files_are_refused_before_reading() {
+    let dir = content(&[(L1, &lesson("A", ""))]);
+    let file = fs::File::create(dir.path().join(L2)).unwrap();
+    file.set_len(50 * 1024 * 1024).unwrap();
+    assert_eq!(one(&dir), err(L2, 1, 1, "file is 50.0 MB; source files are limited to 4 MB"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_are_reported_not_followed() {
+    let dir = content(&[(L1, &lesson("A", "")), ("c/files/a.txt", "a")]);
+    std::os::unix::fs::symlink(dir.path().join("c/files"), dir.path().join("c/files/again"))
+        .unwrap();
+    std::os::unix::fs::symlink("self", dir.path().join("c/files/self")).unwrap();
+    let all = diags(&dir);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert_eq!(all[0], warn("c/files/again", 1, 1, "ignored: folder loop or nesting too deep"));
+    assert_eq!((all[1].0.as_str(), all[1].3), ("c/files/self", Severity::Error));
+    assert!(all[1].4.starts_with("cannot read: "), "{}", all[1].4);
+}
+
+#[test]
+fn requires_cycles_and_missing_requirements() {
+    let dir = content(&[
+        (L1, "+++\ntitle = \"A\"\nrequires = [\"b\"]\n+++\n"),
+        (L2, "+++\ntitle = \"B\"\nrequires = [\"a\", \"ghost\"]\n+++\n"),
+    ]);
+    assert_eq!(
+        diags(&dir),
+        [
+            err(L2, 3, 13, "requires cycle: a -> b -> a"),
+            err(L2, 3, 18, "requires unknown lesson \"ghost\""),
+        ]
+    );
+}
+
+#[test]
+fn links_to_and_requirements_of_drafts_warn() {
+    let dir = content(&[
+        (L1, "+++\ntitle = \"A\"\nrequires = [\"b\"]\n+++\nSee [b](02-b.md).\n"),
+        (L2, "+++\ntitle = \"B\"\ndraft = true\n+++\nSee [a](01-a.md).\n"),
+    ]);
+    assert_eq!(
+        diags(&dir),
+        [
+            warn(L1, 3, 13, "requires draft lesson \"b\"; learners can never complete it"),
+            warn(L1, 5, 5, "link to draft lesson \"02-b.md\"; learners cannot open it"),
+        ]
+    );
+    assert!(compile(dir.path()).unwrap().catalog.is_some());
+}
+
+#[test]
+fn broken_links_are_errors_at_the_link() {
+    let body = "[x](../../../../etc/passwd)\n[y](nope.md)\n[z](02-b.md#nowhere)\n[w](../worksheets/none.md)\n  [v](../files/none.pdf)\n";
+    let dir = content(&[(L1, &lesson("A", body)), (L2, &lesson("B", "## Here\n"))]);
+    assert_eq!(
+        diags(&dir),
+        [
+            err(L1, 4, 1, "link \"../../../../etc/passwd\" leaves the course folder"),
+            err(L1, 5, 1, "link to missing lesson \"nope.md\""),
+            err(L1, 6, 1, "link to missing anchor \"02-b.md#nowhere\""),
+            err(L1, 7, 1, "link to missing worksheet \"../worksheets/none.md\""),
+            err(L1, 8, 3, "link to missing file \"../files/none.pdf\""),
+        ]
+    );
+}
+
+#[test]
+fn empty_course_is_an_error() {
+    let dir = content(&[]);
+    assert_eq!(
+        one(&dir),
+        err("c/course.toml", 1, 1, "course has no lessons; add NN-module/NN-lesson.md files")
+    );
+}
+
+#[test]
+fn duplicate_slugs_are_reported_in_both_places() {
+    let dir = content(&[(L1, &lesson("A", "")), (L2, "+++\ntitle = \"B\"\nslug = \"a\"\n+++\n")]);
+    let all = diags(&dir);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert_eq!((all[0].0.as_str(), all[0].1, all[0].2), (L1, 1, 1));
+    assert_eq!((all[1].0.as_str(), all[1].1, all[1].2), (L2, 3, 8));
+    assert!(all[0].4.starts_with("duplicate lesson slug \"a\" (also used by "), "{}", all[0].4);
+    assert!(all[1].4.ends_with("01-a.md)"), "{}", all[1].4);
+}
+
+#[test]
+fn lesson_without_front_matter_is_an_error() {
+    let dir = content(&[(L1, "# Just markdown\n")]);
+    let (path, line, col, _, message) = one(&dir);
+    assert_eq!((path.as_str(), line, col), (L1, 1, 1));
+    assert!(message.starts_with("missing front matter"));
+}
+
+#[test]
+fn stray_files_and_folders_warn() {
+    let dir = content(&[
+        (L1, &lesson("A", "")),
+        ("c/notes.txt", "x"),
+        ("c/drafts/x.md", "x"),
+        ("c/01-m/readme.md", "x"),
+    ]);
+    assert_eq!(
+        diags(&dir),
+        [
+            warn(
+                "c/01-m/readme.md",
+                1,
+                1,
+                "ignored: a module folder holds module.toml and NN-slug.md lessons"
+            ),
+            warn(
+                "c/drafts",
+                1,
+                1,
+                "ignored: module folders are named NN-slug (or are worksheets/ or files/)"
+            ),
+            warn(
+                "c/notes.txt",
+                1,
+                1,
+                "ignored: a course folder holds only course.toml, index.md and folders"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn missing_alt_text_warns_and_keeps_the_catalog() {
+    let dir = content(&[
+        (L1, &lesson("A", "Look:\n\n![](../files/p.svg)\n")),
+        ("c/files/p.svg", "<svg/>"),
+    ]);
+    assert_eq!(
+        one(&dir),
+        warn(L1, 6, 1, "image has no alt text; describe it for learners using screen readers")
+    );
+    assert!(compile(dir.path()).unwrap().catalog.is_some());
+}
+
+const SHEET: &str = "c/worksheets/plan.md";
+
+#[test]
+fn worksheet_fields_are_checked() {
+    let text = "+++\ntitle = \"Plan\"\nshared = true\nsignatures = true\n\
+[[fields]]\nid = \"a\"\ntype = \"short\"\nlabel = \"A\"\n\
+[[fields]]\nid = \"a\"\ntype = \"long\"\nlabel = \"A again\"\n\
+[[fields]]\nid = \"pick\"\ntype = \"choice\"\nlabel = \"Pick\"\n\
+[[fields]]\nid = \"unused\"\ntype = \"date\"\nlabel = \"U\"\n+++\n\
+Intro\n{{ field \"a\" }}\n{{ field \"a\" }}\n{{ field \"ghost\" }}\n";
+    let dir = content(&[(L1, &lesson("A", "")), (SHEET, text)]);
+    assert_eq!(
+        diags(&dir),
+        [
+            err(SHEET, 10, 6, "duplicate field id \"a\""),
+            err(SHEET, 14, 6, "choice field \"pick\" needs `options = [\"...\", ...]`"),
+            err(
+                SHEET,
+                18,
+                6,
+                "field \"unused\" is declared but never placed; add {{ field \"unused\" }} to the body"
+            ),
+            err(SHEET, 24, 1, "field \"a\" is placed more than once"),
+            err(SHEET, 25, 1, "field \"ghost\" is placed but not declared in the front matter"),
+        ]
+    );
+}
+
+#[test]
+fn unknown_field_type_is_an_error_at_the_value() {
+    let text = "+++\ntitle = \"P\"\n[[fields]]\nid = \"a\"\ntype = \"essay\"\nlabel = \"A\"\n+++\n{{ field \"a\" }}\n";
+    let dir = content(&[(L1, &lesson("A", "")), (SHEET, text)]);
+    let (path, line, col, _, message) = one(&dir);
+    assert_eq!((path.as_str(), line, col), (SHEET, 5, 8));
+    assert!(message.starts_with("unknown variant `essay`"), "{message}");
+}
+
+#[test]
+fn worksheet_blocks_interleave_html_and_fields() {
+    let text = "+++\ntitle = \"P\"\nshared = true\n[[fields]]\nid = \"when\"\ntype = \"choice\"\nlabel = \"When\"\noptions = [\"Weekly\", \"Monthly\"]\n+++\n# Plan\n{{ field \"when\" }}\nDone.\n";
+    let dir = content(&[(L1, &lesson("A", "[plan](../worksheets/plan.md)\n")), (SHEET, text)]);
+    let compilation = compile(dir.path()).unwrap();
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let catalog = compilation.catalog.unwrap();
+    let sheet = catalog.worksheet("c", "plan").unwrap();
+    assert_eq!(
+        sheet.blocks,
+        [
+            WorksheetBlock::Html("<h1 id=\"plan\">Plan</h1>\n".into()),
+            WorksheetBlock::Field("when".into()),
+            WorksheetBlock::Html("<p>Done.</p>\n".into()),
+        ]
+    );
+    assert_eq!(
+        sheet.fields[0].kind,
+        FieldKind::Choice { options: vec!["Weekly".into(), "Monthly".into()] }
+    );
+    assert!(sheet.shared && !sheet.signatures);
+    assert!(catalog.lesson("c", "a").unwrap().lesson.html.contains("/courses/c/worksheets/plan"));
+}
+
+#[test]
+fn unusable_roots_are_content_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(compile(&dir.path().join("nope")), Err(ContentError::Missing(_))));
+    write(dir.path(), "file", "x");
+    assert!(matches!(compile(&dir.path().join("file")), Err(ContentError::NotADirectory(_))));
+}
+
+#[test]
+fn display_shows_path_position_and_caret() {
+    let dir = content(&[(L1, &lesson("A", "See [foo](foo.md) now.\n"))]);
+    let compilation = compile(dir.path()).unwrap();
+    let shown = compilation.diagnostics[0].to_string();
+    let expected_tail = "c/01-m/01-a.md:4:5: error: link to missing lesson \"foo.md\"\n  |\n4 | See [foo](foo.md) now.\n  |     ^";
+    assert!(shown.ends_with(expected_tail), "{shown}");
+}
+
+#[test]
+fn recompiling_reuses_unchanged_lessons_and_sees_edits() {
+    let dir = content(&[(L1, &lesson("A", "[b](02-b.md)\n")), (L2, &lesson("B", "one\n"))]);
+    let mut compiler = Compiler::new(dir.path());
+    let first = compiler.compile().unwrap().catalog.unwrap();
+    write(dir.path(), L2, &lesson("B", "two two\n"));
+    let second = compiler.compile().unwrap().catalog.unwrap();
+    assert_eq!(
+        first.lesson("c", "a").unwrap().lesson.html,
+        second.lesson("c", "a").unwrap().lesson.html
+    );
+    assert_eq!(second.lesson("c", "b").unwrap().lesson.html, "<p>two two</p>\n".into());
+    assert_ne!(first.course("c").unwrap().content_hash, second.course("c").unwrap().content_hash);
+    fs::rename(dir.path().join(L2), dir.path().join("c/01-m/02-renamed.md")).unwrap();
+    let third = compiler.compile().unwrap();
+    assert_eq!(third.diagnostics[0].message, "link to missing lesson \"02-b.md\"");
+}
+
+#[test]
+fn the_sample_course_compiles_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let compilation = compile(&root).unwrap();
+    let shown: Vec<String> = compilation.diagnostics.iter().map(ToString::to_string).collect();
+    assert!(shown.is_empty(), "{}", shown.join("\n\n"));
+    assert!(compilation.catalog.is_some());
+}
+
+/// Whether rendered HTML contains anything executable: a script element, an `on…` attribute,
+/// or a `javascript:`/`data:` URL in a URL attribute.
+fn is_dangerous(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    lower.contains("<script") || tags(&lower).iter().any(|tag| tag_is_dangerous(tag))
+}
+
+fn tags(html: &str) -> Vec<&str> {
+    html.split('<').skip(1).map(|rest| rest.split('>').next().unwrap_or(rest)).collect()
+}
+
+fn tag_is_dangerous(tag: &str) -> bool {
+    let decoded =
+        tag.replace("&#58;", ":").replace("&colon;", ":").replace(['\t', '\n', '\r', ' '], " ");
+    let names_on = decoded.split([' ', '/', '"', '\'']).any(|word| {
+        word.starts_with("on")
+            && word.contains('=')
+            && word[..word.find('=').unwrap_or(0)].chars().all(|c| c.is_ascii_alphabetic())
+    });
+    let squeezed: String = decoded.chars().filter(|c| !c.is_whitespace()).collect();
+    names_on
+        || [
+            "href=\"javascript:",
+            "src=\"javascript:",
+            "href=\"data:",
+            "src=\"data:",
+            "href=javascript:",
+            "src=data:",
+        ]
+        .iter()
+        .any(|bad| squeezed.contains(bad))
+}
+
+fn render_any(markdown: &str) -> String {
+    let text = format!("+++\ntitle = \"x\"\n+++\n{markdown}");
+    let links = LinkContext::new(
+        "c",
+        [("01-m/01-a.md".to_string(), "a".to_string())],
+        [],
+        ["x.png".to_string()],
+    );
+    compile_lesson_source("01-m/01-a.md", &text, &links)
+        .lesson
+        .map(|l| l.html.to_string())
+        .unwrap_or_default()
+}
+
+fn markdown_with_html() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        Just("<script>alert(1)</script>".to_string()),
+        Just("<img src=x onerror=alert(1)>".to_string()),
+        Just("<a href=\"javascript:alert(1)\">x</a>".to_string()),
+        Just("[x](javascript:alert(1))".to_string()),
+        Just("[x](JaVaScRiPt&#58;alert(1))".to_string()),
+        Just("![x](data:text/html;base64,PHNjcmlwdD4=)".to_string()),
+        Just("<javascript:alert(1)>".to_string()),
+        Just("<div onclick=\"x()\">".to_string()),
+        Just("<svg onload=alert(1)>".to_string()),
+        Just("<iframe src=\"data:text/html,x\"></iframe>".to_string()),
+        Just("[r]: java\tscript:alert(1)\n\n[r]".to_string()),
+        Just("> [!TIP]\n> x".to_string()),
+        Just("\n\n".to_string()),
+        Just("`code` **b** _i_ ~~s~~ - [ ] t".to_string()),
+        "[ -~\n]{0,40}",
+    ];
+    prop::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rendered_html_is_never_executable(markdown in markdown_with_html()) {
+        let html = render_any(&markdown);
+        prop_assert!(!is_dangerous(&html), "{markdown:?} rendered as {html:?}");
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        let links = LinkContext::default();
+        let _ = compile_lesson_source("01-m/01-a.md", &text, &links);
+        let _ = render_any(&text);
+    }
+}
+
+#[test]
+fn the_danger_detector_detects_danger() {
+    assert!(is_dangerous("<p><a href=\"javascript:x\">"));
+    assert!(is_dangerous("<img src=x onerror=alert(1)>"));
+    assert!(is_dangerous("<SCRIPT>"));
+    assert!(!is_dangerous("<p>onerror= is just text &lt;script&gt;</p>"));
+}
+
+#[test]
+fn watch_recompiles_after_an_edit_and_stops_when_dropped() {
+    let dir = content(&[(L1, &lesson("A", "before\n"))]);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let handle = watch(dir.path().to_path_buf(), move |result| {
+        let _ = sender.send(
+            result
+                .map(|c| c.catalog.map(|cat| cat.lesson("c", "a").map(|v| v.lesson.html.clone()))),
+        );
+    })
+    .unwrap();
+    write(dir.path(), L1, &lesson("A", "after\n"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = None;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Ok(Some(Some(html)))) =
+            receiver.recv_timeout(std::time::Duration::from_millis(200))
+        {
+            seen = Some(html);
+            if seen.as_deref() == Some("<p>after</p>\n") {
+                break;
+            }
+        }
+    }
+    assert_eq!(seen.as_deref(), Some("<p>after</p>\n"));
+    drop(handle);
+}
+
+#[test]
+fn catalog_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Catalog>();
+    shareable::<Compilation>();
+    shareable::<Compiler>();
+}

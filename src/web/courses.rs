@@ -1,0 +1,150 @@
+//! Course pages: the catalog, a course's landing page, lessons, worksheets and downloads.
+//! Lesson HTML was rendered when the content was compiled; here it is only placed in the page.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use tera::Context;
+
+use crate::content::{Catalog, Course};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
+
+impl AppState {
+    /// The live catalog, or 503 while no compile has succeeded.
+    fn catalog(&self) -> Result<Arc<Catalog>, AppError> {
+        self.catalog
+            .current()
+            .ok_or_else(|| AppError::NotReady("the course content has errors".into()))
+    }
+
+    /// A course this audience may see: unpublished courses only while authoring.
+    fn visible_course<'a>(&self, catalog: &'a Catalog, slug: &str) -> Result<&'a Course, AppError> {
+        let audience = self.audience();
+        let course =
+            catalog.course(slug).filter(|c| c.published || audience == Audience::AuthorPreview);
+        course.ok_or(AppError::NotFound)
+    }
+
+    /// Drafts are shown only while authoring (`serve --watch`); roles will refine this.
+    fn audience(&self) -> Audience {
+        if self.authoring { Audience::AuthorPreview } else { Audience::Learner }
+    }
+}
+
+/// `/`: every published course.
+pub async fn list_courses(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let catalog = state.catalog()?;
+    let audience = state.audience();
+    let courses: Vec<CourseSummary> = catalog
+        .courses()
+        .iter()
+        .filter(|c| audience.sees_course(c))
+        .map(|c| CourseSummary::of(c, audience))
+        .collect();
+    let mut context = Context::new();
+    context.insert("courses", &courses);
+    state.templates.page("pages/catalog.html", &context)
+}
+
+/// `/courses/{course}`: the landing page with the outline.
+pub async fn show_course(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = state.catalog()?;
+    let audience = state.audience();
+    let course = state.visible_course(&catalog, &path)?;
+    let first_lesson = course.modules.iter().flat_map(|m| &m.lessons).find(|l| audience.sees(l));
+    let mut context = Context::new();
+    context.insert("course", &CourseSummary::of(course, audience));
+    context.insert("landing_html", &course.landing_html);
+    context.insert("outline", &views::outline(course, audience));
+    context.insert(
+        "first_lesson_url",
+        &first_lesson.map(|l| views::lesson_url(&course.slug, &l.slug)),
+    );
+    state.templates.page("pages/course.html", &context)
+}
+
+/// `/courses/{course}/lessons/{lesson}`: one lesson with its table of contents and pager.
+pub async fn show_lesson(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (course_slug, lesson_slug) = path.into_inner();
+    let catalog = state.catalog()?;
+    let audience = state.audience();
+    let course = state.visible_course(&catalog, &course_slug)?;
+    let view = course
+        .lesson(&lesson_slug)
+        .filter(|v| audience.sees(v.lesson))
+        .ok_or(AppError::NotFound)?;
+    let mut context = Context::new();
+    context.insert("course", &CourseSummary::of(course, audience));
+    context.insert("module", view.module);
+    context.insert(
+        "lesson",
+        &LessonPage {
+            url: views::lesson_url(&course.slug, &view.lesson.slug),
+            lesson: view.lesson,
+        },
+    );
+    context.insert("toc", &view.lesson.toc);
+    context.insert("prev", &view.prev.map(|l| LessonLink::of(&course.slug, l)));
+    context.insert("next", &view.next.map(|l| LessonLink::of(&course.slug, l)));
+    state.templates.page("pages/lesson.html", &context)
+}
+
+/// A lesson and its own URL, for the template.
+#[derive(serde::Serialize)]
+struct LessonPage<'a> {
+    url: String,
+    #[serde(flatten)]
+    lesson: &'a crate::content::Lesson,
+}
+
+/// `/courses/{course}/worksheets/{worksheet}`: the worksheet as a printable template.
+pub async fn show_worksheet(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (course_slug, worksheet_slug) = path.into_inner();
+    let catalog = state.catalog()?;
+    let course = state.visible_course(&catalog, &course_slug)?;
+    let worksheet = course.worksheets.get(&worksheet_slug).ok_or(AppError::NotFound)?;
+    let mut context = Context::new();
+    context.insert("course", &CourseSummary::of(course, state.audience()));
+    context.insert("worksheet", &WorksheetSummary::of(&course.slug, worksheet));
+    context.insert("blocks", &views::worksheet_blocks(worksheet));
+    state.templates.page("pages/worksheet.html", &context)
+}
+
+/// `/courses/{course}/files/{path}`: a download. Only files the compiler found under the
+/// course's `files/` folder are known, so no path can reach anything else on disk.
+pub async fn download_file(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (course_slug, file_path) = path.into_inner();
+    let catalog = state.catalog()?;
+    let course = state.visible_course(&catalog, &course_slug)?;
+    let file = course.files.get(&file_path).ok_or(AppError::NotFound)?.clone();
+    let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let bytes = web::block(move || std::fs::read(&file.path))
+        .await
+        .map_err(|_| AppError::NotFound)?
+        .map_err(|_| AppError::NotFound)?;
+    let inline = file.mime.starts_with("image/");
+    let disposition = if inline { "inline" } else { "attachment" };
+    Ok(HttpResponse::Ok()
+        .content_type(file.mime)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("{disposition}; filename=\"{}\"", name.replace('"', "")),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
+        .body(bytes))
+}

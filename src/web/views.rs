@@ -1,0 +1,220 @@
+//! What pages show, shaped from the catalog: templates loop and print, they do not decide.
+
+use serde::Serialize;
+
+use crate::content::{Course, FieldKind, Lesson, Worksheet, WorksheetBlock};
+
+/// Which lessons a page may show: learners never see drafts; authors previewing do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Learner,
+    AuthorPreview,
+}
+
+impl Audience {
+    /// Whether `lesson` is visible to this audience.
+    pub fn sees(self, lesson: &Lesson) -> bool {
+        !lesson.draft || self == Self::AuthorPreview
+    }
+
+    /// Whether `course` is visible: unpublished courses only to authors previewing.
+    pub fn sees_course(self, course: &Course) -> bool {
+        course.published || self == Self::AuthorPreview
+    }
+}
+
+/// The URL of a course's landing page.
+pub fn course_url(course: &str) -> String {
+    format!("/courses/{course}")
+}
+
+/// The URL of a lesson page.
+pub fn lesson_url(course: &str, lesson: &str) -> String {
+    format!("/courses/{course}/lessons/{lesson}")
+}
+
+/// A course as a card or page header.
+#[derive(Debug, Serialize)]
+pub struct CourseSummary {
+    pub slug: String,
+    pub url: String,
+    pub title: String,
+    pub summary: String,
+    pub modules: usize,
+    pub lessons: usize,
+    /// Total reading time, phrased for people ("3 hours", "45 minutes").
+    pub hours: String,
+}
+
+impl CourseSummary {
+    /// Counts what `audience` can see.
+    pub fn of(course: &Course, audience: Audience) -> Self {
+        let visible =
+            || course.modules.iter().flat_map(|m| &m.lessons).filter(|l| audience.sees(l));
+        let minutes: u32 = visible().map(|l| l.minutes).sum();
+        Self {
+            slug: course.slug.clone(),
+            url: course_url(&course.slug),
+            title: course.title.clone(),
+            summary: course.summary.clone(),
+            modules: course.modules.len(),
+            lessons: visible().count(),
+            hours: reading_time(minutes),
+        }
+    }
+}
+
+/// "45 minutes", "1 hour", "about 3½ hours" is over-precise: round to the half hour above one.
+pub fn reading_time(minutes: u32) -> String {
+    match minutes {
+        0..=1 => "1 minute".into(),
+        2..=59 => format!("{minutes} minutes"),
+        60..=89 => "1 hour".into(),
+        _ => {
+            let half_hours = (minutes + 15) / 30;
+            let whole = half_hours / 2;
+            if half_hours.is_multiple_of(2) {
+                format!("{whole} hours")
+            } else {
+                format!("{whole}½ hours")
+            }
+        }
+    }
+}
+
+/// A module in a course outline.
+#[derive(Debug, Serialize)]
+pub struct OutlineModule {
+    pub title: String,
+    pub summary: String,
+    pub lessons: Vec<LessonLink>,
+}
+
+/// A lesson as a link in outlines and pagers.
+#[derive(Debug, Serialize)]
+pub struct LessonLink {
+    pub url: String,
+    pub title: String,
+    pub minutes: u32,
+    pub draft: bool,
+}
+
+impl LessonLink {
+    /// The link to `lesson` in `course`.
+    pub fn of(course: &str, lesson: &Lesson) -> Self {
+        Self {
+            url: lesson_url(course, &lesson.slug),
+            title: lesson.title.clone(),
+            minutes: lesson.minutes,
+            draft: lesson.draft,
+        }
+    }
+}
+
+/// The outline of modules and lessons `audience` can see; empty modules are left out.
+pub fn outline(course: &Course, audience: Audience) -> Vec<OutlineModule> {
+    course
+        .modules
+        .iter()
+        .map(|module| OutlineModule {
+            title: module.title.clone(),
+            summary: module.summary.clone(),
+            lessons: module
+                .lessons
+                .iter()
+                .filter(|l| audience.sees(l))
+                .map(|l| LessonLink::of(&course.slug, l))
+                .collect(),
+        })
+        .filter(|m| !m.lessons.is_empty())
+        .collect()
+}
+
+/// A worksheet's heading details.
+#[derive(Debug, Serialize)]
+pub struct WorksheetSummary<'a> {
+    pub url: String,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub shared: bool,
+    pub signatures: bool,
+}
+
+impl<'a> WorksheetSummary<'a> {
+    /// The summary of `worksheet` in `course`.
+    pub fn of(course: &str, worksheet: &'a Worksheet) -> Self {
+        Self {
+            url: format!("/courses/{course}/worksheets/{}", worksheet.slug),
+            title: &worksheet.title,
+            summary: &worksheet.summary,
+            shared: worksheet.shared,
+            signatures: worksheet.signatures,
+        }
+    }
+}
+
+/// One piece of a worksheet page: prose, or the place a field goes.
+#[derive(Debug, Serialize)]
+pub struct WorksheetBlockView<'a> {
+    pub html: Option<&'a str>,
+    pub field: Option<FieldView<'a>>,
+}
+
+/// A worksheet field as shown on the page.
+#[derive(Debug, Serialize)]
+pub struct FieldView<'a> {
+    pub id: &'a str,
+    pub label: &'a str,
+    pub help: &'a str,
+    pub required: bool,
+    pub kind: &'static str,
+    pub options: &'a [String],
+}
+
+/// The worksheet body in order, each field placed where the author put it.
+pub fn worksheet_blocks(worksheet: &Worksheet) -> Vec<WorksheetBlockView<'_>> {
+    worksheet
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            WorksheetBlock::Html(html) => {
+                Some(WorksheetBlockView { html: Some(html), field: None })
+            }
+            WorksheetBlock::Field(id) => {
+                let field = worksheet.fields.iter().find(|f| &f.id == id)?;
+                let (kind, options): (&'static str, &[String]) = match &field.kind {
+                    FieldKind::Short => ("short", &[]),
+                    FieldKind::Long => ("long", &[]),
+                    FieldKind::List => ("list", &[]),
+                    FieldKind::Checkbox => ("checkbox", &[]),
+                    FieldKind::Date => ("date", &[]),
+                    FieldKind::Choice { options } => ("choice", options),
+                };
+                let view = FieldView {
+                    id: &field.id,
+                    label: &field.label,
+                    help: &field.help,
+                    required: field.required,
+                    kind,
+                    options,
+                };
+                Some(WorksheetBlockView { html: None, field: Some(view) })
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_time_is_phrased_for_people() {
+        assert_eq!(reading_time(1), "1 minute");
+        assert_eq!(reading_time(45), "45 minutes");
+        assert_eq!(reading_time(75), "1 hour");
+        assert_eq!(reading_time(100), "1½ hours");
+        assert_eq!(reading_time(181), "3 hours");
+        assert_eq!(reading_time(200), "3½ hours");
+    }
+}

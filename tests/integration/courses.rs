@@ -1,0 +1,113 @@
+//! The sample course as a visitor reads it, and as an author edits it under `--watch`.
+
+use std::time::Duration;
+
+use crate::both_backends;
+use crate::support::{Backend, TestApp, copy_of_sample_content, eventually};
+
+const COURSE: &str = "/courses/rebuilding-trust";
+
+async fn html(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app.get(path).await;
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+both_backends! {
+    async fn catalog_lists_the_sample_course_with_its_size(app: TestApp) {
+        let (status, page) = html(&app, "/").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<a href=\"/courses/rebuilding-trust\">Rebuilding Trust Together</a>"), "{page}");
+        assert!(page.contains("8 modules"), "{page}");
+    }
+
+    async fn course_page_shows_the_outline_without_drafts(app: TestApp) {
+        let (status, page) = html(&app, COURSE).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Course outline"));
+        assert!(page.contains("href=\"/courses/rebuilding-trust/lessons/welcome\""));
+        assert!(page.contains("href=\"/courses/rebuilding-trust/lessons/looking-ahead\""));
+        assert!(!page.contains("lessons/coming-soon"), "drafts are not listed for learners");
+        assert!(page.contains("educational"), "the landing text says what the course is and is not");
+    }
+
+    async fn lesson_page_has_breadcrumb_contents_and_pager(app: TestApp) {
+        let (status, page) = html(&app, &format!("{COURSE}/lessons/why-betrayal-shatters-safety")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("aria-label=\"Breadcrumb\""));
+        assert!(page.contains("min read"));
+        assert!(page.contains("On this page"));
+        assert!(page.contains("rel=\"prev\"") && page.contains("rel=\"next\""));
+        assert!(page.contains("href=\"/courses/rebuilding-trust/lessons/how-to-use-this-course-together\""), "previous lesson crosses the module boundary");
+    }
+
+    async fn drafts_and_unknown_lessons_are_not_found(app: TestApp) {
+        assert_eq!(html(&app, &format!("{COURSE}/lessons/coming-soon")).await.0, 404);
+        assert_eq!(html(&app, &format!("{COURSE}/lessons/no-such-lesson")).await.0, 404);
+        assert_eq!(html(&app, "/courses/no-such-course").await.0, 404);
+    }
+
+    async fn downloads_are_served_only_from_the_files_folder(app: TestApp) {
+        let response = app.get(&format!("{COURSE}/files/daily-check-in.txt")).await;
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        assert!(!response.text().await.unwrap().is_empty());
+
+        for sneaky in ["../course.toml", "..%2Fcourse.toml", "%2e%2e/course.toml", "images/../../course.toml"] {
+            let status = app.get(&format!("{COURSE}/files/{sneaky}")).await.status();
+            assert_eq!(status, 404, "{sneaky}");
+        }
+    }
+
+    async fn worksheets_linked_from_lessons_have_a_page(app: TestApp) {
+        let (status, page) = html(&app, &format!("{COURSE}/worksheets/relationship-contract")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Filled in together with your partner"));
+        assert!(page.contains("signed by both partners"));
+    }
+
+    async fn author_status_reports_a_clean_compile(app: TestApp) {
+        let (status, page) = html(&app, "/author/status").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<strong>live</strong>"), "{page}");
+    }
+}
+
+/// Watch mode is about files, not storage: one backend is enough.
+#[actix_web::test]
+async fn an_edit_under_watch_goes_live_and_a_broken_edit_keeps_the_last_good_version() {
+    let scratch = tempfile::tempdir().unwrap();
+    let content = copy_of_sample_content(scratch.path());
+    let lesson_file = content.join("rebuilding-trust/01-before-you-begin/01-welcome.md");
+    let app = TestApp::create_with(Backend::Sqlite, |settings| {
+        settings.content_dir = content.clone();
+        settings.watch = true;
+    })
+    .await
+    .unwrap();
+    let url = format!("{COURSE}/lessons/welcome");
+
+    let original = std::fs::read_to_string(&lesson_file).unwrap();
+    std::fs::write(&lesson_file, format!("{original}\n\nA freshly written closing line.\n"))
+        .unwrap();
+    eventually("the edit to go live", Duration::from_secs(10), || async {
+        html(&app, &url).await.1.contains("A freshly written closing line.").then_some(())
+    })
+    .await;
+
+    std::fs::write(&lesson_file, original.replace("+++\ntitle", "+++\ntitel")).unwrap();
+    let status = eventually("the broken edit to be reported", Duration::from_secs(10), || async {
+        let (_, page) = html(&app, "/author/status").await;
+        page.contains("not published").then_some(page)
+    })
+    .await;
+    assert!(status.contains("01-welcome.md"), "{status}");
+    let (code, page) = html(&app, &url).await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("A freshly written closing line."),
+        "the last good version keeps serving"
+    );
+
+    let (_, page) = html(&app, &format!("{COURSE}/lessons/coming-soon")).await;
+    assert!(page.contains("Draft: visible while authoring only."), "authors preview drafts");
+}
