@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
@@ -13,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Database, DbConnection, DbError};
+use crate::mail::{MailError, Mailer, OutboxWorker, WorkerHandle};
 use crate::state::AppState;
 use crate::web::assets::AssetManifest;
 use crate::web::templates::Templates;
@@ -32,6 +34,8 @@ pub enum StartupError {
     Bind { bind: String, reason: String },
     #[error("templates: {0}")]
     Templates(#[from] tera::Error),
+    #[error(transparent)]
+    Mail(#[from] MailError),
 }
 
 impl StartupError {
@@ -99,10 +103,14 @@ pub fn ensure_content_dir(path: &Path) -> Result<(), StartupError> {
     }
 }
 
+/// How often the outbox worker looks for due mail.
+const OUTBOX_INTERVAL: Duration = Duration::from_secs(5);
+
 /// A built, bound application, ready to run.
 pub struct Application {
     port: u16,
     server: Server,
+    outbox: WorkerHandle,
 }
 
 impl Application {
@@ -114,6 +122,7 @@ impl Application {
         let db = tokio::task::spawn_blocking(move || open_database(&blocking_settings))
             .await
             .map_err(|e| database_error(&settings, DbError::Connect(e.to_string())))??;
+        let outbox = outbox_worker(&settings, &db, &clock)?;
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(Templates::load(&assets)?);
         let state = AppState {
@@ -135,7 +144,11 @@ impl Application {
             bind: state.settings.bind.to_string(),
             reason: e.to_string(),
         })?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            outbox: outbox.spawn(OUTBOX_INTERVAL),
+        })
     }
 
     /// The port actually bound.
@@ -143,10 +156,25 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s).
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s) and the
+    /// outbox worker finish its current run.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.outbox.stop().await;
+        served
     }
+}
+
+/// The outbox worker for these settings; a bad `MEND_SMTP_URL` or `MEND_MAIL_FROM` stops
+/// start-up here rather than failing every send later.
+fn outbox_worker(
+    settings: &Settings,
+    db: &Database,
+    clock: &SharedClock,
+) -> Result<OutboxWorker, StartupError> {
+    let mailer = Mailer::from_settings(settings)?;
+    let from = crate::mail::message::sender(settings)?;
+    Ok(OutboxWorker::new(db.clone(), mailer, clock.clone(), from))
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

@@ -9,5 +9,6 @@ mod support;
 
 mod cli;
 mod health;
+mod mail;
 mod pages;
 mod storage;
