@@ -1,7 +1,8 @@
 //! Mend: an online course platform for recovery curricula.
 //!
 //! The folders tell the architecture: `content` compiles Markdown, `db` stores, `web` speaks
-//! HTTP, `domain` holds the rules, `auth` knows who is asking.
+//! HTTP, `domain` holds the rules, `auth` knows who is asking, `mail` sends
+//! what the others queue.
 
 pub mod auth;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod content;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
@@ -14,6 +15,7 @@ use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
+use crate::mail::{MailError, Mailer, OutboxWorker, WorkerHandle};
 use crate::state::AppState;
 use crate::web::assets::AssetManifest;
 use crate::web::templates::Templates;
@@ -37,6 +39,8 @@ pub enum StartupError {
         "the content has {errors} error(s); fix them (see `mend check`) or use `serve --watch`"
     )]
     ContentErrors { errors: usize },
+    #[error(transparent)]
+    Mail(#[from] MailError),
 }
 
 impl StartupError {
@@ -148,12 +152,16 @@ fn watch_content(state: &AppState) -> Result<WatchHandle, StartupError> {
         .map_err(|e| content_dir_error(&state.settings, e))
 }
 
+/// How often the outbox worker looks for due mail.
+const OUTBOX_INTERVAL: Duration = Duration::from_secs(5);
+
 /// A built, bound application, ready to run.
 pub struct Application {
     port: u16,
     server: Server,
     /// Keeps the content watcher alive for as long as the server runs.
     watcher: Option<WatchHandle>,
+    outbox: WorkerHandle,
 }
 
 impl Application {
@@ -164,6 +172,7 @@ impl Application {
         let catalog = Arc::new(CatalogStore::new());
         compile_content(&settings, &catalog, &clock)?;
         let db = open_database_off_thread(&settings).await?;
+        let outbox = outbox_worker(&settings, &db, &clock)?;
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(Templates::load(&assets)?);
         let authoring = settings.watch;
@@ -177,7 +186,7 @@ impl Application {
         let listener = TcpListener::bind(state.settings.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let server = serve(listener, state.clone()).map_err(bind_error)?;
-        Ok(Self { port, server, watcher })
+        Ok(Self { port, server, watcher, outbox: outbox.spawn(OUTBOX_INTERVAL) })
     }
 
     /// The port actually bound.
@@ -185,12 +194,26 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s).
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s) and the
+    /// outbox worker finish its current run.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let served = self.server.await;
+        self.outbox.stop().await;
         drop(self.watcher);
-        result
+        served
     }
+}
+
+/// The outbox worker for these settings; a bad `MEND_SMTP_URL` or `MEND_MAIL_FROM` stops
+/// start-up here rather than failing every send later.
+fn outbox_worker(
+    settings: &Settings,
+    db: &Database,
+    clock: &SharedClock,
+) -> Result<OutboxWorker, StartupError> {
+    let mailer = Mailer::from_settings(settings)?;
+    let from = crate::mail::message::sender(settings)?;
+    Ok(OutboxWorker::new(db.clone(), mailer, clock.clone(), from))
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

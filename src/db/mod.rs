@@ -24,6 +24,20 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// How long a SQLite writer waits for the lock before giving up with "database is locked".
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
+/// Runs one diesel expression against the concrete connection inside a [`DbConnection`]:
+/// `per_backend!(conn, |c| query.execute(c))`. Only for the few query forms diesel cannot send
+/// through `MultiConnection` (`on_conflict` upserts); the body is written once and compiled for
+/// each backend.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
 /// A connection to whichever backend is configured; queries are written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

@@ -10,5 +10,6 @@ mod support;
 mod cli;
 mod courses;
 mod health;
+mod mail;
 mod pages;
 mod storage;

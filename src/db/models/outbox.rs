@@ -1,0 +1,188 @@
+//! The transactional outbox: mail is written here in the same transaction as the data that
+//! caused it, and a worker claims, sends and records each message (see [`crate::mail`]).
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::outbox;
+
+/// Waiting to be sent (or re-sent after a failed attempt).
+pub const STATUS_PENDING: &str = "pending";
+/// Accepted by the transport.
+pub const STATUS_SENT: &str = "sent";
+/// Given up on after the last attempt.
+pub const STATUS_FAILED: &str = "failed";
+
+/// Longest `last_error` kept, so a chatty server cannot bloat the table.
+const MAX_ERROR_CHARS: usize = 1_000;
+
+/// A stored message, as the worker reads it to send it.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub dedupe_key: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// What a caller writes to send one email; the rest of the row is filled in by [`enqueue`].
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// The template or event it came from (`verify_email`), the only part ever logged.
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: Option<&'a str>,
+    /// Makes enqueueing idempotent: a second message with the same key is dropped.
+    pub dedupe_key: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct OutboxRow<'a> {
+    kind: &'a str,
+    recipient: &'a str,
+    subject: &'a str,
+    body_text: &'a str,
+    body_html: Option<&'a str>,
+    status: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    dedupe_key: Option<&'a str>,
+    created_at: NaiveDateTime,
+}
+
+/// Queues a message, due at once. Call it inside the caller's own transaction so the mail is
+/// stored if and only if the data that caused it is. Returns the new id, or `None` when a
+/// message with the same `dedupe_key` already exists (not an error: the mail is already queued).
+pub fn enqueue(
+    conn: &mut DbConnection,
+    new: &NewMessage<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    let row = OutboxRow {
+        kind: new.kind,
+        recipient: new.recipient,
+        subject: new.subject,
+        body_text: new.body_text,
+        body_html: new.body_html,
+        status: STATUS_PENDING,
+        attempts: 0,
+        next_attempt_at: now,
+        dedupe_key: new.dedupe_key,
+        created_at: now,
+    };
+    // ON CONFLICT DO NOTHING rather than catching the unique violation: on PostgreSQL a failed
+    // statement would abort the caller's whole transaction.
+    crate::per_backend!(conn, |c| diesel::insert_into(outbox::table)
+        .values(&row)
+        .on_conflict(outbox::dedupe_key)
+        .do_nothing()
+        .returning(outbox::id)
+        .get_result(c)
+        .optional())
+}
+
+/// Pending messages that are due and whose lease is free (never claimed, or its worker died).
+/// `pending` is a parameter because `auto_type` cannot take a constant inside the query.
+#[diesel::dsl::auto_type]
+fn due_ids(pending: &'static str, now: NaiveDateTime, limit: i64) -> _ {
+    outbox::table
+        .filter(outbox::status.eq(pending))
+        .filter(outbox::next_attempt_at.le(now))
+        .filter(outbox::locked_until.is_null().or(outbox::locked_until.le(now)))
+        .order((outbox::next_attempt_at, outbox::id))
+        .limit(limit)
+        .select(outbox::id)
+}
+
+/// Claims up to `limit` due messages for `lease`: no other worker claims them until it ends.
+/// Must run in a write transaction. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`
+/// so concurrent workers on other instances pass over each other's rows instead of waiting; on
+/// SQLite the `BEGIN IMMEDIATE` write transaction already admits one claimer at a time.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+    lease: Duration,
+) -> QueryResult<Vec<OutboxMessage>> {
+    let ids: Vec<i64> = match conn {
+        DbConnection::Sqlite(c) => due_ids(STATUS_PENDING, now, limit).load(c)?,
+        DbConnection::Postgres(c) => {
+            due_ids(STATUS_PENDING, now, limit).for_update().skip_locked().load(c)?
+        }
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set(outbox::locked_until.eq(now + lease))
+        .execute(conn)?;
+    outbox::table
+        .filter(outbox::id.eq_any(&ids))
+        .order((outbox::next_attempt_at, outbox::id))
+        .select(OutboxMessage::as_select())
+        .load(conn)
+}
+
+/// Records a delivered message and releases its lease.
+pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(STATUS_SENT),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::sent_at.eq(now),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// Records failed attempt number `attempt` with its `error` and releases the lease: the message
+/// is tried again at `retry_at`, or marked failed for good when that is `None`.
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: i64,
+    attempt: i32,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    let status = if retry_at.is_some() { STATUS_PENDING } else { STATUS_FAILED };
+    let target = outbox::table.find(id);
+    let changes = (
+        outbox::status.eq(status),
+        outbox::attempts.eq(attempt),
+        outbox::last_error.eq(error),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+    );
+    match retry_at {
+        Some(at) => {
+            diesel::update(target).set((changes, outbox::next_attempt_at.eq(at))).execute(conn)
+        }
+        None => diesel::update(target).set(changes).execute(conn),
+    }
+}
+
+/// Finds one message by id, for tests and the admin view.
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<OutboxMessage> {
+    outbox::table.find(id).select(OutboxMessage::as_select()).first(conn)
+}
+
+/// How many messages have the given status; used by health reports and tests.
+pub fn count_by_status(conn: &mut DbConnection, status: &str) -> QueryResult<i64> {
+    outbox::table.filter(outbox::status.eq(status)).count().get_result(conn)
+}

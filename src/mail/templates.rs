@@ -1,0 +1,102 @@
+//! Email templates are data: `templates/emails/<name>/{subject.txt, body.txt, body.html}`, all
+//! rendered from one context by the application's embedded [`Templates`] (HTML is escaped, text
+//! is not). Anything in a subject or body can be read over a shoulder or on a lock screen, so
+//! templates say nothing about courses, partners or what a learner is working through.
+
+use tera::Context;
+
+use crate::db::models::outbox::NewMessage;
+use crate::mail::MailError;
+use crate::web::templates::Templates;
+
+/// One email rendered from its templates, ready to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    /// The template's name, stored as the outbox `kind`.
+    pub kind: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
+impl RenderedEmail {
+    /// The outbox row for sending this email to `recipient`.
+    pub fn to_message<'a>(
+        &'a self,
+        recipient: &'a str,
+        dedupe_key: Option<&'a str>,
+    ) -> NewMessage<'a> {
+        NewMessage {
+            kind: &self.kind,
+            recipient,
+            subject: &self.subject,
+            body_text: &self.body_text,
+            body_html: Some(&self.body_html),
+            dedupe_key,
+        }
+    }
+}
+
+/// Renders `emails/<name>/` with `context`. The subject is folded onto one line.
+pub fn render(
+    templates: &Templates,
+    name: &str,
+    context: &Context,
+) -> Result<RenderedEmail, MailError> {
+    let part = |file: &str| {
+        let template = format!("emails/{name}/{file}");
+        templates
+            .render(&template, context)
+            .map_err(|source| MailError::Template { name: template, source })
+    };
+    let subject = part("subject.txt")?;
+    Ok(RenderedEmail {
+        kind: name.to_owned(),
+        subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+        body_text: part("body.txt")?,
+        body_html: part("body.html")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::assets::AssetManifest;
+
+    fn verify_email(link: &str) -> RenderedEmail {
+        let templates = Templates::load(&AssetManifest::build()).unwrap();
+        let mut context = Context::new();
+        context.insert("link", link);
+        context.insert("valid_hours", &24);
+        render(&templates, "verify_email", &context).unwrap()
+    }
+
+    #[test]
+    fn verify_email_renders_every_part_with_the_link() {
+        let email = verify_email("https://mend.test/verify?t=abc&x=1");
+        assert_eq!(email.subject, "Confirm your email for Mend");
+        assert!(email.body_text.contains("https://mend.test/verify?t=abc&x=1"));
+        assert!(email.body_html.contains("https://mend.test/verify?t=abc&amp;x=1"));
+        assert!(email.body_text.contains("ignore this email"));
+    }
+
+    #[test]
+    fn verify_email_says_nothing_sensitive() {
+        let email = verify_email("https://mend.test/v");
+        let all = format!("{} {} {}", email.subject, email.body_text, email.body_html);
+        let all = all.to_lowercase();
+        for word in [
+            "recover", "betray", "therap", "affair", "course", "lesson", "partner", "couple",
+            "trust", "heal",
+        ] {
+            assert!(!all.contains(word), "mentions {word:?}");
+        }
+    }
+
+    #[test]
+    fn missing_templates_name_the_file() {
+        let templates = Templates::load(&AssetManifest::build()).unwrap();
+        let error = render(&templates, "no_such_email", &Context::new()).unwrap_err();
+        assert!(error.to_string().contains("emails/no_such_email/subject.txt"));
+    }
+}

@@ -1,0 +1,371 @@
+//! The outbox end to end: queue in a transaction, send with the worker over real SMTP to a
+//! server listening on loopback in this process, retry with backoff, and never send twice.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{Duration, NaiveDateTime};
+use mailin_embedded::{Handler, Response, Server, response};
+use mend::clock::{Clock, TestClock};
+use mend::db::models::outbox::{self, OutboxMessage};
+use mend::db::{Database, DbError};
+use mend::mail::{MailError, Mailer, OutboxWorker, RenderedEmail};
+use mend::web::assets::AssetManifest;
+use mend::web::templates::Templates;
+
+use crate::both_backends;
+use crate::support::{TestDb, epoch, test_settings};
+
+/// One message as the SMTP server received it.
+#[derive(Debug, Clone)]
+struct Received {
+    to: Vec<String>,
+    raw: Vec<u8>,
+}
+
+impl Received {
+    fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default().parse(&self.raw).expect("a parseable message")
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.raw).into_owned()
+    }
+}
+
+/// A mailin session handler: collects each message's envelope and data into a shared inbox.
+#[derive(Clone, Default)]
+struct Collector {
+    inbox: Arc<Mutex<Vec<Received>>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Collector {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let received =
+            Received { to: std::mem::take(&mut self.to), raw: std::mem::take(&mut self.data) };
+        self.inbox.lock().unwrap_or_else(PoisonError::into_inner).push(received);
+        response::OK
+    }
+}
+
+/// A real SMTP server (mailin-embedded) on a loopback port, on its own threads.
+struct SmtpSink {
+    port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpSink {
+    fn start() -> Self {
+        Self::listen(TcpListener::bind("127.0.0.1:0").unwrap())
+    }
+
+    /// Starts on a port chosen earlier, e.g. one the worker already failed to reach.
+    fn start_on(port: u16) -> Self {
+        Self::listen(TcpListener::bind(("127.0.0.1", port)).unwrap())
+    }
+
+    fn listen(listener: TcpListener) -> Self {
+        let port = listener.local_addr().unwrap().port();
+        let collector = Collector::default();
+        let inbox = collector.inbox.clone();
+        let mut server = Server::new(collector);
+        server.with_name("sink.test").with_num_threads(4).with_tcp_listener(listener);
+        // The server runs until the test process ends; each test has its own port.
+        std::thread::spawn(move || {
+            if let Err(error) = server.serve() {
+                eprintln!("test SMTP server stopped: {error}");
+            }
+        });
+        Self { port, inbox }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Polls until `count` messages have arrived, failing after a generous deadline.
+    async fn wait_for(&self, count: usize) -> Vec<Received> {
+        let deadline = Instant::now() + StdDuration::from_secs(10);
+        loop {
+            let received = self.received();
+            if received.len() >= count || Instant::now() > deadline {
+                return received;
+            }
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A port nothing listens on: bound once to learn a free one, then released.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Storage and a stopped clock for one test.
+struct Outbox {
+    db: Database,
+    clock: Arc<TestClock>,
+}
+
+impl Outbox {
+    fn open(test_db: &TestDb) -> Self {
+        let db = Database::connect(&test_db.url, 4).unwrap();
+        db.migrate().unwrap();
+        Self { db, clock: TestClock::at(epoch()) }
+    }
+
+    fn now(&self) -> NaiveDateTime {
+        self.clock.now().naive_utc()
+    }
+
+    fn worker(&self, mailer: Mailer) -> OutboxWorker {
+        let from = "Mend <no-reply@mend.test>".parse().unwrap();
+        OutboxWorker::new(self.db.clone(), mailer, self.clock.clone(), from)
+    }
+
+    /// Queues `email` to `recipient` in its own transaction, as a request handler would.
+    async fn enqueue(
+        &self,
+        email: &RenderedEmail,
+        recipient: &str,
+        key: Option<&str>,
+    ) -> Option<i64> {
+        let (email, recipient, key) = (email.clone(), recipient.to_owned(), key.map(str::to_owned));
+        let now = self.now();
+        self.db
+            .transaction(move |conn| {
+                let message = email.to_message(&recipient, key.as_deref());
+                outbox::enqueue(conn, &message, now).map_err(DbError::from)
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn row(&self, id: i64) -> OutboxMessage {
+        self.db.run(move |conn| outbox::find(conn, id).map_err(DbError::from)).await.unwrap()
+    }
+
+    async fn count(&self, status: &'static str) -> i64 {
+        self.db
+            .run(move |conn| outbox::count_by_status(conn, status).map_err(DbError::from))
+            .await
+            .unwrap()
+    }
+}
+
+fn verify_email(link: &str) -> RenderedEmail {
+    let templates = Templates::load(&AssetManifest::build()).unwrap();
+    let mut context = tera::Context::new();
+    context.insert("link", link);
+    context.insert("valid_hours", &24);
+    mend::mail::render(&templates, "verify_email", &context).unwrap()
+}
+
+fn plain_email(subject: &str) -> RenderedEmail {
+    RenderedEmail {
+        kind: "test".into(),
+        subject: subject.into(),
+        body_text: "Words.".into(),
+        body_html: "<p>Words.</p>".into(),
+    }
+}
+
+/// Why a unit of work ended without committing.
+#[derive(Debug)]
+enum Stop {
+    Abandoned,
+    Db(#[expect(dead_code, reason = "shown through Debug when an assertion fails")] DbError),
+}
+
+impl From<DbError> for Stop {
+    fn from(error: DbError) -> Self {
+        Stop::Db(error)
+    }
+}
+
+both_backends! {
+    async fn queued_mail_is_delivered_over_smtp_with_text_and_html(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let sink = SmtpSink::start();
+        let worker = outbox.worker(Mailer::smtp(&sink.url()).unwrap());
+        let link = "https://mend.test/account/verify?token=abc123";
+        let id = outbox.enqueue(&verify_email(link), "learner@example.test", None).await.unwrap();
+
+        assert_eq!(worker.run_once().await.unwrap(), 1);
+
+        let received = sink.received();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].to, ["learner@example.test"]);
+        let message = received[0].parsed();
+        assert_eq!(message.subject(), Some("Confirm your email for Mend"));
+        assert!(message.body_text(0).unwrap().contains(link));
+        assert!(message.body_html(0).unwrap().contains(&format!("href=\"{link}\"")));
+        let raw = received[0].text();
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert!(raw.contains("text/plain") && raw.contains("text/html"), "{raw}");
+
+        let row = outbox.row(id).await;
+        assert_eq!((row.status.as_str(), row.attempts), ("sent", 1));
+        assert_eq!(row.sent_at, Some(outbox.now()));
+        assert_eq!(row.locked_until, None);
+        assert_eq!(worker.run_once().await.unwrap(), 0, "a sent message is not sent again");
+        assert_eq!(sink.received().len(), 1);
+    }
+
+    async fn a_dedupe_key_enqueued_twice_sends_once(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let sink = SmtpSink::start();
+        let worker = outbox.worker(Mailer::smtp(&sink.url()).unwrap());
+        let email = plain_email("Hello");
+        let first = outbox.enqueue(&email, "a@example.test", Some("welcome:42")).await;
+        let second = outbox.enqueue(&email, "a@example.test", Some("welcome:42")).await;
+        assert!(first.is_some());
+        assert_eq!(second, None, "the duplicate is a no-op, not an error");
+        assert!(outbox.enqueue(&email, "a@example.test", None).await.is_some());
+
+        assert_eq!(worker.run_once().await.unwrap(), 2);
+        assert_eq!(sink.received().len(), 2);
+    }
+
+    async fn mail_is_queued_only_if_its_transaction_commits(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let now = outbox.now();
+        let abandoned: Result<(), Stop> = outbox
+            .db
+            .transaction(move |conn| {
+                let email = plain_email("Never");
+                outbox::enqueue(conn, &email.to_message("b@example.test", None), now).unwrap();
+                Err(Stop::Abandoned)
+            })
+            .await;
+        assert!(matches!(abandoned, Err(Stop::Abandoned)), "{abandoned:?}");
+        assert_eq!(outbox.count("pending").await, 0);
+    }
+
+    async fn smtp_down_backs_off_then_delivers_when_due_again(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let port = closed_port();
+        let worker = outbox.worker(Mailer::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap());
+        let id = outbox.enqueue(&plain_email("Later"), "c@example.test", None).await.unwrap();
+
+        assert_eq!(worker.run_once().await.unwrap(), 0);
+        let row = outbox.row(id).await;
+        assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
+        assert_eq!(row.next_attempt_at, outbox.now() + Duration::minutes(1));
+        assert_eq!(row.locked_until, None);
+        assert!(row.last_error.is_some_and(|e| e.contains("SMTP")));
+
+        let sink = SmtpSink::start_on(port);
+        assert_eq!(worker.run_once().await.unwrap(), 0, "not due until the backoff has passed");
+        assert_eq!(outbox.row(id).await.attempts, 1);
+
+        outbox.clock.advance(Duration::minutes(1));
+        assert_eq!(worker.run_once().await.unwrap(), 1);
+        assert_eq!(sink.received().len(), 1);
+        let row = outbox.row(id).await;
+        assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
+    }
+
+    async fn a_message_is_given_up_after_the_last_attempt(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let worker = outbox.worker(Mailer::smtp(&format!("smtp://127.0.0.1:{}", closed_port())).unwrap());
+        let id = outbox.enqueue(&plain_email("Doomed"), "d@example.test", None).await.unwrap();
+        for _ in 0..mend::mail::retry::MAX_ATTEMPTS {
+            assert_eq!(worker.run_once().await.unwrap(), 0);
+            outbox.clock.advance(Duration::hours(12));
+        }
+        let row = outbox.row(id).await;
+        assert_eq!((row.status.as_str(), row.attempts), ("failed", 6));
+        assert_eq!(worker.run_once().await.unwrap(), 0);
+        assert_eq!(outbox.row(id).await.attempts, 6, "a failed message is not retried");
+    }
+
+    async fn racing_workers_send_each_message_exactly_once(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let sink = SmtpSink::start();
+        let first = outbox.worker(Mailer::smtp(&sink.url()).unwrap());
+        let second = outbox.worker(Mailer::smtp(&sink.url()).unwrap());
+        let total = 25;
+        for n in 0..total {
+            outbox.enqueue(&plain_email("Race"), &format!("p{n}@example.test"), None).await.unwrap();
+        }
+
+        let mut delivered = 0;
+        for _ in 0..total {
+            let (a, b) = tokio::join!(first.run_once(), second.run_once());
+            let round = a.unwrap() + b.unwrap();
+            if round == 0 {
+                break;
+            }
+            delivered += round;
+        }
+
+        assert_eq!(delivered, total);
+        let mut recipients: Vec<String> = sink.received().into_iter().flat_map(|m| m.to).collect();
+        assert_eq!(recipients.len(), total, "no message went out twice");
+        recipients.sort();
+        recipients.dedup();
+        assert_eq!(recipients.len(), total, "every message went out");
+        assert_eq!(outbox.count("sent").await, i64::try_from(total).unwrap());
+    }
+
+    async fn file_transport_writes_eml_files_into_the_data_dir(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let settings = test_settings(&test_db);
+        let mailer = Mailer::from_settings(&settings).unwrap();
+        assert!(matches!(mailer, Mailer::File(_)), "no SMTP configured means files");
+        let worker = outbox.worker(mailer);
+        outbox.enqueue(&verify_email("https://mend.test/v"), "e@example.test", None).await.unwrap();
+
+        assert_eq!(worker.run_once().await.unwrap(), 1);
+
+        let files: Vec<_> = std::fs::read_dir(settings.data_dir.join("outbox"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
+        let eml = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(eml.contains("Subject: Confirm your email for Mend"), "{eml}");
+        assert!(eml.contains("To: e@example.test"), "{eml}");
+    }
+
+    async fn the_background_worker_sends_until_stopped(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let sink = SmtpSink::start();
+        let handle = outbox
+            .worker(Mailer::smtp(&sink.url()).unwrap())
+            .spawn(StdDuration::from_millis(20));
+        outbox.enqueue(&plain_email("Soon"), "f@example.test", None).await.unwrap();
+
+        assert_eq!(sink.wait_for(1).await.len(), 1);
+        assert_eq!(outbox.count("sent").await, 1);
+        // Returns only once the loop has ended.
+        handle.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_bad_smtp_url_is_refused_without_showing_it() {
+    let error = Mailer::smtp("smtp://user:hunter2@").unwrap_err();
+    assert!(matches!(error, MailError::SmtpUrl(_)));
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
