@@ -21,6 +21,9 @@ use crate::config::DatabaseUrl;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// How long a request waits for a pooled connection before failing with a 500.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a SQLite writer waits for the lock before giving up with "database is locked".
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -141,7 +144,7 @@ impl Database {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(CHECKOUT_TIMEOUT)
             .build(factory)
             .map_err(|e| DbError::Connect(e.to_string()))?;
         Ok(Self { pool, url: url.clone() })
@@ -159,9 +162,19 @@ impl Database {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        self.run_within(CHECKOUT_TIMEOUT, work).await
+    }
+
+    /// [`Database::run`] with its own limit on waiting for a pooled connection.
+    async fn run_within<T, E, F>(&self, checkout: Duration, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
+            let mut conn = pool.get_timeout(checkout).map_err(DbError::from)?;
             work(&mut conn)
         })
         .await
@@ -189,7 +202,8 @@ impl Database {
                 return Err(DbError::Connect(format!("{} no longer exists", path.display())));
             }
         }
-        self.run(|conn| {
+        // A probe must answer quickly, even when every connection is gone.
+        self.run_within(Duration::from_secs(2), |conn| {
             diesel::sql_query("SELECT 1 FROM __diesel_schema_migrations LIMIT 1").execute(conn)?;
             Ok(())
         })

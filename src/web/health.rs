@@ -15,17 +15,24 @@ pub async fn healthz() -> HttpResponse {
 struct Readiness {
     status: &'static str,
     database: &'static str,
+    catalog: &'static str,
 }
 
-/// Readiness: the database answers and is migrated. A load balancer sends traffic only while
-/// this says 200.
+/// Readiness: the database answers and is migrated, and a course catalog is loaded. A load
+/// balancer sends traffic only while this says 200.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(Readiness { status: "ready", database: "ok" }),
+    let database = match state.db.ping().await {
+        Ok(()) => "ok",
         Err(error) => {
             tracing::warn!(%error, "not ready: database");
-            HttpResponse::ServiceUnavailable()
-                .json(Readiness { status: "not ready", database: "unreachable" })
+            "unreachable"
         }
+    };
+    let catalog = if state.catalog.current().is_some() { "ok" } else { "not loaded" };
+    let readiness = Readiness { status: "ready", database, catalog };
+    if database == "ok" && catalog == "ok" {
+        HttpResponse::Ok().json(readiness)
+    } else {
+        HttpResponse::ServiceUnavailable().json(Readiness { status: "not ready", ..readiness })
     }
 }
