@@ -122,6 +122,9 @@ pub async fn show_worksheet(
     state.templates.page("pages/worksheet.html", &context)
 }
 
+/// Downloads are inert documents: no script, no plugins, no network, only their own styles.
+const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
+
 /// `/courses/{course}/files/{path}`: a download. Only files the compiler found under the
 /// course's `files/` folder are known, so no path can reach anything else on disk.
 pub async fn download_file(
@@ -146,5 +149,7 @@ pub async fn download_file(
             format!("{disposition}; filename=\"{}\"", name.replace('"', "")),
         ))
         .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
+        // An SVG opened on its own is a document that could run script: never let it.
+        .insert_header((header::CONTENT_SECURITY_POLICY, DOWNLOAD_CSP))
         .body(bytes))
 }
