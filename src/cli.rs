@@ -141,7 +141,7 @@ fn check(dir: &std::path::Path) -> Result<(), Failure> {
     #[expect(clippy::print_stdout, reason = "the summary is this command's output")]
     {
         println!(
-            "{} course(s), {} module(s), {} lesson(s) ({} draft), {} worksheet(s), {} file(s), {} words, about {} minutes",
+            "{} course(s), {} module(s), {} lesson(s) + {} draft(s), {} worksheet(s), {} file(s), {} words, about {} min of reading",
             s.courses, s.modules, s.lessons, s.drafts, s.worksheets, s.files, s.words, s.minutes
         );
         println!("{errors} error(s), {warnings} warning(s)");
