@@ -14,6 +14,7 @@ const VIEWS: &[(Scheme, u32, &str)] =
 async fn assert_accessible(test: &str, page: &str, path: &str) {
     let Some(browser) = Browser::launch().await else { return };
     let app = TestApp::create(Backend::Sqlite).await.unwrap();
+    assert_scripts_are_restricted(&app, path).await;
     let mut report = String::new();
     for &(scheme, width, view) in VIEWS {
         browser.use_scheme(scheme).await;
@@ -33,6 +34,14 @@ async fn assert_accessible(test: &str, page: &str, path: &str) {
     }
     browser.quit().await;
     assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
+}
+
+/// axe is injected over WebDriver, which the page's Content-Security-Policy does not govern:
+/// check the policy is really there, so passing tests show that injection works under it.
+async fn assert_scripts_are_restricted(app: &TestApp, path: &str) {
+    let response = app.get(path).await;
+    let csp = response.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
 }
 
 /// Content must reflow to the window's width, not make the whole page scroll sideways.

@@ -72,26 +72,14 @@ impl Browser {
                 return None;
             }
         };
-        let port = free_port();
-        let chromedriver = Command::new(driver)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("start chromedriver");
-        let mut browser_guard = ChildGuard(Some(chromedriver));
-        let url = format!("http://127.0.0.1:{port}/");
-        wait_until_ready(&url, &mut browser_guard).await;
-
+        let (mut driver_guard, url) = start_chromedriver(&driver).await;
         let profile = tempfile::tempdir().unwrap();
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities(&chromium, profile.path()))
             .connect(&url)
             .await
             .expect("open a WebDriver session");
-        let chromedriver = browser_guard.0.take().unwrap();
+        let chromedriver = driver_guard.0.take().unwrap();
         Some(Self { client, chromedriver, _profile: profile })
     }
 
@@ -183,18 +171,41 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-async fn wait_until_ready(url: &str, driver: &mut ChildGuard) {
+/// Starts chromedriver on a free port and waits until it answers. The port is free when chosen
+/// but another test may take it first, so a chromedriver that exits early is retried.
+async fn start_chromedriver(driver: &Path) -> (ChildGuard, String) {
+    for _attempt in 0..3 {
+        let port = free_port();
+        let chromedriver = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("start chromedriver");
+        let mut guard = ChildGuard(Some(chromedriver));
+        let url = format!("http://127.0.0.1:{port}/");
+        if wait_until_ready(&url, &mut guard).await {
+            return (guard, url);
+        }
+    }
+    panic!("chromedriver exited before it was ready, three times");
+}
+
+/// Polls chromedriver's `/status` until it answers (true) or the process exits (false).
+async fn wait_until_ready(url: &str, driver: &mut ChildGuard) -> bool {
     let started = Instant::now();
     let client = reqwest::Client::new();
     loop {
         let status = client.get(format!("{url}status")).send().await;
         if status.is_ok_and(|response| response.status().is_success()) {
-            return;
+            return true;
         }
         if let Some(child) = &mut driver.0
-            && let Ok(Some(exit)) = child.try_wait()
+            && let Ok(Some(_exit)) = child.try_wait()
         {
-            panic!("chromedriver exited before it was ready: {exit}");
+            return false;
         }
         assert!(started.elapsed() < STARTUP_DEADLINE, "chromedriver did not answer within 30 s");
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;

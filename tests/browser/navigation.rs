@@ -28,7 +28,9 @@ async fn tab_reaches_the_skip_link_first_and_it_moves_focus_to_main() {
     press(&browser, Key::Tab).await;
     assert_eq!(focused_attribute(&browser, "class").await.as_deref(), Some("skip-link"));
     let focused = browser.client.active_element().await.unwrap();
-    assert_eq!(focused.text().await.unwrap(), "Skip to main content", "visible when focused");
+    assert_eq!(focused.text().await.unwrap(), "Skip to main content");
+    let (_x, top, _width, height) = focused.rectangle().await.unwrap();
+    assert!(top >= 0.0 && height > 0.0, "the focused skip link is on screen (top {top})");
     browser.screenshot("keyboard", "skip-link-focused").await;
 
     press(&browser, Key::Enter).await;
