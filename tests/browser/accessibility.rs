@@ -1,0 +1,94 @@
+//! Every public page, in light and in dark mode, has no serious or critical axe-core violation.
+
+use crate::axe;
+use crate::harness::{Browser, Scheme};
+use crate::support::{Backend, TestApp};
+
+/// The ways each page is checked: both colour schemes on a desktop-sized window, and a phone-sized
+/// one (where wide tables and code blocks scroll sideways).
+const VIEWS: &[(Scheme, u32, &str)] =
+    &[(Scheme::Light, 1280, "light"), (Scheme::Dark, 1280, "dark"), (Scheme::Light, 390, "narrow")];
+
+/// Checks one page in each of [`VIEWS`], saving a screenshot of each, and fails listing every
+/// serious or critical violation (milder ones are printed, not failed on).
+async fn assert_accessible(test: &str, page: &str, path: &str) {
+    let Some(browser) = Browser::launch().await else { return };
+    let app = TestApp::create(Backend::Sqlite).await.unwrap();
+    assert_scripts_are_restricted(&app, path).await;
+    let mut report = String::new();
+    for &(scheme, width, view) in VIEWS {
+        browser.use_scheme(scheme).await;
+        browser.client.set_window_size(width, 900).await.unwrap();
+        browser.open(&format!("{}{path}", app.address)).await;
+        browser.screenshot(test, &format!("{page}-{view}")).await;
+        if page_scrolls_sideways(&browser).await {
+            report.push_str(&format!("{path} ({view}): the page scrolls sideways (WCAG 1.4.10)\n"));
+        }
+        let violations = axe::check(&browser).await;
+        for violation in &violations {
+            eprintln!("{path} ({view}): axe: {violation}");
+        }
+        for violation in violations.iter().filter(|v| v.is_blocking()) {
+            report.push_str(&format!("{path} ({view}):\n{violation}"));
+        }
+    }
+    browser.quit().await;
+    assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
+}
+
+/// axe is injected over WebDriver, which the page's Content-Security-Policy does not govern:
+/// check the policy is really there, so passing tests show that injection works under it.
+async fn assert_scripts_are_restricted(app: &TestApp, path: &str) {
+    let response = app.get(path).await;
+    let csp = response.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+}
+
+/// Content must reflow to the window's width, not make the whole page scroll sideways.
+async fn page_scrolls_sideways(browser: &Browser) -> bool {
+    let script =
+        "return document.documentElement.scrollWidth > document.documentElement.clientWidth";
+    browser.client.execute(script, vec![]).await.unwrap() == serde_json::json!(true)
+}
+
+#[actix_web::test]
+async fn catalog_is_accessible() {
+    assert_accessible("accessibility", "catalog", "/").await;
+}
+
+#[actix_web::test]
+async fn course_page_is_accessible() {
+    assert_accessible("accessibility", "course", "/courses/rebuilding-trust").await;
+}
+
+#[actix_web::test]
+async fn lesson_with_table_callouts_and_contents_is_accessible() {
+    let path = "/courses/rebuilding-trust/lessons/what-boundaries-are";
+    assert_accessible("accessibility", "lesson", path).await;
+}
+
+#[actix_web::test]
+async fn worksheet_page_is_accessible() {
+    let path = "/courses/rebuilding-trust/worksheets/relationship-contract";
+    assert_accessible("accessibility", "worksheet", path).await;
+}
+
+#[actix_web::test]
+async fn not_found_page_is_accessible() {
+    assert_accessible("accessibility", "not-found", "/courses/no-such-course").await;
+}
+
+/// The checker itself: a page with known problems must fail it, or a green run means nothing.
+#[actix_web::test]
+async fn axe_reports_the_problems_of_a_broken_page() {
+    let Some(browser) = Browser::launch().await else { return };
+    let page = "<title>Broken</title><img src=x.png><p style='color:rgb(190,190,190);background:white'>faint</p>";
+    browser.open(&format!("data:text/html,{page}")).await;
+    let violations = axe::check(&browser).await;
+    let blocking: Vec<&str> =
+        violations.iter().filter(|v| v.is_blocking()).map(|v| v.id.as_str()).collect();
+    for expected in ["html-has-lang", "image-alt", "color-contrast"] {
+        assert!(blocking.contains(&expected), "{expected} not in {blocking:?}");
+    }
+    browser.quit().await;
+}

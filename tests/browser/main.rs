@@ -1,0 +1,18 @@
+//! Browser tests: the real application in a real headless Chromium, driven over WebDriver.
+//! Without Chromium and chromedriver installed each test prints a note and passes, unless
+//! `MEND_REQUIRE_BROWSER=1` (as in CI).
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly on any unexpected error"
+)]
+
+#[path = "../integration/support.rs"]
+#[expect(dead_code, reason = "the browser tests use only part of the shared fixtures")]
+mod support;
+
+mod axe;
+mod harness;
+
+mod accessibility;
+mod navigation;
