@@ -1,0 +1,17 @@
+//! The JSON API under `/api/v1`. Errors are `application/problem+json` (see [`crate::error`]).
+//! Clients authenticate with `Authorization: Bearer <token>`; a browser using the session
+//! cookie instead must send `X-CSRF-Token` on state changes.
+
+pub mod auth;
+
+use actix_web::web;
+
+/// The API routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/auth/register", web::post().to(auth::register))
+        .route("/api/v1/auth/login", web::post().to(auth::login))
+        .route("/api/v1/auth/logout", web::post().to(auth::logout))
+        .route("/api/v1/auth/password-reset", web::post().to(auth::request_reset))
+        .route("/api/v1/auth/password-reset/confirm", web::post().to(auth::confirm_reset))
+        .route("/api/v1/me", web::get().to(auth::me));
+}
