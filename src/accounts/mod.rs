@@ -7,6 +7,7 @@
 //! keeps the timing close), and the owner of a taken address gets a neutral note instead.
 
 mod password;
+mod privacy;
 mod register;
 mod sessions;
 
@@ -26,6 +27,7 @@ use crate::domain::account::FieldError;
 use crate::mail::{MailError, RenderedEmail};
 use crate::web::templates::Templates;
 
+pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, Credentials, SignedIn};
 

@@ -405,3 +405,52 @@ pub async fn revoke_session(
     state.accounts.sign_out(identity.user.id, form.session_id).await?;
     Ok(if current { signed_out(&state) } else { see_other("/account/sessions") })
 }
+
+/// `GET /account/export`: everything about the learner as one JSON file.
+pub async fn export(
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let data = state.accounts.export(&identity.user).await?;
+    let disposition = header::ContentDisposition {
+        disposition: header::DispositionType::Attachment,
+        parameters: vec![header::DispositionParam::Filename("mend-my-data.json".into())],
+    };
+    Ok(HttpResponse::Ok().insert_header(disposition).json(data))
+}
+
+/// The delete-account form: the password confirms it is really the owner.
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    password: String,
+}
+
+/// `GET /account/delete`: what deleting means, and the form to do it.
+pub async fn show_delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    form_page(&req, &state, "pages/account/delete.html", StatusCode::OK, json!({}), &[])
+}
+
+/// `POST /account/delete`: erases the account and signs every device out.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    if let Err(error) = state.accounts.delete_account(&identity.user, form.password).await {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        let errors = [field_problem(error)?];
+        return form_page(&req, &state, "pages/account/delete.html", status, json!({}), &errors);
+    }
+    let text = "Your account and everything in it are gone, and every device was signed out. \
+                Thank you for the time you spent here.";
+    let mut response = message_page(&req, &state, "Your account is deleted", text)?;
+    response
+        .add_cookie(&state.cookies.session_removal())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}

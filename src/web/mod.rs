@@ -47,5 +47,8 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/account/password", web::get().to(account::show_password))
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/sessions", web::get().to(account::show_sessions))
-        .route("/account/sessions/revoke", web::post().to(account::revoke_session));
+        .route("/account/sessions/revoke", web::post().to(account::revoke_session))
+        .route("/account/export", web::get().to(account::export))
+        .route("/account/delete", web::get().to(account::show_delete))
+        .route("/account/delete", web::post().to(account::delete));
 }

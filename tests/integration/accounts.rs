@@ -471,3 +471,51 @@ fn delete_user(app: &TestApp, email: &str) {
     let mut conn = app.db.connection().unwrap();
     diesel::delete(users::table.filter(users::email.eq(email))).execute(&mut *conn).unwrap();
 }
+
+both_backends! {
+    async fn a_learner_downloads_and_then_erases_their_data(app: TestApp) {
+        registered(&app, "noor@example.test").await;
+        let browser = Browser::new(&app);
+        browser.sign_in("noor@example.test", PASSWORD).await;
+        let home = browser.get("/").await.text().await.unwrap();
+        assert!(home.contains("Your account") && home.contains("Sign out"), "nav knows the user");
+
+        let export = browser.get("/account/export").await;
+        assert_eq!(export.status(), StatusCode::OK);
+        let disposition = export.headers()["content-disposition"].to_str().unwrap().to_owned();
+        assert!(disposition.starts_with("attachment") && disposition.contains(".json"), "{disposition}");
+        let data: Value = export.json().await.unwrap();
+        assert_eq!(data["profile"]["email"], "noor@example.test");
+        assert_eq!(data["sessions"].as_array().unwrap().len(), 1);
+        assert!(data["enrollments"].is_array() && data["progress"].is_array());
+
+        let token = bearer_token(&app, "noor@example.test").await;
+        let page = browser.get("/account/delete").await.text().await.unwrap();
+        assert!(page.contains("shared with a partner"));
+        let wrong = browser.submit("/account/delete", &[("password", "not it at all")]).await;
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let deleted = browser.submit("/account/delete", &[("password", PASSWORD)]).await;
+        assert_eq!(deleted.status(), StatusCode::OK);
+        assert_eq!(browser.account_status().await, StatusCode::UNAUTHORIZED);
+        assert_eq!(me(&app, &token).await, StatusCode::UNAUTHORIZED, "after account deletion");
+        assert_eq!(api_login(&app, "noor@example.test", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// Cookie names and HSTS depend only on the base URL, so one backend is enough.
+#[actix_web::test]
+async fn https_deployments_get_host_prefixed_secure_cookies_and_hsts() {
+    let https = |settings: &mut mend::config::Settings| {
+        settings.base_url = "https://mend.example/".parse().unwrap();
+    };
+    let app = TestApp::create_with(crate::support::Backend::Sqlite, https).await.unwrap();
+    let page = app.get("/account/sign-in").await;
+    let hsts = page.headers()["strict-transport-security"].to_str().unwrap();
+    assert!(hsts.contains("max-age="), "{hsts}");
+    let cookie = page.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-mend-csrf="), "{cookie}");
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain: {cookie}");
+}
