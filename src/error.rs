@@ -64,7 +64,7 @@ impl From<AccountError> for AppError {
 }
 
 /// An RFC 9457 problem document; also stored on the response so the HTML renderer can reuse it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -77,7 +77,7 @@ pub struct Problem {
 }
 
 /// One invalid input field, named so forms and API clients can point at it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     pub field: String,
     pub message: String,

@@ -519,3 +519,22 @@ async fn https_deployments_get_host_prefixed_secure_cookies_and_hsts() {
     }
     assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain: {cookie}");
 }
+
+/// The document is generated from code; one backend is enough.
+#[actix_web::test]
+async fn the_openapi_document_describes_every_auth_route() {
+    let app = TestApp::create(crate::support::Backend::Sqlite).await.unwrap();
+    let document: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/auth/password-reset",
+        "/api/v1/auth/password-reset/confirm",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} missing");
+    }
+    assert!(document["components"]["schemas"]["Problem"].is_object());
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+}

@@ -6,15 +6,16 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::accounts::{Client, Credentials, Registration};
 use crate::domain::account::{Email, NewPassword};
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::state::AppState;
 use crate::web::session::{CurrentUser, api_csrf_token};
 
 /// `POST /api/v1/auth/register` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
     email: String,
     display_name: String,
@@ -22,7 +23,7 @@ pub struct RegisterRequest {
 }
 
 /// `POST /api/v1/auth/login` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     email: String,
     password: String,
@@ -32,27 +33,27 @@ pub struct LoginRequest {
 
 /// A new session: the bearer token, when it expires, and the CSRF token a browser using the
 /// cookie instead must send as `X-CSRF-Token`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
     token: String,
     expires_at: DateTime<Utc>,
 }
 
 /// `POST /api/v1/auth/password-reset` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetRequest {
     email: String,
 }
 
 /// `POST /api/v1/auth/password-reset/confirm` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetConfirm {
     token: String,
     password: String,
 }
 
 /// `GET /api/v1/me`: the signed-in account.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     id: i64,
     email: String,
@@ -64,8 +65,8 @@ pub struct Me {
 }
 
 /// The neutral answer to register and password-reset, whatever the address.
-#[derive(Debug, Serialize)]
-struct Accepted {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
     status: &'static str,
 }
 
@@ -73,6 +74,10 @@ const ACCEPTED: Accepted =
     Accepted { status: "If that address can receive mail from us, a message is on its way." };
 
 /// Registers an account (201 whether or not the address was taken).
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, description = "Accepted; a confirmation (or, for a taken address, a note to its owner) is mailed", body = Accepted),
+        (status = 422, description = "A field is not valid", body = Problem),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
 pub async fn register(
     state: web::Data<AppState>,
     client: Client,
@@ -91,6 +96,10 @@ pub async fn register(
 }
 
 /// Signs in: the token in the body, and the session cookie for browsers.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in; the token is also set as the session cookie", body = LoginResponse),
+        (status = 401, description = "The email and password do not match an account", body = Problem),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
 pub async fn login(
     state: web::Data<AppState>,
     client: Client,
@@ -106,6 +115,9 @@ pub async fn login(
 }
 
 /// Ends the session the request was made with.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "The session is ended"),
+        (status = 401, description = "Not signed in", body = Problem)))]
 pub async fn logout(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -115,6 +127,9 @@ pub async fn logout(
 }
 
 /// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in account", body = Me),
+        (status = 401, description = "Not signed in", body = Problem)))]
 pub async fn me(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -131,6 +146,10 @@ pub async fn me(
 }
 
 /// Mails a reset link if the address has an account (202 either way).
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequest,
+    responses((status = 202, description = "Accepted; a link is mailed if the address has an account", body = Accepted),
+        (status = 422, description = "Not an email address", body = Problem),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
 pub async fn request_reset(
     state: web::Data<AppState>,
     client: Client,
@@ -142,6 +161,10 @@ pub async fn request_reset(
 }
 
 /// Sets a new password from a reset token; every session ends.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirm,
+    responses((status = 204, description = "The password is changed and every session ended"),
+        (status = 400, description = "The link is not valid, was used, or expired", body = Problem),
+        (status = 422, description = "The password is not acceptable", body = Problem)))]
 pub async fn confirm_reset(
     state: web::Data<AppState>,
     body: web::Json<ResetConfirm>,
