@@ -6,6 +6,7 @@
 //! in to a missing one and asking to reset it all answer exactly as for a real one (a dummy hash
 //! keeps the timing close), and the owner of a taken address gets a neutral note instead.
 
+mod email;
 mod password;
 mod privacy;
 mod register;

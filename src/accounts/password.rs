@@ -36,6 +36,7 @@ impl Accounts {
                     user_id: user.id,
                     purpose: PURPOSE_RESET,
                     token_hash: &tokens::hash(&token),
+                    new_email: None,
                     created_at: now,
                     expires_at: now + RESET_VALID,
                 };

@@ -128,6 +128,7 @@ fn store_verify_token(
         user_id,
         purpose: PURPOSE_VERIFY,
         token_hash: &tokens::hash(token),
+        new_email: None,
         created_at: now,
         expires_at: now + VERIFY_VALID,
     };

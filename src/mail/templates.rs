@@ -87,7 +87,14 @@ mod tests {
         context.insert("link", "https://mend.test/v");
         context.insert("valid_hours", &24);
         context.insert("valid_minutes", &30);
-        for name in ["verify_email", "account_exists", "reset_password", "password_changed"] {
+        for name in [
+            "verify_email",
+            "account_exists",
+            "reset_password",
+            "password_changed",
+            "confirm_new_email",
+            "email_changed",
+        ] {
             let email = render(&templates, name, &context).unwrap();
             let all = format!("{} {} {}", email.subject, email.body_text, email.body_html);
             let all = all.to_lowercase();

@@ -227,15 +227,28 @@ pub async fn show_account(
     state.templates.page("pages/account/account.html", &page_context(&req))
 }
 
-/// `GET /account/verify?token=…`: a button, not an action, so mail scanners that open links
-/// cannot use the token up.
+/// A page whose only job is a button that uses an email link's token. Opening the link does
+/// nothing by itself, so mail scanners that follow links cannot use the token up.
+fn confirm_link_page(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    action: &str,
+    heading: &str,
+    button: &str,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "token": token, "action": action, "heading": heading, "button": button });
+    form_page(req, state, "pages/account/confirm_link.html", StatusCode::OK, values, &[])
+}
+
+/// `GET /account/verify?token=…`
 pub async fn show_verify(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "token": query.token });
-    form_page(&req, &state, "pages/account/verify.html", StatusCode::OK, values, &[])
+    let (heading, button) = ("Confirm your email", "Confirm my email address");
+    confirm_link_page(&req, &state, &query.token, "/account/verify", heading, button)
 }
 
 /// `POST /account/verify`
@@ -453,4 +466,69 @@ pub async fn delete(
         .add_cookie(&state.cookies.session_removal())
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
+}
+
+/// The change-email form: the new address, and the current password.
+#[derive(Debug, Deserialize)]
+pub struct ChangeEmailForm {
+    email: String,
+    current_password: String,
+}
+
+/// `GET /account/email`
+pub async fn show_change_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": "" });
+    form_page(&req, &state, "pages/account/email.html", StatusCode::OK, values, &[])
+}
+
+/// `POST /account/email`: mails a confirmation link to the new address.
+pub async fn change_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CurrentUser(identity): CurrentUser,
+    CsrfForm(form): CsrfForm<ChangeEmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": form.email });
+    let page = |errors: &[FieldError]| {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        form_page(&req, &state, "pages/account/email.html", status, values.clone(), errors)
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => return page(&[error]),
+    };
+    let requested = state
+        .accounts
+        .request_email_change(&identity.user, form.current_password, email, &client)
+        .await;
+    match requested {
+        Ok(()) => Ok(see_other("/account/check-email")),
+        Err(error) => page(&[field_problem(error)?]),
+    }
+}
+
+/// `GET /account/email/confirm?token=…`
+pub async fn show_confirm_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let (heading, button) = ("Confirm your new email address", "Use this address");
+    confirm_link_page(&req, &state, &query.token, "/account/email/confirm", heading, button)
+}
+
+/// `POST /account/email/confirm`
+pub async fn confirm_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    state.accounts.confirm_email_change(form.token).await?;
+    let text = "From now on, sign in and get messages with your new address.";
+    message_page(&req, &state, "Your new email address is confirmed", text)
 }

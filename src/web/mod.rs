@@ -48,6 +48,10 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/sessions", web::get().to(account::show_sessions))
         .route("/account/sessions/revoke", web::post().to(account::revoke_session))
+        .route("/account/email", web::get().to(account::show_change_email))
+        .route("/account/email", web::post().to(account::change_email))
+        .route("/account/email/confirm", web::get().to(account::show_confirm_email))
+        .route("/account/email/confirm", web::post().to(account::confirm_email))
         .route("/account/export", web::get().to(account::export))
         .route("/account/delete", web::get().to(account::show_delete))
         .route("/account/delete", web::post().to(account::delete));

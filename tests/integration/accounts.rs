@@ -538,3 +538,25 @@ async fn the_openapi_document_describes_every_auth_route() {
     assert!(document["components"]["schemas"]["Problem"].is_object());
     assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
+
+both_backends! {
+    async fn a_new_address_is_confirmed_there_and_the_old_one_is_told(app: TestApp) {
+        registered(&app, "old@example.test").await;
+        let browser = Browser::new(&app);
+        browser.sign_in("old@example.test", PASSWORD).await;
+        let wrong = [("email", "new@example.test"), ("current_password", "not it at all")];
+        assert_eq!(browser.submit("/account/email", &wrong).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let fields = [("email", "new@example.test"), ("current_password", PASSWORD)];
+        assert_eq!(browser.submit("/account/email", &fields).await.status(), StatusCode::SEE_OTHER);
+        let link = app.link_to("new@example.test", 1, "/account/email/confirm").await;
+        assert_eq!(browser.get(&link).await.status(), StatusCode::OK);
+        let token = link.split("token=").nth(1).unwrap();
+        assert_eq!(browser.submit("/account/email/confirm", &[("token", token)]).await.status(), StatusCode::OK);
+        let notice = &app.mail_to("old@example.test", 2).await[1];
+        assert_eq!(notice.parsed().subject(), Some("Your Mend email address was changed"));
+        assert_eq!(api_login(&app, "new@example.test", PASSWORD).await.status(), StatusCode::OK);
+        assert_eq!(api_login(&app, "old@example.test", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        let again = browser.submit("/account/email/confirm", &[("token", token)]).await;
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a link works once");
+    }
+}

@@ -11,6 +11,8 @@ use crate::db::schema::email_tokens;
 pub const PURPOSE_VERIFY: &str = "verify_email";
 /// Lets the owner of an address choose a new password.
 pub const PURPOSE_RESET: &str = "reset_password";
+/// Confirms a new address for an account (sent to the new address).
+pub const PURPOSE_CHANGE_EMAIL: &str = "change_email";
 
 /// A stored token.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -33,6 +35,8 @@ pub struct NewEmailToken<'a> {
     pub user_id: i64,
     pub purpose: &'a str,
     pub token_hash: &'a str,
+    /// For [`PURPOSE_CHANGE_EMAIL`]: the address being confirmed.
+    pub new_email: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }

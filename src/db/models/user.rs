@@ -78,3 +78,16 @@ pub fn mark_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Qu
         .execute(conn)
         .map(drop)
 }
+
+/// Moves the account to a new, just-confirmed address.
+pub fn set_email(
+    conn: &mut DbConnection,
+    id: i64,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::email.eq(email), users::email_verified_at.eq(now), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
