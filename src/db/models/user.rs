@@ -91,3 +91,16 @@ pub fn set_email(
         .execute(conn)
         .map(drop)
 }
+
+/// Changes an account's role (callers record it in the audit log in the same transaction).
+pub fn set_role(
+    conn: &mut DbConnection,
+    id: i64,
+    role: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::role.eq(role), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
