@@ -102,7 +102,9 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    // Assets and health checks need no session: spare them the database lookup.
+    let Some(state) = state.filter(|_| !is_sessionless(req.path())) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let resolved = match resolve(&state, req.request()).await {
@@ -131,6 +133,10 @@ pub async fn middleware(
         res.response_mut().add_cookie(&cookies.base(cookies.csrf, nonce))?;
     }
     Ok(res.map_into_left_body())
+}
+
+fn is_sessionless(path: &str) -> bool {
+    path.starts_with("/static/") || path == "/healthz" || path == "/readyz"
 }
 
 struct Resolved {
