@@ -16,6 +16,7 @@ use crate::domain::account::{Email, FieldError, NewPassword};
 use crate::domain::device;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::api::me::attachment;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 
 /// A form with nothing but its CSRF token (sign out, resend).
@@ -425,11 +426,7 @@ pub async fn export(
     CurrentUser(identity): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let data = state.accounts.export(&identity.user).await?;
-    let disposition = header::ContentDisposition {
-        disposition: header::DispositionType::Attachment,
-        parameters: vec![header::DispositionParam::Filename("mend-my-data.json".into())],
-    };
-    Ok(HttpResponse::Ok().insert_header(disposition).json(data))
+    Ok(HttpResponse::Ok().insert_header(attachment("mend-my-data.json")).json(data))
 }
 
 /// The delete-account form: the password confirms it is really the owner.

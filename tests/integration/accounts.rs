@@ -532,6 +532,10 @@ async fn the_openapi_document_describes_every_auth_route() {
         "/api/v1/me",
         "/api/v1/auth/password-reset",
         "/api/v1/auth/password-reset/confirm",
+        "/api/v1/auth/verify",
+        "/api/v1/me/sessions",
+        "/api/v1/me/sessions/{id}",
+        "/api/v1/me/export",
     ] {
         assert!(document["paths"][path].is_object(), "{path} missing");
     }
@@ -558,5 +562,44 @@ both_backends! {
         assert_eq!(api_login(&app, "old@example.test", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
         let again = browser.submit("/account/email/confirm", &[("token", token)]).await;
         assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a link works once");
+    }
+}
+
+both_backends! {
+    async fn the_api_alone_covers_the_whole_account_lifecycle(app: TestApp) {
+        let api = |path: &str| format!("{}{path}", app.address);
+        let body = json!({ "email": "api@example.test", "display_name": "Api", "password": PASSWORD });
+        let created = app.client.post(api("/api/v1/auth/register")).json(&body).send().await.unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let link = app.link_to("api@example.test", 1, "/account/verify").await;
+        let token = link.split("token=").nth(1).unwrap();
+        let verified = app.client.post(api("/api/v1/auth/verify")).json(&json!({ "token": token }));
+        assert_eq!(verified.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+
+        let first = bearer_token(&app, "api@example.test").await;
+        let second = bearer_token(&app, "api@example.test").await;
+        let me_body: Value = app.client.get(api("/api/v1/me")).bearer_auth(&first).send().await
+            .unwrap().json().await.unwrap();
+        assert_eq!(me_body["email_verified"], true);
+        let listed: Value = app.client.get(api("/api/v1/me/sessions")).bearer_auth(&first).send().await
+            .unwrap().json().await.unwrap();
+        let sessions = listed.as_array().unwrap();
+        assert_eq!(sessions.len(), 2);
+        let other = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap();
+        let revoked = app.client.delete(api(&format!("/api/v1/me/sessions/{other}"))).bearer_auth(&first);
+        assert_eq!(revoked.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+        assert_eq!(me(&app, &second).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(me(&app, &first).await, StatusCode::OK);
+
+        let export = app.client.get(api("/api/v1/me/export")).bearer_auth(&first).send().await.unwrap();
+        assert!(export.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        let data: Value = export.json().await.unwrap();
+        assert_eq!(data["profile"]["email"], "api@example.test");
+
+        let wrong = app.client.delete(api("/api/v1/me")).bearer_auth(&first).json(&json!({ "password": "nope nope nope" }));
+        assert_eq!(wrong.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let deleted = app.client.delete(api("/api/v1/me")).bearer_auth(&first).json(&json!({ "password": PASSWORD }));
+        assert_eq!(deleted.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+        assert_eq!(me(&app, &first).await, StatusCode::UNAUTHORIZED);
     }
 }

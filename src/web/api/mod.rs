@@ -3,6 +3,7 @@
 //! cookie instead must send `X-CSRF-Token` on state changes.
 
 pub mod auth;
+pub mod me;
 pub mod openapi;
 
 use actix_web::web;
@@ -14,6 +15,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/auth/logout", web::post().to(auth::logout))
         .route("/api/v1/auth/password-reset", web::post().to(auth::request_reset))
         .route("/api/v1/auth/password-reset/confirm", web::post().to(auth::confirm_reset))
+        .route("/api/v1/auth/verify", web::post().to(me::verify))
         .route("/api/v1/me", web::get().to(auth::me))
+        .route("/api/v1/me", web::delete().to(me::delete))
+        .route("/api/v1/me/sessions", web::get().to(me::sessions))
+        .route("/api/v1/me/sessions/{id}", web::delete().to(me::revoke_session))
+        .route("/api/v1/me/export", web::get().to(me::export))
         .route("/api/openapi.json", web::get().to(openapi::document));
 }

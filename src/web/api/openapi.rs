@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::auth;
+use crate::web::api::{auth, me};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -17,7 +17,12 @@ use crate::web::api::auth;
         auth::logout,
         auth::me,
         auth::request_reset,
-        auth::confirm_reset
+        auth::confirm_reset,
+        me::verify,
+        me::sessions,
+        me::revoke_session,
+        me::export,
+        me::delete
     ),
     modifiers(&BearerAuth)
 )]
