@@ -16,7 +16,6 @@ use crate::domain::account::{Email, FieldError, NewPassword};
 use crate::domain::device;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::api::me::attachment;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 
 /// A form with nothing but its CSRF token (sign out, resend).
@@ -418,15 +417,6 @@ pub async fn revoke_session(
     let current = form.session_id == identity.session.id;
     state.accounts.sign_out(identity.user.id, form.session_id).await?;
     Ok(if current { signed_out(&state) } else { see_other("/account/sessions") })
-}
-
-/// `GET /account/export`: everything about the learner as one JSON file.
-pub async fn export(
-    state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    let data = state.accounts.export(&identity.user).await?;
-    Ok(HttpResponse::Ok().insert_header(attachment("mend-my-data.json")).json(data))
 }
 
 /// The delete-account form: the password confirms it is really the owner.

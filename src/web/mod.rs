@@ -52,7 +52,8 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/account/email", web::post().to(account::change_email))
         .route("/account/email/confirm", web::get().to(account::show_confirm_email))
         .route("/account/email/confirm", web::post().to(account::confirm_email))
-        .route("/account/export", web::get().to(account::export))
+        // The same download for the browser (cookie) and API clients (bearer).
+        .route("/account/export", web::get().to(api::me::export))
         .route("/account/delete", web::get().to(account::show_delete))
         .route("/account/delete", web::post().to(account::delete));
 }

@@ -70,7 +70,8 @@ pub async fn revoke_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Everything about the learner as one JSON document (an attachment).
+/// Everything about the learner as one JSON document (an attachment); also served at
+/// `/account/export` for the browser.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "me", security(("bearer" = [])),
     responses((status = 200, description = "Profile, enrolments, progress and sessions"),
         (status = 401, description = "Not signed in", body = Problem)))]
@@ -83,7 +84,7 @@ pub async fn export(
 }
 
 /// `Content-Disposition: attachment; filename=…`
-pub fn attachment(filename: &str) -> header::ContentDisposition {
+fn attachment(filename: &str) -> header::ContentDisposition {
     header::ContentDisposition {
         disposition: header::DispositionType::Attachment,
         parameters: vec![header::DispositionParam::Filename(filename.to_owned())],
