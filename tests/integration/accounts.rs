@@ -135,6 +135,8 @@ both_backends! {
         let page = browser.get("/account").await.text().await.unwrap();
         assert!(page.contains("Please confirm your email address"), "{page}");
         assert!(page.contains("Robin"));
+        let home = browser.get("/").await.text().await.unwrap();
+        assert!(home.contains("Please confirm your email address"), "every page asks");
 
         let link = app.link_to("robin@example.test", 1, "/account/verify").await;
         let mail = &app.mail_to("robin@example.test", 1).await[0];
@@ -349,6 +351,26 @@ both_backends! {
         assert!(limited.headers().contains_key("retry-after"));
         app.clock.advance(Duration::hours(1));
         assert_eq!(browser.forgot("lee@example.test").await.status(), StatusCode::SEE_OTHER);
+
+        for n in 0..10 {
+            let email = format!("new{n}@example.test");
+            assert_eq!(browser.register(&email).await.status(), StatusCode::SEE_OTHER);
+        }
+        let limited = browser.register("new10@example.test").await;
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(limited.headers().contains_key("retry-after"));
+        app.clock.advance(Duration::hours(1));
+        assert_eq!(browser.register("new10@example.test").await.status(), StatusCode::SEE_OTHER);
+
+        browser.sign_in("new10@example.test", PASSWORD).await;
+        for _ in 0..3 {
+            let resent = browser.submit("/account/verify/resend", &[]).await;
+            assert_eq!(resent.status(), StatusCode::OK);
+        }
+        let limited = browser.submit("/account/verify/resend", &[]).await;
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        app.clock.advance(Duration::hours(1));
+        assert_eq!(browser.submit("/account/verify/resend", &[]).await.status(), StatusCode::OK);
     }
 
     async fn cookies_and_headers_are_strict(app: TestApp) {
@@ -360,6 +382,12 @@ both_backends! {
             assert!(cookie.contains(flag), "{flag} in {cookie}");
         }
         assert!(!cookie.contains("Secure"));
+        assert!(!cookie.contains("Expires"), "a browser-session cookie without remember me");
+        let remembered = json!({ "email": "mo@example.test", "password": PASSWORD, "remember": true });
+        let response = app.client.post(format!("{}/api/v1/auth/login", app.address)).json(&remembered);
+        let response = response.send().await.unwrap();
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        assert!(cookie.contains("Expires=") && cookie.contains("2026"), "remember me: {cookie}");
         for path in ["/", "/account/sign-in", "/no/such/page", "/api/v1/me"] {
             let response = app.get(path).await;
             let headers = response.headers();
