@@ -1,8 +1,9 @@
 //! Sessions on the web. One middleware reads the session cookie (or `Authorization: Bearer`) on
-//! every request, checks it against the sessions table through [`Accounts::authenticate`],
+//! every request, checks it against the sessions table through
+//! [`Accounts::authenticate`](crate::accounts::Accounts::authenticate),
 //! refuses cross-site state changes, and sets the cookies that slide a session forward or bind
 //! a signed-out visitor's forms (the pre-session CSRF nonce). Handlers then ask for
-//! [`CurrentUser`], [`MaybeUser`] or a [`CsrfForm`], and pages get the shared bits of their
+//! [`CurrentUser`] or a [`CsrfForm`], and pages get the shared bits of their
 //! context from [`page_context`].
 
 use std::future::{Future, Ready, ready};
@@ -227,19 +228,6 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(req.extensions().get::<Identity>().cloned().map(Self).ok_or(AppError::Unauthorized))
-    }
-}
-
-/// The signed-in user, if any.
-#[derive(Debug, Clone)]
-pub struct MaybeUser(pub Option<Identity>);
-
-impl FromRequest for MaybeUser {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(req.extensions().get::<Identity>().cloned())))
     }
 }
 
