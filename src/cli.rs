@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{FlagOverrides, RawSettings, Settings};
+use crate::db::models::audit;
 use crate::db::models::user::{self, NewUser};
 use crate::domain::account::{DisplayName, Email, NewPassword, Role};
 use crate::startup::{self, Application, StartupError};
@@ -68,6 +70,13 @@ enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Change an account's role; the change is recorded in the audit log.
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
 }
 
 /// A command failed; `code` is the process exit status.
@@ -115,6 +124,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::User(UserCommand::Create { email, role, name }) => {
             create_user(&settings, &email, role, name.as_deref())
         }
+        Command::User(UserCommand::Role { email, role }) => change_role(&settings, &email, role),
         Command::Backup { path } => backup(&settings, &path),
     }
 }
@@ -188,6 +198,38 @@ fn create_user(
     let created = user::insert(&mut conn, &new).map_err(failed)?;
     eprintln!("mend: created {} account #{} for {}", role.as_str(), created.id, created.email);
     Ok(())
+}
+
+/// Sets the role and records who had which role before, in one transaction.
+fn change_role(settings: &Settings, email: &str, role: Role) -> Result<(), Failure> {
+    let email = Email::parse(email).map_err(failed)?;
+    let mut conn = startup::open_connection(settings)?;
+    let now = SystemClock.now().naive_utc();
+    let changed = conn.transaction(|conn| {
+        let Some(found) = user::find_by_email(conn, email.as_str())? else {
+            return Ok(None);
+        };
+        user::set_role(conn, found.id, role.as_str(), now)?;
+        let detail = serde_json::json!({ "from": found.role, "to": role.as_str(), "by": "cli" });
+        let target_id = found.id.to_string();
+        let entry = audit::NewEntry {
+            actor_id: None,
+            action: "user.role_changed",
+            target_type: "user",
+            target_id: &target_id,
+            detail: &detail.to_string(),
+            created_at: now,
+        };
+        audit::record(conn, &entry)?;
+        Ok::<_, diesel::result::Error>(Some(found.id))
+    });
+    match changed.map_err(failed)? {
+        Some(id) => {
+            eprintln!("mend: account #{id} is now {}", role.as_str());
+            Ok(())
+        }
+        None => Err(failed(format!("no account for {}", email.as_str()))),
+    }
 }
 
 /// Prompts twice on a terminal; otherwise reads one line from stdin (for scripts).

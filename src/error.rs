@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::accounts::AccountError;
 use crate::db::DbError;
 
 /// Everything a request can fail with.
@@ -22,10 +23,48 @@ pub enum AppError {
     Database(#[from] DbError),
     #[error("template failed: {0}")]
     Template(#[from] tera::Error),
+    /// No valid session: missing, tampered, expired or revoked token (never says which).
+    #[error("not signed in")]
+    Unauthorized,
+    /// A cross-site request or a missing or wrong CSRF token.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("rate limited")]
+    TooManyRequests { retry_after: u64 },
+    #[error("the email and password do not match an account")]
+    BadCredentials,
+    #[error("link not valid, used or expired")]
+    BadLink,
+    /// A body that could not be read (malformed JSON or form, wrong content type).
+    #[error("bad request: {message}")]
+    BadInput { field: Option<String>, message: String },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// A failure in Mend itself (hashing, mail rendering, signing); the cause is logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<AccountError> for AppError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Field(field) => {
+                Self::InvalidField { field: field.field, message: field.message.to_owned() }
+            }
+            AccountError::BadCredentials => Self::BadCredentials,
+            AccountError::RateLimited(retry) => {
+                Self::TooManyRequests { retry_after: retry.seconds() }
+            }
+            AccountError::BadLink => Self::BadLink,
+            AccountError::NotSignedIn => Self::Unauthorized,
+            AccountError::Database(error) => Self::Database(error),
+            other => Self::Internal(other.to_string()),
+        }
+    }
 }
 
 /// An RFC 9457 problem document; also stored on the response so the HTML renderer can reuse it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -38,9 +77,9 @@ pub struct Problem {
 }
 
 /// One invalid input field, named so forms and API clients can point at it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
@@ -73,7 +112,51 @@ impl AppError {
             }
             Self::InvalidField { field, message } => {
                 problem.title = "Please check what you entered".into();
-                problem.errors.push(FieldProblem { field, message: message.clone() });
+                problem
+                    .errors
+                    .push(FieldProblem { field: (*field).to_owned(), message: message.clone() });
+            }
+            Self::BadInput { field, message } => {
+                problem.title = "We couldn't read that request".into();
+                problem.detail = Some(message.clone());
+                if let Some(field) = field {
+                    problem
+                        .errors
+                        .push(FieldProblem { field: field.clone(), message: message.clone() });
+                }
+            }
+            Self::Unauthorized => {
+                problem.title = "Please sign in".into();
+                problem.detail = Some("Your session has ended or was signed out.".into());
+            }
+            Self::Forbidden(_) => {
+                problem.title = "We couldn't accept that form".into();
+                problem.detail = Some(
+                    "It may have come from another site, or the page was open for a long time. \
+                     Please go back, reload the page and try again."
+                        .into(),
+                );
+            }
+            Self::TooManyRequests { .. } => {
+                problem.title = "Let's pause for a moment".into();
+                problem.detail = Some(
+                    "There were many attempts in a short time. Please try again a little later."
+                        .into(),
+                );
+            }
+            Self::BadCredentials => {
+                problem.title = "That email and password don't match".into();
+            }
+            Self::BadLink => {
+                problem.title = "That link has expired".into();
+                problem.detail = Some(
+                    "Links in our emails work once and only for a while. You can ask for a new one.".into(),
+                );
+            }
+            Self::PayloadTooLarge => {}
+            Self::Internal(_) => {
+                problem.detail =
+                    Some("Nothing you entered was lost. Please try again in a moment.".into());
             }
             Self::NotReady(_) => problem.title = "Mend is not ready yet".into(),
             Self::Database(_) | Self::Template(_) => {
@@ -91,7 +174,16 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Database(_) | Self::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Database(_) | Self::Template(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadLink => StatusCode::BAD_REQUEST,
+            Self::BadInput { field: Some(_), .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadInput { field: None, .. } => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -100,9 +192,14 @@ impl ResponseError for AppError {
             tracing::error!(error = %self, "request failed");
         }
         let problem = self.problem();
-        let mut response = HttpResponse::build(self.status_code())
-            .content_type("application/problem+json")
-            .json(&problem);
+        let mut builder = HttpResponse::build(self.status_code());
+        if let Self::TooManyRequests { retry_after } = self {
+            builder.insert_header((actix_web::http::header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if matches!(self, Self::Unauthorized | Self::BadCredentials) {
+            builder.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        let mut response = builder.content_type("application/problem+json").json(&problem);
         response.extensions_mut().insert(problem);
         response
     }

@@ -4,6 +4,7 @@
 //! HTTP, `domain` holds the rules, `auth` knows who is asking, `mail` sends
 //! what the others queue.
 
+pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod clock;

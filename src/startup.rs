@@ -7,10 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::accounts::Accounts;
+use crate::auth::csrf::CsrfKey;
+use crate::auth::jwt::SessionTokens;
+use crate::auth::keys::{KeyError, SecretKey};
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
@@ -18,6 +22,7 @@ use crate::db::{self, Database, DbConnection, DbError};
 use crate::mail::{MailError, Mailer, OutboxWorker, WorkerHandle};
 use crate::state::AppState;
 use crate::web::assets::AssetManifest;
+use crate::web::session::SessionCookies;
 use crate::web::templates::Templates;
 
 /// Why Mend could not start; each names the setting to fix.
@@ -41,6 +46,10 @@ pub enum StartupError {
     ContentErrors { errors: usize },
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error("secret key: {0}")]
+    SecretKey(#[from] KeyError),
+    #[error("password hashing self-test failed: {0}")]
+    Passwords(#[from] crate::auth::password::HashError),
 }
 
 impl StartupError {
@@ -167,24 +176,45 @@ pub struct Application {
 impl Application {
     /// Checks the environment, compiles the content, opens storage and binds the listener
     /// (port 0 picks a free port).
-    pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartupError> {
+    pub async fn build(mut settings: Settings, clock: SharedClock) -> Result<Self, StartupError> {
         ensure_data_dir(&settings.data_dir)?;
+        let secret =
+            SecretKey::load(settings.secret_key.as_ref().map(|s| s.expose()), &settings.data_dir)?;
+        let listener = bind(&mut settings)?;
+        let port = settings.bind.port();
         let catalog = Arc::new(CatalogStore::new());
         compile_content(&settings, &catalog, &clock)?;
         let db = open_database_off_thread(&settings).await?;
         let outbox = outbox_worker(&settings, &db, &clock)?;
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(Templates::load(&assets)?);
+        let accounts = Arc::new(Accounts::new(
+            db.clone(),
+            clock.clone(),
+            SessionTokens::new(&secret, &settings.base_url.origin().ascii_serialization()),
+            templates.clone(),
+            settings.base_url.clone(),
+        )?);
         let authoring = settings.watch;
+        let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
-        let state = AppState { settings, db, templates, assets, clock, catalog, authoring };
+        let state = AppState {
+            settings,
+            db,
+            templates,
+            assets,
+            clock,
+            catalog,
+            authoring,
+            accounts,
+            csrf: CsrfKey::new(&secret),
+            cookies,
+        };
         let watcher = if authoring { Some(watch_content(&state)?) } else { None };
         let bind_error = |e: std::io::Error| StartupError::Bind {
             bind: state.settings.bind.to_string(),
             reason: e.to_string(),
         };
-        let listener = TcpListener::bind(state.settings.bind).map_err(bind_error)?;
-        let port = listener.local_addr().map_err(bind_error)?.port();
         let server = serve(listener, state.clone()).map_err(bind_error)?;
         Ok(Self { port, server, watcher, outbox: outbox.spawn(OUTBOX_INTERVAL) })
     }
@@ -204,6 +234,23 @@ impl Application {
     }
 }
 
+/// Binds the listener first, so that with port 0 (tests) the settings, and the base URL that
+/// links and the origin check use when it was derived from the bind address, name the real port.
+fn bind(settings: &mut Settings) -> Result<TcpListener, StartupError> {
+    let bind_error = |e: std::io::Error| StartupError::Bind {
+        bind: settings.bind.to_string(),
+        reason: e.to_string(),
+    };
+    let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    if settings.bind.port() == 0 && settings.base_url.port() == Some(0) {
+        // Infallible for http(s) URLs with a host, which `Settings` guarantees.
+        let _ = settings.base_url.set_port(Some(bound.port()));
+    }
+    settings.bind = bound;
+    Ok(listener)
+}
+
 /// The outbox worker for these settings; a bad `MEND_SMTP_URL` or `MEND_MAIL_FROM` stops
 /// start-up here rather than failing every send later.
 fn outbox_worker(
@@ -217,14 +264,18 @@ fn outbox_worker(
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let https = state.settings.base_url.scheme() == "https";
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(crate::web::session::middleware))
             .wrap(crate::web::errors::renderer())
-            .wrap(security_headers())
+            .wrap(security_headers(https))
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
             .app_data(data.clone())
+            .app_data(crate::web::errors::form_config())
+            .app_data(crate::web::errors::json_config())
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::errors::not_found))
     })
@@ -234,9 +285,20 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     Ok(server)
 }
 
-/// Headers every response carries: no framing, no sniffing, no referrers, no third parties.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Headers every response carries: no framing, no sniffing, no referrers, no third parties, no
+/// caching of personal pages (static assets set their own `Cache-Control`), and HSTS when the
+/// site is served over https.
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = if https {
+        DefaultHeaders::new()
+            .add(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
+        .add(("Cache-Control", "no-store"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
         .add((
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \

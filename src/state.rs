@@ -1,12 +1,15 @@
-//! What every handler can reach: storage, content, templates, assets and the clock.
+//! What every handler can reach: storage, content, templates, assets, the clock and accounts.
 
 use std::sync::Arc;
 
+use crate::accounts::Accounts;
+use crate::auth::csrf::CsrfKey;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::content::CatalogStore;
 use crate::db::Database;
 use crate::web::assets::AssetManifest;
+use crate::web::session::SessionCookies;
 use crate::web::templates::Templates;
 
 /// Shared, cheaply cloned application state (one `Arc` per field that is expensive to copy).
@@ -21,4 +24,8 @@ pub struct AppState {
     pub catalog: Arc<CatalogStore>,
     /// `serve --watch`: an author is working on the content, so drafts are shown.
     pub authoring: bool,
+    /// Registering, signing in, sessions and passwords.
+    pub accounts: Arc<Accounts>,
+    pub csrf: CsrfKey,
+    pub cookies: SessionCookies,
 }

@@ -12,3 +12,32 @@ pub fn init(default_filter: &str) {
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
+
+/// The span around each request. Unlike tracing-actix-web's default it records the route
+/// pattern (`/account/reset`), never the full target: query strings carry one-time tokens.
+pub struct PrivateRootSpan;
+
+impl tracing_actix_web::RootSpanBuilder for PrivateRootSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let request_id = request.extensions().get::<tracing_actix_web::RequestId>().copied();
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            route = request.match_pattern().as_deref().unwrap_or("unmatched"),
+            request_id = request_id.map(tracing::field::display),
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("status", status.as_u16());
+    }
+}

@@ -1,3 +1,9 @@
-//! Who is asking: passwords now; sessions, CSRF and rate limits as the accounts work lands.
+//! Who is asking: password hashing, signed session tokens, CSRF tokens, one-time email tokens
+//! and rate limits. Nothing here knows about HTTP; `web::session` wires it into requests.
 
+pub mod csrf;
+pub mod jwt;
+pub mod keys;
 pub mod password;
+pub mod rate_limit;
+pub mod tokens;

@@ -1,19 +1,22 @@
 //! Pages for course authors.
 
-use actix_web::{HttpResponse, web};
-use tera::Context;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::session::page_context;
 
 /// `/author/status`: the last compile's outcome and every diagnostic, so an author whose edit did
 /// not go live can see why. (Open to all until accounts and roles exist; it shows only content.)
-pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let status = state.catalog.status();
     let diagnostics: Vec<String> =
         status.iter().flat_map(|s| &s.diagnostics).map(ToString::to_string).collect();
     let errors = status.iter().flat_map(|s| &s.diagnostics).filter(|d| d.is_error()).count();
-    let mut context = Context::new();
+    let mut context = page_context(&req);
     context.insert("status", &status.as_deref());
     context.insert("diagnostics", &diagnostics);
     context.insert("errors", &errors);

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
-use tera::Context;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::content::{Catalog, Course};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::session::page_context;
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
 
 impl AppState {
@@ -35,7 +35,10 @@ impl AppState {
 }
 
 /// `/`: every published course.
-pub async fn list_courses(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn list_courses(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let audience = state.audience();
     let courses: Vec<CourseSummary> = catalog
@@ -44,13 +47,14 @@ pub async fn list_courses(state: web::Data<AppState>) -> Result<HttpResponse, Ap
         .filter(|c| audience.sees_course(c))
         .map(|c| CourseSummary::of(c, audience))
         .collect();
-    let mut context = Context::new();
+    let mut context = page_context(&req);
     context.insert("courses", &courses);
     state.templates.page("pages/catalog.html", &context)
 }
 
 /// `/courses/{course}`: the landing page with the outline.
 pub async fn show_course(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -58,7 +62,7 @@ pub async fn show_course(
     let audience = state.audience();
     let course = state.visible_course(&catalog, &path)?;
     let first_lesson = course.modules.iter().flat_map(|m| &m.lessons).find(|l| audience.sees(l));
-    let mut context = Context::new();
+    let mut context = page_context(&req);
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("landing_html", &course.landing_html);
     context.insert("outline", &views::outline(course, audience));
@@ -71,6 +75,7 @@ pub async fn show_course(
 
 /// `/courses/{course}/lessons/{lesson}`: one lesson with its table of contents and pager.
 pub async fn show_lesson(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
@@ -82,7 +87,7 @@ pub async fn show_lesson(
         .lesson(&lesson_slug)
         .filter(|v| audience.sees(v.lesson))
         .ok_or(AppError::NotFound)?;
-    let mut context = Context::new();
+    let mut context = page_context(&req);
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("module", view.module);
     context.insert(
@@ -108,6 +113,7 @@ struct LessonPage<'a> {
 
 /// `/courses/{course}/worksheets/{worksheet}`: the worksheet as a printable template.
 pub async fn show_worksheet(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
@@ -115,7 +121,7 @@ pub async fn show_worksheet(
     let catalog = state.catalog()?;
     let course = state.visible_course(&catalog, &course_slug)?;
     let worksheet = course.worksheets.get(&worksheet_slug).ok_or(AppError::NotFound)?;
-    let mut context = Context::new();
+    let mut context = page_context(&req);
     context.insert("course", &CourseSummary::of(course, state.audience()));
     context.insert("worksheet", &WorksheetSummary::of(&course.slug, worksheet));
     context.insert("blocks", &views::worksheet_blocks(worksheet));

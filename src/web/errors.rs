@@ -2,6 +2,7 @@
 //! `/api/` (or when HTML is not accepted), a styled, calm page everywhere else.
 
 use actix_web::dev::ServiceResponse;
+use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -14,6 +15,57 @@ use crate::state::AppState;
 /// The middleware that renders errors; wraps the whole app.
 pub fn renderer<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(render)
+}
+
+/// Largest form body accepted (forms here are a few short fields).
+const FORM_LIMIT: usize = 16 * 1024;
+/// Largest JSON body accepted.
+const JSON_LIMIT: usize = 64 * 1024;
+
+/// Form bodies: size-limited, and unreadable ones become 413/400/422 problems, never 500s.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default().limit(FORM_LIMIT).error_handler(|error, _| {
+        match error {
+            UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge,
+            UrlencodedError::Parse(parse) => bad_input(&parse.to_string(), "form"),
+            other => AppError::BadInput { field: None, message: format!("form: {other}") },
+        }
+        .into()
+    })
+}
+
+/// JSON bodies: the same rules as forms.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|error, _| {
+        match error {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                AppError::PayloadTooLarge
+            }
+            JsonPayloadError::Deserialize(parse) => bad_input(&parse.to_string(), "JSON"),
+            JsonPayloadError::ContentType => AppError::BadInput {
+                field: None,
+                message: "send the body as application/json".into(),
+            },
+            _ => AppError::BadInput { field: None, message: "the body could not be read".into() },
+        }
+        .into()
+    })
+}
+
+/// Names the field serde complained about, without echoing any submitted value.
+fn bad_input(serde_message: &str, format: &str) -> AppError {
+    let field = serde_message
+        .split_once("field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    match field {
+        Some(field) => {
+            AppError::BadInput { field: Some(field), message: "is missing or not valid".into() }
+        }
+        None => {
+            AppError::BadInput { field: None, message: format!("the {format} body is not valid") }
+        }
+    }
 }
 
 /// Unknown routes are ordinary 404s, rendered like any other error.
@@ -43,6 +95,7 @@ fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<
     };
     copy_header(&res, &mut replacement, header::RETRY_AFTER);
     copy_header(&res, &mut replacement, header::WWW_AUTHENTICATE);
+    copy_set_cookies(&res, &mut replacement);
     let res = ServiceResponse::new(req, replacement).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }
@@ -86,6 +139,13 @@ fn html_page(req: &HttpRequest, problem: &Problem) -> HttpResponse {
         None => HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")
             .body(problem.title.clone()),
+    }
+}
+
+/// Keeps cookies set alongside an error (e.g. a stale session cookie being removed).
+fn copy_set_cookies<B>(from: &HttpResponse<B>, to: &mut HttpResponse) {
+    for value in from.headers().get_all(header::SET_COOKIE) {
+        to.headers_mut().append(header::SET_COOKIE, value.clone());
     }
 }
 

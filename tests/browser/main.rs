@@ -7,6 +7,9 @@
     reason = "a test should fail loudly on any unexpected error"
 )]
 
+#[path = "../integration/smtp.rs"]
+#[expect(dead_code, reason = "the browser tests use only part of the shared fixtures")]
+mod smtp;
 #[path = "../integration/support.rs"]
 #[expect(dead_code, reason = "the browser tests use only part of the shared fixtures")]
 mod support;

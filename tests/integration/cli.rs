@@ -91,6 +91,29 @@ both_backends! {
         assert!(verified.is_some(), "operator-created accounts start verified");
     }
 
+    async fn role_changes_are_recorded_in_the_audit_log(test_db: TestDb) {
+        let create = ["user", "create", "--email", "author@example.org"];
+        assert!(mend(&test_db, &create, &[], "a long enough passphrase\n").status.success());
+        let promote = ["user", "role", "--email", "Author@Example.org", "--role", "author"];
+        let out = mend(&test_db, &promote, &[], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = mend(&test_db, &["user", "role", "--email", "nobody@example.org", "--role", "admin"], &[], "");
+        assert_eq!(out.status.code(), Some(1));
+
+        let db = mend::db::Database::connect(&test_db.url, 1).unwrap();
+        let mut conn = db.connection().unwrap();
+        let role: String = users::table.select(users::role).first(&mut *conn).unwrap();
+        assert_eq!(role, "author");
+        use mend::db::schema::audit_log;
+        let (action, detail): (String, String) = audit_log::table
+            .select((audit_log::action, audit_log::detail))
+            .first(&mut *conn)
+            .unwrap();
+        assert_eq!(action, "user.role_changed");
+        assert!(detail.contains("\"from\":\"learner\"") && detail.contains("\"to\":\"author\""), "{detail}");
+        assert!(!detail.contains("author@example.org"), "no personal data in audit details");
+    }
+
     async fn backup_writes_a_copy_with_the_same_rows_or_points_postgres_to_pg_dump(test_db: TestDb) {
         for n in 0..3 {
             let email = format!("learner{n}@example.org");

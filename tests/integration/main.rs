@@ -5,7 +5,10 @@
     reason = "a test should fail loudly on any unexpected error"
 )]
 
+mod smtp;
 mod support;
+
+mod accounts;
 
 mod cli;
 mod courses;

@@ -1,15 +1,25 @@
 //! Test fixtures: a fresh database per test on SQLite or PostgreSQL, and the real application
 //! spawned on a random port against it.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, Once, PoisonError};
 
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use mend::clock::TestClock;
 use mend::config::{DatabaseUrl, Origin, RawSettings, Settings};
+use mend::db::Database;
+use mend::mail::{Mailer, OutboxWorker};
 use mend::startup::Application;
 use tempfile::TempDir;
+
+use crate::smtp::{Received, SmtpSink};
+
+/// The server secret every test app uses, so tests can forge tokens with the right key.
+pub const TEST_SECRET_HEX: &str =
+    "6d656e642d746573742d7365637265742d6b65792d3235362d626974732d2121";
 
 /// Which database a test body runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +169,11 @@ where
 
 /// Settings for a test: port 0, its own data dir and database.
 pub fn test_settings(db: &TestDb) -> Settings {
+    Settings::from_raw(&raw_test_settings(db)).unwrap()
+}
+
+/// The raw settings behind [`test_settings`], for tests that add their own.
+pub fn raw_test_settings(db: &TestDb) -> RawSettings {
     let mut raw = RawSettings::defaults();
     let mut set = |name: &str, value: String| raw.set(name, value, Origin::Default);
     set("database_url", db.url_string());
@@ -166,14 +181,52 @@ pub fn test_settings(db: &TestDb) -> Settings {
     set("data_dir", db.dir.path().join("data").display().to_string());
     set("content_dir", sample_content().display().to_string());
     set("db_pool_size", "4".into());
-    Settings::from_raw(&raw).unwrap()
+    raw
 }
 
-/// A running application and its database.
+/// A running application and its database, its clock, and the SMTP server its mail goes to.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub test_db: TestDb,
+    pub clock: Arc<TestClock>,
+    pub mail: SmtpSink,
+    pub db: Database,
+    /// Sends due mail on demand, so tests need not wait for the app's own worker.
+    worker: OutboxWorker,
+}
+
+/// Everything every test app logs, so a test can check no secret ever reaches the logs.
+pub static LOGS: LazyLock<Arc<Mutex<Vec<u8>>>> = LazyLock::new(Arc::default);
+
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once) a subscriber that records every test app's logs at debug level.
+fn capture_logs() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_ansi(false)
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+/// What has been logged so far.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
 }
 
 /// A fixed, readable start time for every test clock.
@@ -189,15 +242,57 @@ impl TestApp {
 
     /// Like [`TestApp::create`], with settings adjusted first (e.g. another content folder).
     pub async fn create_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
+        capture_logs();
         let test_db = TestDb::create(backend)?;
-        let mut settings = test_settings(&test_db);
+        let mail = SmtpSink::start();
+        let mut raw = raw_test_settings(&test_db);
+        raw.set("smtp_url", mail.url(), Origin::Default);
+        raw.set("secret_key", TEST_SECRET_HEX.into(), Origin::Default);
+        let mut settings = Settings::from_raw(&raw).unwrap();
         adjust(&mut settings);
-        let app = Application::build(settings, TestClock::at(epoch())).await.unwrap();
+        let clock = TestClock::at(epoch());
+        let app = Application::build(settings, clock.clone()).await.unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Some(Self { address, client, test_db })
+        let db = Database::connect(&test_db.url, 2).unwrap();
+        let from = "Mend <no-reply@mend.test>".parse().unwrap();
+        let worker =
+            OutboxWorker::new(db.clone(), Mailer::smtp(&mail.url()).unwrap(), clock.clone(), from);
+        let client = Self::browser();
+        Some(Self { address, client, test_db, clock, mail, db, worker })
+    }
+
+    /// A fresh client with its own cookie jar: another browser or device.
+    pub fn browser() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    /// Waits for the `count`-th message to `to`, sending due mail meanwhile.
+    pub async fn mail_to(&self, to: &str, count: usize) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            self.worker.run_once().await.unwrap();
+            let received: Vec<Received> =
+                self.mail.received().into_iter().filter(|m| m.to.iter().any(|t| t == to)).collect();
+            if received.len() >= count {
+                return received;
+            }
+            assert!(std::time::Instant::now() < deadline, "no mail {count} to {to}");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The path and query of the link to `path` in the latest mail to `to`.
+    pub async fn link_to(&self, to: &str, count: usize, path: &str) -> String {
+        let mail = self.mail_to(to, count).await;
+        let text = mail[count - 1].parsed().body_text(0).unwrap().into_owned();
+        let start = text.find(&format!("{}{path}", self.address)).expect("a link in the mail");
+        let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        link[self.address.len()..].to_owned()
     }
 
     /// GET a path on the app.

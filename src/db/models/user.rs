@@ -52,3 +52,55 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
+
+/// Finds an account by id.
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
+    users::table.find(id).select(User::as_select()).first(conn).optional()
+}
+
+/// Stores a new password hash.
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    id: i64,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records that the owner confirmed their address (the first confirmation is kept).
+pub fn mark_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id).filter(users::email_verified_at.is_null()))
+        .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Moves the account to a new, just-confirmed address.
+pub fn set_email(
+    conn: &mut DbConnection,
+    id: i64,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::email.eq(email), users::email_verified_at.eq(now), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Changes an account's role (callers record it in the audit log in the same transaction).
+pub fn set_role(
+    conn: &mut DbConnection,
+    id: i64,
+    role: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::role.eq(role), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}

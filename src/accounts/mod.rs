@@ -1,0 +1,167 @@
+//! Account orchestration: registering, confirming addresses, signing in and out, sessions and
+//! passwords. It ties storage, the `auth` primitives and the outbox together and knows nothing
+//! of HTTP; handlers parse input, call one method here and shape the answer.
+//!
+//! Answers never reveal whether an address has an account: registering a taken address, signing
+//! in to a missing one and asking to reset it all answer exactly as for a real one (a dummy hash
+//! keeps the timing close), and the owner of a taken address gets a neutral note instead.
+
+mod email;
+mod password;
+mod privacy;
+mod register;
+mod sessions;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use tera::Context;
+use url::Url;
+
+use crate::auth::jwt::{SessionTokens, TokenError};
+use crate::auth::password::{HashError, Passwords};
+use crate::auth::rate_limit::{FailureBackoff, Limit, RateLimiter, RetryAfter};
+use crate::clock::SharedClock;
+use crate::db::{Database, DbError};
+use crate::domain::account::FieldError;
+use crate::mail::{MailError, RenderedEmail};
+use crate::web::templates::Templates;
+
+pub use privacy::PersonalData;
+pub use register::Registration;
+pub use sessions::{Authenticated, Credentials, SignedIn};
+
+/// Why an account action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("the email and password do not match an account")]
+    BadCredentials,
+    #[error("too many attempts")]
+    RateLimited(RetryAfter),
+    #[error("the link is not valid, was already used, or has expired")]
+    BadLink,
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(DbError::Query(error))
+    }
+}
+
+impl From<RetryAfter> for AccountError {
+    fn from(retry: RetryAfter) -> Self {
+        Self::RateLimited(retry)
+    }
+}
+
+/// Who is making a request, as far as accounts care: where from, and with what software.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub ip: IpAddr,
+    pub user_agent: String,
+}
+
+/// The account service shared by the HTML and JSON handlers.
+pub struct Accounts {
+    db: Database,
+    clock: SharedClock,
+    passwords: Passwords,
+    tokens: SessionTokens,
+    templates: Arc<Templates>,
+    base_url: Url,
+    limits: RateLimiter,
+    backoff: FailureBackoff,
+}
+
+impl Accounts {
+    /// Builds the service; `base_url` is where links in emails point.
+    pub fn new(
+        db: Database,
+        clock: SharedClock,
+        tokens: SessionTokens,
+        templates: Arc<Templates>,
+        base_url: Url,
+    ) -> Result<Self, HashError> {
+        Ok(Self {
+            db,
+            clock,
+            passwords: Passwords::new()?,
+            tokens,
+            templates,
+            base_url,
+            limits: RateLimiter::default(),
+            backoff: FailureBackoff::default(),
+        })
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Counts one attempt of `action` against the client's address and, when given, the
+    /// account (keyed by the typed address so unknown ones behave the same).
+    fn limit(
+        &self,
+        action: &str,
+        limit: Limit,
+        client: &Client,
+        account: Option<&str>,
+    ) -> Result<(), RetryAfter> {
+        let now = self.now();
+        self.limits.hit(&format!("{action}:ip:{}", client.ip), limit, now)?;
+        match account {
+            Some(account) => self.limits.hit(&format!("{action}:account:{account}"), limit, now),
+            None => Ok(()),
+        }
+    }
+
+    /// Renders `emails/<name>/` with a one-time link to `path?token=…`.
+    fn email_with_link(
+        &self,
+        name: &str,
+        path: &str,
+        token: &str,
+        valid_for: Duration,
+    ) -> Result<RenderedEmail, MailError> {
+        let mut context = Context::new();
+        context.insert("link", self.link(path, Some(token)).as_str());
+        context.insert("valid_hours", &valid_for.num_hours());
+        context.insert("valid_minutes", &valid_for.num_minutes());
+        crate::mail::render(&self.templates, name, &context)
+    }
+
+    /// Renders a notice that carries only a link to a page (no token).
+    fn notice(&self, name: &str, path: &str) -> Result<RenderedEmail, MailError> {
+        let mut context = Context::new();
+        context.insert("link", self.link(path, None).as_str());
+        crate::mail::render(&self.templates, name, &context)
+    }
+
+    fn link(&self, path: &str, token: Option<&str>) -> Url {
+        let mut url = self.base_url.clone();
+        url.set_path(path);
+        url.set_query(None);
+        if let Some(token) = token {
+            url.query_pairs_mut().append_pair("token", token);
+        }
+        url
+    }
+}
+
+/// Addresses are compared trimmed and lower-cased, also for rate-limit keys.
+fn normalise(email: &str) -> String {
+    email.trim().to_lowercase()
+}

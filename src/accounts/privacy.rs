@@ -1,0 +1,90 @@
+//! Privacy self-service: a learner can download everything we hold about them, and erase it.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::accounts::{AccountError, Accounts};
+use crate::auth::password::Verified;
+use crate::db::models::audit::{self, NewEntry};
+use crate::db::models::personal_data::{self, EnrollmentRecord, ProgressRecord, SessionRecord};
+use crate::db::models::user::User;
+use crate::domain::account::FieldError;
+
+/// The profile part of an export.
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub time_zone: String,
+    pub locale: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Everything about one learner, as one JSON document.
+#[derive(Debug, Serialize)]
+pub struct PersonalData {
+    pub exported_at: NaiveDateTime,
+    pub profile: Profile,
+    pub enrollments: Vec<EnrollmentRecord>,
+    pub progress: Vec<ProgressRecord>,
+    pub sessions: Vec<SessionRecord>,
+}
+
+impl Accounts {
+    /// Gathers the learner's data for "download my data".
+    pub async fn export(&self, user: &User) -> Result<PersonalData, AccountError> {
+        let user_id = user.id;
+        let (enrollments, progress, sessions) = self
+            .db
+            .run(move |conn| {
+                Ok::<_, AccountError>((
+                    personal_data::enrollments_of(conn, user_id)?,
+                    personal_data::progress_of(conn, user_id)?,
+                    personal_data::sessions_of(conn, user_id)?,
+                ))
+            })
+            .await?;
+        let profile = Profile {
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role.clone(),
+            email_verified_at: user.email_verified_at,
+            time_zone: user.time_zone.clone(),
+            locale: user.locale.clone(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        };
+        let exported_at = self.now().naive_utc();
+        Ok(PersonalData { exported_at, profile, enrollments, progress, sessions })
+    }
+
+    /// Erases the account after checking its password; every session ends with it. The audit
+    /// entry keeps only the former id.
+    pub async fn delete_account(&self, user: &User, password: String) -> Result<(), AccountError> {
+        let verified = self.passwords.verify(password, Some(user.password_hash.clone())).await?;
+        if verified == Verified::No {
+            let message = "that is not your password";
+            return Err(FieldError { field: "password", message }.into());
+        }
+        let now = self.now().naive_utc();
+        let (user_id, email) = (user.id, user.email.clone());
+        self.db
+            .transaction(move |conn| {
+                personal_data::erase(conn, user_id, &email)?;
+                let target_id = user_id.to_string();
+                let entry = NewEntry {
+                    actor_id: None,
+                    action: "account.deleted",
+                    target_type: "user",
+                    target_id: &target_id,
+                    detail: "{\"by\":\"owner\"}",
+                    created_at: now,
+                };
+                Ok(audit::record(conn, &entry)?)
+            })
+            .await
+    }
+}

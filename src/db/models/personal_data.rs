@@ -1,0 +1,92 @@
+//! Everything stored about one person, gathered in one place for "download my data" and
+//! "delete my account", so a table added later is added here once and never forgotten.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::DbConnection;
+use crate::db::schema::{enrollments, lesson_progress, outbox, sessions, users};
+
+/// A course enrolment, as exported.
+#[derive(Debug, Queryable, Serialize)]
+pub struct EnrollmentRecord {
+    pub course: String,
+    pub status: String,
+    pub enrolled_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub last_activity_at: Option<NaiveDateTime>,
+}
+
+/// Progress through one lesson, as exported.
+#[derive(Debug, Queryable, Serialize)]
+pub struct ProgressRecord {
+    pub course: String,
+    pub lesson: String,
+    pub first_viewed_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+}
+
+/// A sign-in session, as exported (without its id, which is a credential).
+#[derive(Debug, Queryable, Serialize)]
+pub struct SessionRecord {
+    pub user_agent: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// The enrolments of `user_id`.
+pub fn enrollments_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<EnrollmentRecord>> {
+    enrollments::table
+        .filter(enrollments::user_id.eq(user_id))
+        .order(enrollments::enrolled_at)
+        .select((
+            enrollments::course_slug,
+            enrollments::status,
+            enrollments::enrolled_at,
+            enrollments::expires_at,
+            enrollments::completed_at,
+            enrollments::last_activity_at,
+        ))
+        .load(conn)
+}
+
+/// The lesson progress of `user_id`.
+pub fn progress_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<ProgressRecord>> {
+    lesson_progress::table
+        .filter(lesson_progress::user_id.eq(user_id))
+        .order((lesson_progress::course_slug, lesson_progress::lesson_slug))
+        .select((
+            lesson_progress::course_slug,
+            lesson_progress::lesson_slug,
+            lesson_progress::first_viewed_at,
+            lesson_progress::completed_at,
+        ))
+        .load(conn)
+}
+
+/// Every session `user_id` ever had, newest first.
+pub fn sessions_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<SessionRecord>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .order(sessions::created_at.desc())
+        .select((
+            sessions::user_agent,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::expires_at,
+            sessions::revoked_at,
+        ))
+        .load(conn)
+}
+
+/// Erases the account: the row goes, and with it (by `ON DELETE CASCADE`) its sessions, tokens,
+/// enrolments, progress and own worksheets; mail addressed to it leaves the outbox too.
+pub fn erase(conn: &mut DbConnection, user_id: i64, email: &str) -> QueryResult<()> {
+    diesel::delete(outbox::table.filter(outbox::recipient.eq(email))).execute(conn)?;
+    diesel::delete(users::table.find(user_id)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,521 @@
+//! Account pages (HTML forms that work without JavaScript): register, confirm the address, sign
+//! in and out, passwords, sessions. Each handler parses the form, calls [`Accounts`] once and
+//! shapes the answer; problems re-render the form with each message linked to its field.
+//!
+//! [`Accounts`]: crate::accounts::Accounts
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::accounts::{AccountError, Client, Credentials, Registration};
+use crate::domain::account::{Email, FieldError, NewPassword};
+use crate::domain::device;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::session::{CsrfForm, CurrentUser, page_context};
+
+/// A form with nothing but its CSRF token (sign out, resend).
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
+/// The registration form.
+#[derive(Debug, Deserialize)]
+pub struct RegisterForm {
+    email: String,
+    display_name: String,
+    password: String,
+}
+
+/// The sign-in form; `remember` is the "keep me signed in" checkbox.
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    remember: Option<String>,
+}
+
+/// The forgotten-password form.
+#[derive(Debug, Deserialize)]
+pub struct EmailForm {
+    email: String,
+}
+
+/// A token from an email link, in the query or a hidden field.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// The form on a reset link's page.
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    token: String,
+    password: String,
+}
+
+/// The change-password form.
+#[derive(Debug, Deserialize)]
+pub struct ChangePasswordForm {
+    current_password: String,
+    password: String,
+}
+
+/// Which session to sign out on the sessions page.
+#[derive(Debug, Deserialize)]
+pub struct SessionForm {
+    session_id: String,
+}
+
+/// Renders a form page with what was typed (never passwords) and each problem by field.
+fn form_page(
+    req: &HttpRequest,
+    state: &AppState,
+    template: &str,
+    status: StatusCode,
+    values: Value,
+    errors: &[FieldError],
+) -> Result<HttpResponse, AppError> {
+    let mut context = page_context(req);
+    let errors: BTreeMap<&str, &str> = errors.iter().map(|e| (e.field, e.message)).collect();
+    context.insert("errors", &errors);
+    context.insert("values", &values);
+    let body = state.templates.render(template, &context)?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+}
+
+/// A short page that says what happened and what to do next.
+fn message_page(
+    req: &HttpRequest,
+    state: &AppState,
+    title: &str,
+    text: &str,
+) -> Result<HttpResponse, AppError> {
+    let mut context = page_context(req);
+    context.insert("title", title);
+    context.insert("text", text);
+    state.templates.page("pages/account/message.html", &context)
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+/// A field problem from the accounts service goes back to its form; anything else is an error.
+fn field_problem(error: AccountError) -> Result<FieldError, AppError> {
+    match error {
+        AccountError::Field(field) => Ok(field),
+        other => Err(other.into()),
+    }
+}
+
+/// `GET /account/register`
+pub async fn show_register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": "", "display_name": "" });
+    form_page(&req, &state, "pages/account/register.html", StatusCode::OK, values, &[])
+}
+
+/// `POST /account/register`: the same answer whether or not the address already has an account.
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CsrfForm(form): CsrfForm<RegisterForm>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": form.email, "display_name": form.display_name });
+    let page = |errors: &[FieldError]| {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        form_page(&req, &state, "pages/account/register.html", status, values.clone(), errors)
+    };
+    let registration = match Registration::parse(&form.email, &form.display_name, form.password) {
+        Ok(registration) => registration,
+        Err(errors) => return page(&errors),
+    };
+    match state.accounts.register(registration, &client).await {
+        Ok(()) => Ok(see_other("/account/check-email")),
+        Err(error) => page(&[field_problem(error)?]),
+    }
+}
+
+/// `GET /account/check-email`: after registering or asking for a reset link.
+pub async fn check_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let text = "If that address can receive mail from us, a message with a link is on its way. \
+                It can take a few minutes; please also look in your spam folder.";
+    message_page(&req, &state, "Please check your email", text)
+}
+
+/// `GET /account/sign-in`
+pub async fn show_sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": "", "remember": false });
+    form_page(&req, &state, "pages/account/sign_in.html", StatusCode::OK, values, &[])
+}
+
+/// `POST /account/sign-in`: sets the session cookie; a wrong email or password is one message.
+pub async fn sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CsrfForm(form): CsrfForm<SignInForm>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": form.email, "remember": form.remember.is_some() });
+    let credentials = Credentials {
+        email: form.email,
+        password: form.password,
+        remember: form.remember.is_some(),
+    };
+    match state.accounts.sign_in(credentials, &client).await {
+        Ok(signed) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/account"))
+            .cookie(state.cookies.session(&signed))
+            .finish()),
+        Err(AccountError::BadCredentials) => {
+            let message = "that email and password don't match an account; please check both";
+            let errors = [FieldError { field: "email", message }];
+            let status = StatusCode::UNAUTHORIZED;
+            form_page(&req, &state, "pages/account/sign_in.html", status, values, &errors)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `POST /account/sign-out`: ends this session.
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    state.accounts.sign_out(identity.user.id, identity.session.id).await?;
+    Ok(signed_out(&state))
+}
+
+/// `POST /account/sign-out-everywhere`: ends every session on every device.
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    state.accounts.sign_out_everywhere(identity.user.id).await?;
+    Ok(signed_out(&state))
+}
+
+fn signed_out(state: &AppState) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .cookie(state.cookies.session_removal())
+        .finish()
+}
+
+/// `GET /account`: who you are, whether your address is confirmed, and what you can change.
+pub async fn show_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    state.templates.page("pages/account/account.html", &page_context(&req))
+}
+
+/// A page whose only job is a button that uses an email link's token. Opening the link does
+/// nothing by itself, so mail scanners that follow links cannot use the token up.
+fn confirm_link_page(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    action: &str,
+    heading: &str,
+    button: &str,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "token": token, "action": action, "heading": heading, "button": button });
+    form_page(req, state, "pages/account/confirm_link.html", StatusCode::OK, values, &[])
+}
+
+/// `GET /account/verify?token=…`
+pub async fn show_verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let (heading, button) = ("Confirm your email", "Confirm my email address");
+    confirm_link_page(&req, &state, &query.token, "/account/verify", heading, button)
+}
+
+/// `POST /account/verify`
+pub async fn verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    state.accounts.verify_email(form.token).await?;
+    message_page(&req, &state, "Thank you: your email is confirmed", "You're all set.")
+}
+
+/// `POST /account/verify/resend`
+pub async fn resend_verification(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CurrentUser(identity): CurrentUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    state.accounts.resend_verification(&identity.user, &client).await?;
+    let text = "We've sent a new link to your address. Links from earlier emails no longer work.";
+    message_page(&req, &state, "A new link is on its way", text)
+}
+
+/// `GET /account/forgot`
+pub async fn show_forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": "" });
+    form_page(&req, &state, "pages/account/forgot.html", StatusCode::OK, values, &[])
+}
+
+/// `POST /account/forgot`: the same answer whether or not the address has an account.
+pub async fn forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    match Email::parse(&form.email) {
+        Ok(email) => {
+            state.accounts.request_reset(email, &client).await?;
+            Ok(see_other("/account/check-email"))
+        }
+        Err(error) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            let values = json!({ "email": form.email });
+            form_page(&req, &state, "pages/account/forgot.html", status, values, &[error])
+        }
+    }
+}
+
+/// `GET /account/reset?token=…`
+pub async fn show_reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "token": query.token });
+    form_page(&req, &state, "pages/account/reset.html", StatusCode::OK, values, &[])
+}
+
+/// `POST /account/reset`: sets the new password and signs out every device.
+pub async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "token": form.token });
+    let page = |errors: &[FieldError]| {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        form_page(&req, &state, "pages/account/reset.html", status, values.clone(), errors)
+    };
+    let password = match NewPassword::parse(form.password) {
+        Ok(password) => password,
+        Err(error) => return page(&[error]),
+    };
+    match state.accounts.reset_password(form.token, password).await {
+        Ok(()) => {
+            let text = "Your new password is set, and every device was signed out. \
+                        You can sign in again now.";
+            message_page(&req, &state, "Your password is changed", text)
+        }
+        Err(error) => page(&[field_problem(error)?]),
+    }
+}
+
+/// `GET /account/password`
+pub async fn show_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    form_page(&req, &state, "pages/account/password.html", StatusCode::OK, json!({}), &[])
+}
+
+/// `POST /account/password`: every other device is signed out; this one stays signed in.
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CurrentUser(identity): CurrentUser,
+    CsrfForm(form): CsrfForm<ChangePasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let page = |errors: &[FieldError]| {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        form_page(&req, &state, "pages/account/password.html", status, json!({}), errors)
+    };
+    let password = match NewPassword::parse(form.password) {
+        Ok(password) => password,
+        Err(error) => return page(&[error]),
+    };
+    let changed = state
+        .accounts
+        .change_password(&identity.user, form.current_password, password, &client)
+        .await;
+    match changed {
+        Ok(signed) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/account"))
+            .cookie(state.cookies.session(&signed))
+            .finish()),
+        Err(error) => page(&[field_problem(error)?]),
+    }
+}
+
+/// A session as the sessions page lists it.
+#[derive(Debug, Serialize)]
+struct SessionView {
+    id: String,
+    device: String,
+    last_seen: String,
+    current: bool,
+}
+
+/// `GET /account/sessions`: every device signed in, each with a button to sign it out.
+pub async fn show_sessions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let sessions: Vec<SessionView> = state
+        .accounts
+        .sessions(identity.user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == identity.session.id,
+            device: device::describe(&s.user_agent),
+            last_seen: s.last_seen_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+            id: s.id,
+        })
+        .collect();
+    let mut context = page_context(&req);
+    context.insert("sessions", &sessions);
+    state.templates.page("pages/account/sessions.html", &context)
+}
+
+/// `POST /account/sessions/revoke`: signs one of your devices out.
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    CsrfForm(form): CsrfForm<SessionForm>,
+) -> Result<HttpResponse, AppError> {
+    let current = form.session_id == identity.session.id;
+    state.accounts.sign_out(identity.user.id, form.session_id).await?;
+    Ok(if current { signed_out(&state) } else { see_other("/account/sessions") })
+}
+
+/// The delete-account form: the password confirms it is really the owner.
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    password: String,
+}
+
+/// `GET /account/delete`: what deleting means, and the form to do it.
+pub async fn show_delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    form_page(&req, &state, "pages/account/delete.html", StatusCode::OK, json!({}), &[])
+}
+
+/// `POST /account/delete`: erases the account and signs every device out.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    if let Err(error) = state.accounts.delete_account(&identity.user, form.password).await {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        let errors = [field_problem(error)?];
+        return form_page(&req, &state, "pages/account/delete.html", status, json!({}), &errors);
+    }
+    let text = "Your account and everything in it are gone, and every device was signed out. \
+                Thank you for the time you spent here.";
+    let mut response = message_page(&req, &state, "Your account is deleted", text)?;
+    response
+        .add_cookie(&state.cookies.session_removal())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+/// The change-email form: the new address, and the current password.
+#[derive(Debug, Deserialize)]
+pub struct ChangeEmailForm {
+    email: String,
+    current_password: String,
+}
+
+/// `GET /account/email`
+pub async fn show_change_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": "" });
+    form_page(&req, &state, "pages/account/email.html", StatusCode::OK, values, &[])
+}
+
+/// `POST /account/email`: mails a confirmation link to the new address.
+pub async fn change_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: Client,
+    CurrentUser(identity): CurrentUser,
+    CsrfForm(form): CsrfForm<ChangeEmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let values = json!({ "email": form.email });
+    let page = |errors: &[FieldError]| {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        form_page(&req, &state, "pages/account/email.html", status, values.clone(), errors)
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => return page(&[error]),
+    };
+    let requested = state
+        .accounts
+        .request_email_change(&identity.user, form.current_password, email, &client)
+        .await;
+    match requested {
+        Ok(()) => Ok(see_other("/account/check-email")),
+        Err(error) => page(&[field_problem(error)?]),
+    }
+}
+
+/// `GET /account/email/confirm?token=…`
+pub async fn show_confirm_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let (heading, button) = ("Confirm your new email address", "Use this address");
+    confirm_link_page(&req, &state, &query.token, "/account/email/confirm", heading, button)
+}
+
+/// `POST /account/email/confirm`
+pub async fn confirm_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    state.accounts.confirm_email_change(form.token).await?;
+    let text = "From now on, sign in and get messages with your new address.";
+    message_page(&req, &state, "Your new email address is confirmed", text)
+}

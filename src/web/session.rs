@@ -1,0 +1,321 @@
+//! Sessions on the web. One middleware reads the session cookie (or `Authorization: Bearer`) on
+//! every request, checks it against the sessions table through
+//! [`Accounts::authenticate`](crate::accounts::Accounts::authenticate),
+//! refuses cross-site state changes, and sets the cookies that slide a session forward or bind
+//! a signed-out visitor's forms (the pre-session CSRF nonce). Handlers then ask for
+//! [`CurrentUser`] or a [`CsrfForm`], and pages get the shared bits of their
+//! context from [`page_context`].
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite, time::OffsetDateTime};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use tera::Context;
+use url::Url;
+
+use crate::accounts::{AccountError, Client, SignedIn};
+use crate::auth::{csrf, tokens};
+use crate::db::models::session::Session;
+use crate::db::models::user::User;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// How the session token arrived: browsers use the cookie, API clients the bearer header
+/// (which, unlike a cookie, a browser never attaches by itself, so it needs no CSRF token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Cookie,
+    Bearer,
+}
+
+/// The signed-in account and session of a request.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user: User,
+    pub session: Session,
+    pub via: Via,
+}
+
+/// What this request's CSRF tokens are bound to: the session, or a pre-session nonce.
+#[derive(Debug, Clone)]
+struct CsrfBinding {
+    binding: String,
+    /// A nonce minted for this request, to be set as a cookie on the response.
+    new_nonce: Option<String>,
+}
+
+/// Cookie names and flags. `__Host-` names require `Secure`, which browsers refuse over plain
+/// http, so on a plain-http localhost (development) the names drop the prefix.
+#[derive(Debug, Clone)]
+pub struct SessionCookies {
+    session: &'static str,
+    csrf: &'static str,
+    secure: bool,
+}
+
+impl SessionCookies {
+    /// Secure `__Host-` cookies unless `base_url` is plain http on localhost.
+    pub fn for_base_url(base_url: &Url) -> Self {
+        let local = matches!(base_url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if base_url.scheme() == "http" && local {
+            Self { session: "mend", csrf: "mend-csrf", secure: false }
+        } else {
+            Self { session: "__Host-mend", csrf: "__Host-mend-csrf", secure: true }
+        }
+    }
+
+    fn base(&self, name: &'static str, value: String) -> Cookie<'static> {
+        Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish()
+    }
+
+    /// The session cookie; a browser-session cookie unless "remember me" was ticked.
+    pub fn session(&self, signed: &SignedIn) -> Cookie<'static> {
+        let mut cookie = self.base(self.session, signed.token.clone());
+        if signed.remember {
+            let expires = OffsetDateTime::from_unix_timestamp(signed.expires_at.timestamp())
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            cookie.set_expires(expires);
+        }
+        cookie
+    }
+
+    /// Deletes the session cookie.
+    pub fn session_removal(&self) -> Cookie<'static> {
+        let mut cookie = self.base(self.session, String::new());
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// Resolves the session, checks the origin of state changes and keeps the cookies fresh.
+/// Refusals become responses here, so the error pages and security headers still apply.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    // Assets and health checks need no session: spare them the database lookup.
+    let Some(state) = state.filter(|_| !is_sessionless(req.path())) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let resolved = match resolve(&state, req.request()).await {
+        Ok(resolved) => resolved,
+        Err(error) => return Ok(req.error_response(error).map_into_right_body()),
+    };
+    if let Err(error) = check_request(&state, req.request(), resolved.identity.as_ref()) {
+        return Ok(req.error_response(error).map_into_right_body());
+    }
+    let binding = csrf_binding(&state, req.request(), resolved.identity.as_ref());
+    req.extensions_mut().insert(binding.clone());
+    if let Some(identity) = resolved.identity {
+        req.extensions_mut().insert(identity);
+    }
+    let mut res = next.call(req).await?;
+    let cookies = &state.cookies;
+    let handled = res.response().cookies().any(|c| c.name() == cookies.session);
+    if !handled {
+        if let Some(renewed) = &resolved.renewed {
+            res.response_mut().add_cookie(&cookies.session(renewed))?;
+        } else if resolved.stale_cookie {
+            res.response_mut().add_cookie(&cookies.session_removal())?;
+        }
+    }
+    if let Some(nonce) = binding.new_nonce {
+        res.response_mut().add_cookie(&cookies.base(cookies.csrf, nonce))?;
+    }
+    Ok(res.map_into_left_body())
+}
+
+fn is_sessionless(path: &str) -> bool {
+    path.starts_with("/static/") || path == "/healthz" || path == "/readyz"
+}
+
+struct Resolved {
+    identity: Option<Identity>,
+    renewed: Option<SignedIn>,
+    stale_cookie: bool,
+}
+
+async fn resolve(state: &AppState, req: &HttpRequest) -> Result<Resolved, AppError> {
+    let nobody = Resolved { identity: None, renewed: None, stale_cookie: false };
+    let (token, via) = match bearer(req) {
+        Some(token) => (token, Via::Bearer),
+        None => match req.cookie(state.cookies.session) {
+            Some(cookie) => (cookie.value().to_owned(), Via::Cookie),
+            None => return Ok(nobody),
+        },
+    };
+    match state.accounts.authenticate(&token).await {
+        Ok(auth) => Ok(Resolved {
+            identity: Some(Identity { user: auth.user, session: auth.session, via }),
+            renewed: auth.renewed.filter(|_| via == Via::Cookie),
+            stale_cookie: false,
+        }),
+        Err(AccountError::NotSignedIn) => {
+            Ok(Resolved { stale_cookie: via == Via::Cookie, ..nobody })
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|token| token.trim().to_owned())
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// State changes must come from our own origin unless they carry a bearer token; cookie-based
+/// JSON calls must also send the CSRF token in `X-CSRF-Token` (forms send it in the body, see
+/// [`CsrfForm`]).
+fn check_request(
+    state: &AppState,
+    req: &HttpRequest,
+    identity: Option<&Identity>,
+) -> Result<(), AppError> {
+    if req.method().is_safe() || identity.is_some_and(|i| i.via == Via::Bearer) {
+        return Ok(());
+    }
+    let ours = state.settings.base_url.origin().ascii_serialization();
+    if csrf::is_cross_site(header(req, "sec-fetch-site"), header(req, "origin"), &ours) {
+        return Err(AppError::Forbidden("cross-site request"));
+    }
+    if let Some(identity) = identity.filter(|_| req.path().starts_with("/api/")) {
+        let token = header(req, "x-csrf-token").unwrap_or_default();
+        if !state.csrf.verify(&session_binding(&identity.session), token) {
+            return Err(AppError::Forbidden("missing CSRF token"));
+        }
+    }
+    Ok(())
+}
+
+fn session_binding(session: &Session) -> String {
+    format!("s:{}", session.id)
+}
+
+fn csrf_binding(state: &AppState, req: &HttpRequest, identity: Option<&Identity>) -> CsrfBinding {
+    if let Some(identity) = identity.filter(|i| i.via == Via::Cookie) {
+        return CsrfBinding { binding: session_binding(&identity.session), new_nonce: None };
+    }
+    match req.cookie(state.cookies.csrf).filter(|c| c.value().len() == 43) {
+        Some(cookie) => CsrfBinding { binding: format!("p:{}", cookie.value()), new_nonce: None },
+        None => {
+            let nonce = tokens::generate();
+            CsrfBinding { binding: format!("p:{nonce}"), new_nonce: Some(nonce) }
+        }
+    }
+}
+
+/// The signed-in user, or 401.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Identity);
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(req.extensions().get::<Identity>().cloned().map(Self).ok_or(AppError::Unauthorized))
+    }
+}
+
+impl FromRequest for Client {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    /// The peer address as seen by this server (behind a proxy: the proxy's), and the user agent.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ip = req
+            .peer_addr()
+            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+        let user_agent = header(req, "user-agent").unwrap_or_default().to_owned();
+        ready(Ok(Self { ip, user_agent }))
+    }
+}
+
+/// A submitted form with its CSRF token checked (403 when missing or wrong).
+#[derive(serde::Deserialize)]
+struct Envelope<T> {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    fields: T,
+}
+
+/// A form body whose `csrf_token` field matched this session (or pre-session nonce).
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<Envelope<T>>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let envelope = form.await?.into_inner();
+            let valid = match (
+                req.extensions().get::<CsrfBinding>(),
+                req.app_data::<web::Data<AppState>>(),
+            ) {
+                (Some(binding), Some(state)) => {
+                    state.csrf.verify(&binding.binding, &envelope.csrf_token)
+                }
+                _ => false,
+            };
+            if !valid {
+                return Err(AppError::Forbidden("missing or wrong CSRF token").into());
+            }
+            Ok(Self(envelope.fields))
+        })
+    }
+}
+
+/// The signed-in user as pages show them.
+#[derive(Debug, serde::Serialize)]
+struct UserView<'a> {
+    display_name: &'a str,
+    email: &'a str,
+    verified: bool,
+    role: &'a str,
+}
+
+/// The context every page starts from: the signed-in user (for the header) and the CSRF
+/// token its forms carry.
+pub fn page_context(req: &HttpRequest) -> Context {
+    let mut context = Context::new();
+    let extensions = req.extensions();
+    if let Some(identity) = extensions.get::<Identity>() {
+        let user = &identity.user;
+        let view = UserView {
+            display_name: &user.display_name,
+            email: &user.email,
+            verified: user.email_verified_at.is_some(),
+            role: &user.role,
+        };
+        context.insert("current_user", &view);
+    }
+    let state = req.app_data::<web::Data<AppState>>();
+    if let (Some(binding), Some(state)) = (extensions.get::<CsrfBinding>(), state) {
+        context.insert("csrf_token", &state.csrf.token(&binding.binding));
+    }
+    context
+}
+
+/// The CSRF token for a signed-in session, for API clients using the cookie.
+pub fn api_csrf_token(state: &AppState, session: &Session) -> String {
+    state.csrf.token(&session_binding(session))
+}
