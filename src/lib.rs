@@ -12,6 +12,7 @@ pub mod content;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod learning;
 pub mod mail;
 pub mod startup;
 pub mod state;

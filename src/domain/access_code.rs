@@ -55,7 +55,6 @@ impl fmt::Display for AccessCode {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 

@@ -122,7 +122,6 @@ pub fn existing(status: EnrollmentStatus, by: Enroller) -> Result<Existing, Refu
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 

@@ -97,7 +97,6 @@ fn last_touched(
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
     use crate::domain::drip::LockReason;

@@ -10,6 +10,7 @@ mod support;
 mod cli;
 mod courses;
 mod health;
+mod learning;
 mod mail;
 mod pages;
 mod storage;

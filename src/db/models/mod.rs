@@ -1,4 +1,7 @@
 //! One file per table: the rows, the forms that write them, and the queries that read them.
 
+pub mod access_code;
+pub mod enrollment;
+pub mod lesson_progress;
 pub mod outbox;
 pub mod user;

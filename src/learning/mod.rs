@@ -1,0 +1,18 @@
+//! What a learner does with a course — enrol, read, complete, pause — as units of work over
+//! the catalog, the clock and the database. The web layer calls these; the rules themselves live
+//! in [`crate::domain`] and the queries in [`crate::db::models`].
+
+mod course;
+mod enrol;
+mod plan;
+
+pub use course::{
+    Completion, CourseView, LearningError, LessonEntry, complete_lesson, course_view, pause,
+    resume, uncomplete_lesson, view_lesson,
+};
+pub use enrol::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
+
+/// Converts a stored UTC timestamp (diesel's naive time) into an instant.
+fn utc(naive: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    naive.and_utc()
+}
