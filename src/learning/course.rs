@@ -4,14 +4,13 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::clock::Clock;
-use crate::content::Catalog;
 use crate::db::models::{enrollment, lesson_progress};
-use crate::db::{Database, DbConnection, DbError};
+use crate::db::{DbConnection, DbError};
 use crate::domain::drip::{LessonState, LockReason};
 use crate::domain::enrolment::EnrollmentStatus;
 use crate::domain::progress::{self, CourseProgress};
 
+use super::LearnerCourse;
 use super::plan::{Facts, Plan, load_facts};
 
 /// Why a learner action on a course could not happen; messages are safe to show.
@@ -81,14 +80,11 @@ struct Work {
     now: DateTime<Utc>,
 }
 
-fn work(
-    catalog: &Catalog,
-    clock: &dyn Clock,
-    user_id: i64,
-    course_slug: &str,
-) -> Result<Work, LearningError> {
-    let course = catalog.course(course_slug).ok_or(LearningError::NoSuchCourse)?;
-    Ok(Work { plan: Plan::of(course), user_id, now: clock.now() })
+impl Work {
+    fn new(at: LearnerCourse<'_>) -> Result<Self, LearningError> {
+        let course = at.catalog.course(at.course_slug).ok_or(LearningError::NoSuchCourse)?;
+        Ok(Self { plan: Plan::of(course), user_id: at.user_id, now: at.clock.now() })
+    }
 }
 
 impl Work {
@@ -142,24 +138,19 @@ impl Work {
 
 /// The course page for an enrolled learner: lesson states, progress and where to resume.
 /// Lessons seen open for the first time are recorded so they never lock again.
-pub async fn course_view(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
-) -> Result<CourseView, LearningError> {
-    let work = work(catalog, clock, user_id, course_slug)?;
-    db.run(move |conn| {
-        let facts = work.facts(conn)?;
-        let status = facts.status(work.now);
-        let states = facts.states(&work.plan, work.now);
-        if status.grants_access() {
-            work.remember_unlocked(conn, &facts, &states)?;
-        }
-        Ok(build_view(&work.plan, &facts, status, states))
-    })
-    .await
+pub async fn course_view(at: LearnerCourse<'_>) -> Result<CourseView, LearningError> {
+    let work = Work::new(at)?;
+    at.db
+        .run(move |conn| {
+            let facts = work.facts(conn)?;
+            let status = facts.status(work.now);
+            let states = facts.states(&work.plan, work.now);
+            if status.grants_access() {
+                work.remember_unlocked(conn, &facts, &states)?;
+            }
+            Ok(build_view(&work.plan, &facts, status, states))
+        })
+        .await
 }
 
 fn build_view(
@@ -190,85 +181,73 @@ fn build_view(
 }
 
 /// A learner opens a lesson: refused while locked; otherwise the first view is recorded.
-pub async fn view_lesson(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
-    lesson: &str,
-) -> Result<(), LearningError> {
-    let work = work(catalog, clock, user_id, course_slug)?;
+pub async fn view_lesson(at: LearnerCourse<'_>, lesson: &str) -> Result<(), LearningError> {
+    let work = Work::new(at)?;
     let lesson = lesson.to_owned();
-    db.run(move |conn| {
-        work.open_lesson(conn, &lesson)?;
-        let owner = work.plan.owner(work.user_id);
-        Ok(lesson_progress::mark_viewed(conn, owner, &lesson, work.now.naive_utc())?)
-    })
-    .await
+    at.db
+        .run(move |conn| {
+            work.open_lesson(conn, &lesson)?;
+            let owner = work.plan.owner(work.user_id);
+            Ok(lesson_progress::mark_viewed(conn, owner, &lesson, work.now.naive_utc())?)
+        })
+        .await
 }
 
 /// Marks an open lesson done (idempotent: the first completion time is kept) and the course
 /// completed when it was the last one.
 pub async fn complete_lesson(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
+    at: LearnerCourse<'_>,
     lesson: &str,
 ) -> Result<Completion, LearningError> {
-    let work = work(catalog, clock, user_id, course_slug)?;
+    let work = Work::new(at)?;
     let lesson = lesson.to_owned();
-    db.transaction(move |conn| {
-        let mut facts = work.open_lesson(conn, &lesson)?;
-        let hash = work
-            .plan
-            .lessons
-            .iter()
-            .find(|l| l.slug == lesson)
-            .map(|l| l.content_hash.as_str())
-            .unwrap_or_default();
-        lesson_progress::complete(
-            conn,
-            work.plan.owner(work.user_id),
-            &lesson,
-            hash,
-            work.now.naive_utc(),
-        )?;
-        let record = facts.records.entry(lesson).or_default();
-        record.completed_at = record.completed_at.or(Some(work.now));
-        work.record_completion(conn, &facts)
-    })
-    .await
+    at.db
+        .transaction(move |conn| {
+            let mut facts = work.open_lesson(conn, &lesson)?;
+            let hash = work
+                .plan
+                .lessons
+                .iter()
+                .find(|l| l.slug == lesson)
+                .map(|l| l.content_hash.as_str())
+                .unwrap_or_default();
+            lesson_progress::complete(
+                conn,
+                work.plan.owner(work.user_id),
+                &lesson,
+                hash,
+                work.now.naive_utc(),
+            )?;
+            let record = facts.records.entry(lesson).or_default();
+            record.completed_at = record.completed_at.or(Some(work.now));
+            work.record_completion(conn, &facts)
+        })
+        .await
 }
 
 /// Marks a lesson not done again; a completed course becomes active again.
 pub async fn uncomplete_lesson(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
+    at: LearnerCourse<'_>,
     lesson: &str,
 ) -> Result<Completion, LearningError> {
-    let work = work(catalog, clock, user_id, course_slug)?;
+    let work = Work::new(at)?;
     let lesson = lesson.to_owned();
-    db.transaction(move |conn| {
-        work.plan.position(&lesson).ok_or(LearningError::NoSuchLesson)?;
-        let mut facts = work.accessible_facts(conn)?;
-        lesson_progress::uncomplete(
-            conn,
-            work.plan.owner(work.user_id),
-            &lesson,
-            work.now.naive_utc(),
-        )?;
-        if let Some(record) = facts.records.get_mut(&lesson) {
-            record.completed_at = None;
-        }
-        work.record_completion(conn, &facts)
-    })
-    .await
+    at.db
+        .transaction(move |conn| {
+            work.plan.position(&lesson).ok_or(LearningError::NoSuchLesson)?;
+            let mut facts = work.accessible_facts(conn)?;
+            lesson_progress::uncomplete(
+                conn,
+                work.plan.owner(work.user_id),
+                &lesson,
+                work.now.naive_utc(),
+            )?;
+            if let Some(record) = facts.records.get_mut(&lesson) {
+                record.completed_at = None;
+            }
+            work.record_completion(conn, &facts)
+        })
+        .await
 }
 
 impl Work {
@@ -288,37 +267,27 @@ impl Work {
 }
 
 /// Pauses the course: nothing new unlocks until [`resume`]. Pausing a paused course is a no-op.
-pub async fn pause(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
-) -> Result<(), LearningError> {
-    let work = work(catalog, clock, user_id, course_slug)?;
-    db.transaction(move |conn| {
-        let facts = work.accessible_facts(conn)?;
-        enrollment::pause(conn, facts.enrollment.id, work.now.naive_utc())?;
-        Ok(())
-    })
-    .await
+pub async fn pause(at: LearnerCourse<'_>) -> Result<(), LearningError> {
+    let work = Work::new(at)?;
+    at.db
+        .transaction(move |conn| {
+            let facts = work.accessible_facts(conn)?;
+            enrollment::pause(conn, facts.enrollment.id, work.now.naive_utc())?;
+            Ok(())
+        })
+        .await
 }
 
 /// Resumes a paused course: the drip schedule shifts by the length of the pause. Resuming a
 /// course that is not paused is a no-op.
-pub async fn resume(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
-) -> Result<(), LearningError> {
-    let work = work(catalog, clock, user_id, course_slug)?;
-    db.transaction(move |conn| {
-        let facts = work.facts(conn)?;
-        let total = facts.schedule.paused_seconds_after_resume(work.now);
-        enrollment::resume(conn, facts.enrollment.id, total, work.now.naive_utc())?;
-        Ok(())
-    })
-    .await
+pub async fn resume(at: LearnerCourse<'_>) -> Result<(), LearningError> {
+    let work = Work::new(at)?;
+    at.db
+        .transaction(move |conn| {
+            let facts = work.facts(conn)?;
+            let total = facts.schedule.paused_seconds_after_resume(work.now);
+            enrollment::resume(conn, facts.enrollment.id, total, work.now.naive_utc())?;
+            Ok(())
+        })
+        .await
 }

@@ -2,15 +2,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::clock::Clock;
 use crate::content::{Catalog, Enrollment as Policy};
 use crate::db::models::access_code::{self, NewAccessCode};
 use crate::db::models::enrollment::{self, NewEnrollment};
-use crate::db::{Database, DbConnection, DbError};
+use crate::db::{DbConnection, DbError};
 use crate::domain::access_code::AccessCode;
 use crate::domain::enrolment::{self, Admission, Enroller, EnrollmentStatus, Existing, Refusal};
 
-use super::utc;
+use super::{LearnerCourse, utc};
 
 /// What an enrol request did; enrolling twice is not an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,45 +59,35 @@ impl From<Refusal> for EnrollError {
 /// invite). A code is spent only when it creates or renews an enrolment, in the same
 /// transaction, so a failure gives the use back.
 pub async fn enroll(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
+    at: LearnerCourse<'_>,
     access_code: Option<&str>,
 ) -> Result<EnrollOutcome, EnrollError> {
-    let course =
-        catalog.course(course_slug).filter(|c| c.published).ok_or(EnrollError::NoSuchCourse)?;
-    let request = Request {
-        user_id,
-        course_slug: course.slug.clone(),
-        policy: course.enrollment,
-        by: Enroller::Learner,
-        code: access_code.map(str::to_owned),
-        now: clock.now(),
-    };
-    db.transaction(move |conn| request.apply(conn)).await
+    submit(at, Enroller::Learner, access_code).await
 }
 
 /// An admin enrols a learner in any course (published or not), whatever its policy; also the
 /// way to restore a revoked enrolment.
-pub async fn admin_enroll(
-    db: &Database,
-    clock: &dyn Clock,
-    catalog: &Catalog,
-    user_id: i64,
-    course_slug: &str,
+pub async fn admin_enroll(at: LearnerCourse<'_>) -> Result<EnrollOutcome, EnrollError> {
+    submit(at, Enroller::Admin, None).await
+}
+
+async fn submit(
+    at: LearnerCourse<'_>,
+    by: Enroller,
+    code: Option<&str>,
 ) -> Result<EnrollOutcome, EnrollError> {
-    let course = catalog.course(course_slug).ok_or(EnrollError::NoSuchCourse)?;
+    let visible = |c: &&crate::content::Course| c.published || by == Enroller::Admin;
+    let course =
+        at.catalog.course(at.course_slug).filter(visible).ok_or(EnrollError::NoSuchCourse)?;
     let request = Request {
-        user_id,
+        user_id: at.user_id,
         course_slug: course.slug.clone(),
         policy: course.enrollment,
-        by: Enroller::Admin,
-        code: None,
-        now: clock.now(),
+        by,
+        code: code.map(str::to_owned),
+        now: at.clock.now(),
     };
-    db.transaction(move |conn| request.apply(conn)).await
+    at.db.transaction(move |conn| request.apply(conn)).await
 }
 
 /// One enrol request, owned so it can run on the blocking pool.

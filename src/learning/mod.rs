@@ -12,6 +12,17 @@ pub use course::{
 };
 pub use enrol::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
 
+/// One learner in one course: what every learner action needs. Handlers build it from the
+/// application state and the signed-in user; admins name the learner they act for.
+#[derive(Debug, Clone, Copy)]
+pub struct LearnerCourse<'a> {
+    pub db: &'a crate::db::Database,
+    pub clock: &'a dyn crate::clock::Clock,
+    pub catalog: &'a crate::content::Catalog,
+    pub user_id: i64,
+    pub course_slug: &'a str,
+}
+
 /// Converts a stored UTC timestamp (diesel's naive time) into an instant.
 fn utc(naive: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     naive.and_utc()

@@ -70,6 +70,18 @@ fn env(test_db: &TestDb) -> Env {
     Env { db, clock: TestClock::at(epoch()), catalog, _content: content }
 }
 
+impl Env {
+    fn at<'a>(&'a self, user_id: i64, course_slug: &'a str) -> learning::LearnerCourse<'a> {
+        learning::LearnerCourse {
+            db: &self.db,
+            clock: self.clock.as_ref(),
+            catalog: &self.catalog,
+            user_id,
+            course_slug,
+        }
+    }
+}
+
 fn add_user(env: &Env, email: &str) -> i64 {
     let now = epoch().naive_utc();
     let new = NewUser {
@@ -97,14 +109,11 @@ async fn enroll(
     course: &str,
     code: Option<&str>,
 ) -> Result<EnrollOutcome, EnrollError> {
-    learning::enroll(&env.db, env.clock.as_ref(), &env.catalog, user, course, code).await
+    learning::enroll(env.at(user, course), code).await
 }
 
 async fn states(env: &Env, user: i64) -> Vec<(String, LessonState)> {
-    let view =
-        learning::course_view(&env.db, env.clock.as_ref(), &env.catalog, user, "open-course")
-            .await
-            .unwrap();
+    let view = learning::course_view(env.at(user, "open-course")).await.unwrap();
     view.lessons.into_iter().map(|l| (l.slug, l.state)).collect()
 }
 
@@ -113,15 +122,7 @@ async fn complete(
     user: i64,
     lesson: &str,
 ) -> Result<learning::Completion, LearningError> {
-    learning::complete_lesson(
-        &env.db,
-        env.clock.as_ref(),
-        &env.catalog,
-        user,
-        "open-course",
-        lesson,
-    )
-    .await
+    learning::complete_lesson(env.at(user, "open-course"), lesson).await
 }
 
 /// Rows in a table.
@@ -193,7 +194,7 @@ both_backends! {
         let env = env(&test_db);
         let learner = add_user(&env, "a@example.org");
         assert!(matches!(enroll(&env, learner, "invite-course", None).await, Err(EnrollError::InviteOnly)));
-        let by_admin = learning::admin_enroll(&env.db, env.clock.as_ref(), &env.catalog, learner, "invite-course").await;
+        let by_admin = learning::admin_enroll(env.at(learner, "invite-course")).await;
         assert_eq!(by_admin.unwrap(), EnrollOutcome::Created);
         assert_eq!(enroll(&env, learner, "invite-course", None).await.unwrap(), EnrollOutcome::AlreadyEnrolled);
     }
@@ -242,9 +243,9 @@ both_backends! {
         assert!(complete(&env, learner, "two").await.unwrap().course_complete);
         let status: String = enrollments::table.select(enrollments::status).first(&mut *env.db.connection().unwrap()).unwrap();
         assert_eq!(status, "completed");
-        let undone = learning::uncomplete_lesson(&env.db, env.clock.as_ref(), &env.catalog, learner, "open-course", "two").await;
+        let undone = learning::uncomplete_lesson(env.at(learner, "open-course"), "two").await;
         assert!(!undone.unwrap().course_complete);
-        let view = learning::course_view(&env.db, env.clock.as_ref(), &env.catalog, learner, "open-course").await.unwrap();
+        let view = learning::course_view(env.at(learner, "open-course")).await.unwrap();
         assert_eq!((view.progress.done, view.progress.total, view.progress.percent), (2, 3, 66));
         assert_eq!(view.resume.as_deref(), Some("two"));
     }
@@ -261,10 +262,10 @@ both_backends! {
 
         complete(&env, learner, "one").await.unwrap();
         assert_eq!(states(&env, learner).await[2].1, LessonState::Open);
-        learning::uncomplete_lesson(&env.db, env.clock.as_ref(), &env.catalog, learner, "open-course", "one").await.unwrap();
+        learning::uncomplete_lesson(env.at(learner, "open-course"), "one").await.unwrap();
         assert_eq!(states(&env, learner).await[2].1, LessonState::Open, "seen open once, open for good");
-        learning::view_lesson(&env.db, env.clock.as_ref(), &env.catalog, learner, "open-course", "three").await.unwrap();
-        let view = learning::course_view(&env.db, env.clock.as_ref(), &env.catalog, learner, "open-course").await.unwrap();
+        learning::view_lesson(env.at(learner, "open-course"), "three").await.unwrap();
+        let view = learning::course_view(env.at(learner, "open-course")).await.unwrap();
         assert_eq!(view.resume.as_deref(), Some("three"));
     }
 
@@ -293,20 +294,19 @@ both_backends! {
             .execute(&mut *env.db.connection().unwrap())
             .unwrap();
         enroll(&env, learner, "open-course", None).await.unwrap(); // 2 March 22:00 in Auckland
-        let view = learning::course_view(&env.db, env.clock.as_ref(), &env.catalog, learner, "open-course").await.unwrap();
+        let view = learning::course_view(env.at(learner, "open-course")).await.unwrap();
         assert_eq!(view.zone, chrono_tz::Tz::Pacific__Auckland);
         assert_eq!(view.lessons[1].state, LessonState::Locked(LockReason::OpensAt(utc("2026-03-03T11:00:00Z"))));
     }
 }
 
 async fn states_or_err(env: &Env, user: i64) -> Result<learning::CourseView, LearningError> {
-    learning::course_view(&env.db, env.clock.as_ref(), &env.catalog, user, "open-course").await
+    learning::course_view(env.at(user, "open-course")).await
 }
 
 async fn toggle(env: &Env, user: i64, what: &str) -> Result<(), LearningError> {
-    let (db, clock, catalog) = (&env.db, env.clock.as_ref(), &env.catalog);
     match what {
-        "pause" => learning::pause(db, clock, catalog, user, "open-course").await,
-        _ => learning::resume(db, clock, catalog, user, "open-course").await,
+        "pause" => learning::pause(env.at(user, "open-course")).await,
+        _ => learning::resume(env.at(user, "open-course")).await,
     }
 }
