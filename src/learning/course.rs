@@ -1,11 +1,17 @@
 //! A learner inside a course: the course page's lesson states and progress, reading,
-//! completing, pausing and resuming. Each function is a fixed number of queries.
+//! completing, pausing and resuming, and the dashboard over all courses. Each function is a
+//! fixed number of queries whatever the course size.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::clock::Clock;
+use crate::content::Catalog;
+use crate::db::models::lesson_progress::LessonProgress;
 use crate::db::models::{enrollment, lesson_progress};
-use crate::db::{DbConnection, DbError};
+use crate::db::{Database, DbConnection, DbError};
 use crate::domain::drip::{LessonState, LockReason};
 use crate::domain::enrolment::EnrollmentStatus;
 use crate::domain::progress::{self, CourseProgress};
@@ -290,4 +296,44 @@ pub async fn resume(at: LearnerCourse<'_>) -> Result<(), LearningError> {
             Ok(())
         })
         .await
+}
+
+/// One enrolled course on the learner's dashboard.
+#[derive(Debug, Clone)]
+pub struct DashboardEntry {
+    /// The course's slug.
+    pub course_slug: String,
+    /// Its lessons, progress and resume target, as on the course page.
+    pub view: CourseView,
+}
+
+/// Every course the learner is enrolled in, oldest enrolment first, with progress: two queries
+/// whatever the number of courses and lessons. Courses no longer in the content are left out.
+/// Read-only: unlocks are recorded when the course or a lesson is opened.
+pub async fn dashboard(
+    db: &Database,
+    clock: &dyn Clock,
+    catalog: &Catalog,
+    user_id: i64,
+) -> Result<Vec<DashboardEntry>, LearningError> {
+    let now = clock.now();
+    let (enrolments, rows) = db
+        .run(move |conn| {
+            let enrolments = enrollment::list_with_time_zone(conn, user_id)?;
+            let rows = lesson_progress::load_user_progress(conn, user_id)?;
+            Ok::<_, LearningError>((enrolments, rows))
+        })
+        .await?;
+    let mut by_course: HashMap<String, Vec<LessonProgress>> = HashMap::new();
+    for row in rows {
+        by_course.entry(row.course_slug.clone()).or_default().push(row);
+    }
+    let entries = enrolments.into_iter().filter_map(|(enrolment, zone)| {
+        let plan = Plan::of(catalog.course(&enrolment.course_slug)?);
+        let rows = by_course.remove(&plan.course_slug).unwrap_or_default();
+        let facts = Facts::new(enrolment, &zone, rows);
+        let view = build_view(&plan, &facts, facts.status(now), facts.states(&plan, now));
+        Some(DashboardEntry { course_slug: plan.course_slug, view })
+    });
+    Ok(entries.collect())
 }

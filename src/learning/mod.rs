@@ -7,8 +7,8 @@ mod enrol;
 mod plan;
 
 pub use course::{
-    Completion, CourseView, LearningError, LessonEntry, complete_lesson, course_view, pause,
-    resume, uncomplete_lesson, view_lesson,
+    Completion, CourseView, DashboardEntry, LearningError, LessonEntry, complete_lesson,
+    course_view, dashboard, pause, resume, uncomplete_lesson, view_lesson,
 };
 pub use enrol::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
 

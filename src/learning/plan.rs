@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::content::Course;
 use crate::db::DbConnection;
 use crate::db::models::enrollment::{self, Enrollment};
-use crate::db::models::lesson_progress::{self, Owner};
+use crate::db::models::lesson_progress::{self, LessonProgress, Owner};
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
 use crate::domain::enrolment::EnrollmentStatus;
 
@@ -104,24 +104,32 @@ pub(super) fn load_facts(
     else {
         return Ok(None);
     };
-    let records = lesson_progress::load_course_progress(conn, plan.owner(user_id))?
-        .into_iter()
-        .map(|row| {
-            let record = LessonRecord {
-                first_viewed_at: row.first_viewed_at.map(utc),
-                unlocked_at: row.unlocked_at.map(utc),
-                completed_at: row.completed_at.map(utc),
-            };
-            (row.lesson_slug, record)
-        })
-        .collect();
-    let schedule = Schedule {
-        enrolled_at: utc(enrollment.enrolled_at),
-        zone: drip::parse_zone(&zone),
-        paused_at: enrollment.paused_at.map(utc),
-        paused_seconds: enrollment.paused_seconds,
-    };
-    Ok(Some(Facts { enrollment, schedule, records }))
+    let rows = lesson_progress::load_course_progress(conn, plan.owner(user_id))?;
+    Ok(Some(Facts::new(enrollment, &zone, rows)))
+}
+
+impl Facts {
+    /// Puts together what was loaded about one enrolment (`rows` are its progress rows).
+    pub fn new(enrollment: Enrollment, zone: &str, rows: Vec<LessonProgress>) -> Self {
+        let records = rows
+            .into_iter()
+            .map(|row| {
+                let record = LessonRecord {
+                    first_viewed_at: row.first_viewed_at.map(utc),
+                    unlocked_at: row.unlocked_at.map(utc),
+                    completed_at: row.completed_at.map(utc),
+                };
+                (row.lesson_slug, record)
+            })
+            .collect();
+        let schedule = Schedule {
+            enrolled_at: utc(enrollment.enrolled_at),
+            zone: drip::parse_zone(zone),
+            paused_at: enrollment.paused_at.map(utc),
+            paused_seconds: enrollment.paused_seconds,
+        };
+        Self { enrollment, schedule, records }
+    }
 }
 
 impl Facts {

@@ -310,3 +310,26 @@ async fn toggle(env: &Env, user: i64, what: &str) -> Result<(), LearningError> {
         _ => learning::resume(env.at(user, "open-course")).await,
     }
 }
+
+both_backends! {
+    async fn the_dashboard_lists_each_enrolment_with_its_own_progress(test_db: TestDb) {
+        let env = env(&test_db);
+        let learner = add_user(&env, "a@example.org");
+        let other = add_user(&env, "b@example.org");
+        enroll(&env, learner, "open-course", None).await.unwrap();
+        learning::admin_enroll(env.at(learner, "invite-course")).await.unwrap();
+        enroll(&env, other, "open-course", None).await.unwrap();
+        complete(&env, learner, "one").await.unwrap();
+        complete(&env, other, "three").await.err();
+        complete(&env, other, "one").await.unwrap();
+        learning::complete_lesson(env.at(learner, "invite-course"), "welcome").await.unwrap();
+
+        let dashboard = learning::dashboard(&env.db, env.clock.as_ref(), &env.catalog, learner).await.unwrap();
+        let summary: Vec<(&str, usize, usize, bool)> = dashboard
+            .iter()
+            .map(|e| (e.course_slug.as_str(), e.view.progress.done, e.view.progress.total, e.view.progress.complete))
+            .collect();
+        assert_eq!(summary, [("open-course", 1, 3, false), ("invite-course", 1, 1, true)]);
+        assert_eq!(dashboard[0].view.resume.as_deref(), Some("three"));
+    }
+}

@@ -151,3 +151,16 @@ pub fn set_access_code(
     .set(enrollments::access_code_id.eq(access_code_id))
     .execute(conn)
 }
+
+/// Every enrolment of a learner with their time zone, in one query (the dashboard).
+pub fn list_with_time_zone(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> QueryResult<Vec<(Enrollment, String)>> {
+    enrollments::table
+        .inner_join(crate::db::schema::users::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .order((enrollments::enrolled_at, enrollments::id))
+        .select((Enrollment::as_select(), crate::db::schema::users::time_zone))
+        .load(conn)
+}

@@ -50,6 +50,17 @@ pub fn load_course_progress(
         .load(conn)
 }
 
+/// Every progress row of a learner in every course, in one query (the dashboard).
+pub fn load_user_progress(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> QueryResult<Vec<LessonProgress>> {
+    lesson_progress::table
+        .filter(lesson_progress::user_id.eq(user_id))
+        .select(LessonProgress::as_select())
+        .load(conn)
+}
+
 /// Creates the missing rows for `lessons`; existing rows are left alone (ON CONFLICT DO
 /// NOTHING, so concurrent callers never duplicate nor abort a transaction). One statement on
 /// PostgreSQL; one per new row on SQLite, where diesel has no batch upsert (a local write).
