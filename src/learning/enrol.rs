@@ -113,11 +113,11 @@ impl Request {
         }
         let now = self.now.naive_utc();
         match existing {
-            Some(row) => {
-                let code_id = self.admit(conn)?;
-                enrollment::reactivate(conn, row.id, code_id, now)?;
-                Ok(EnrollOutcome::Reenrolled)
+            // Renewed by the learner's other request meanwhile: theirs stands.
+            Some(row) if enrollment::reactivate(conn, row.id, now)? == 0 => {
+                Ok(EnrollOutcome::AlreadyEnrolled)
             }
+            Some(_) => self.admit(conn).map(|()| EnrollOutcome::Reenrolled),
             None => self.create(conn),
         }
     }
@@ -129,29 +129,28 @@ impl Request {
         let new = NewEnrollment {
             user_id: self.user_id,
             course_slug: &self.course_slug,
-            access_code_id: None,
             enrolled_at: now,
             updated_at: now,
         };
         if !enrollment::insert_if_absent(conn, &new)? {
             return Ok(EnrollOutcome::AlreadyEnrolled);
         }
-        if let Some(code_id) = self.admit(conn)? {
-            enrollment::set_access_code(conn, self.user_id, &self.course_slug, code_id)?;
-        }
-        Ok(EnrollOutcome::Created)
+        self.admit(conn).map(|()| EnrollOutcome::Created)
     }
 
-    /// Applies the course policy; for code courses spends one use of the code, returning its id.
-    fn admit(&self, conn: &mut DbConnection) -> Result<Option<i64>, EnrollError> {
+    /// Applies the course policy to the enrolment just written: for code courses spends one use
+    /// of the code and records it on the enrolment. An error rolls the enrolment back.
+    fn admit(&self, conn: &mut DbConnection) -> Result<(), EnrollError> {
         match enrolment::admission(self.policy, self.by, self.code.is_some())? {
-            Admission::Free => Ok(None),
+            Admission::Free => Ok(()),
             Admission::WithCode => {
                 let typed = self.code.as_deref().unwrap_or_default();
                 let code = AccessCode::parse(typed).ok_or(EnrollError::InvalidCode)?;
-                access_code::redeem(conn, code.as_str(), &self.course_slug, self.now.naive_utc())?
-                    .map(Some)
-                    .ok_or(EnrollError::InvalidCode)
+                let now = self.now.naive_utc();
+                let id = access_code::redeem(conn, code.as_str(), &self.course_slug, now)?
+                    .ok_or(EnrollError::InvalidCode)?;
+                enrollment::set_access_code(conn, self.user_id, &self.course_slug, id)?;
+                Ok(())
             }
         }
     }

@@ -188,6 +188,22 @@ both_backends! {
         assert_eq!(enroll(&env, learner, "code-course", Some(&good)).await.unwrap(), EnrollOutcome::AlreadyEnrolled);
         let row = access_code::find_by_code(&mut env.db.connection().unwrap(), &good).unwrap().unwrap();
         assert_eq!(row.uses, 1, "enrolling again spends no second use");
+
+        // Once expired, renewing goes through the code again and spends a second use.
+        diesel::update(enrollments::table)
+            .set(enrollments::expires_at.eq(Some(epoch().naive_utc())))
+            .execute(&mut *env.db.connection().unwrap())
+            .unwrap();
+        assert!(matches!(enroll(&env, learner, "code-course", None).await, Err(EnrollError::CodeRequired)));
+        assert!(refused(enroll(&env, learner, "code-course", Some(&expired)).await));
+        assert_eq!(enroll(&env, learner, "code-course", Some(&good)).await.unwrap(), EnrollOutcome::Reenrolled);
+        let row = access_code::find_by_code(&mut env.db.connection().unwrap(), &good).unwrap().unwrap();
+        assert_eq!(row.uses, 2);
+        let stored: (String, Option<i64>) = enrollments::table
+            .select((enrollments::status, enrollments::access_code_id))
+            .first(&mut *env.db.connection().unwrap())
+            .unwrap();
+        assert_eq!(stored, ("active".to_owned(), Some(row.id)));
     }
 
     async fn invite_courses_enrol_only_through_an_admin(test_db: TestDb) {

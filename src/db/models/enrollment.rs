@@ -24,13 +24,13 @@ pub struct Enrollment {
     pub updated_at: NaiveDateTime,
 }
 
-/// The fields of a new enrolment; the rest take their defaults (active, never paused).
+/// The fields of a new enrolment; the rest take their defaults (active, never paused, no code
+/// until [`set_access_code`]).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = enrollments)]
 pub struct NewEnrollment<'a> {
     pub user_id: i64,
     pub course_slug: &'a str,
-    pub access_code_id: Option<i64>,
     pub enrolled_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -62,17 +62,16 @@ pub fn insert_if_absent(conn: &mut DbConnection, new: &NewEnrollment<'_>) -> Que
 }
 
 /// Makes an expired or revoked enrolment active again, keeping its schedule and progress.
-pub fn reactivate(
-    conn: &mut DbConnection,
-    id: i64,
-    access_code_id: Option<i64>,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(enrollments::table.find(id))
+/// Returns 0 when it is already valid at `now`, e.g. renewed by a concurrent request: the
+/// check and the write are one statement.
+pub fn reactivate(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    let lapsed =
+        enrollments::status.ne_all(["active", "completed"]).or(enrollments::expires_at.le(now));
+    diesel::update(enrollments::table.find(id).filter(lapsed))
         .set((
             enrollments::status.eq("active"),
             enrollments::expires_at.eq(None::<NaiveDateTime>),
-            enrollments::access_code_id.eq(access_code_id),
+            enrollments::access_code_id.eq(None::<i64>),
             enrollments::updated_at.eq(now),
         ))
         .execute(conn)
