@@ -2,8 +2,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
+use diesel::connection::{Connection, InstrumentationEvent};
 use diesel::prelude::*;
 use mend::clock::TestClock;
 use mend::content::Catalog;
@@ -61,7 +63,11 @@ struct Env {
 }
 
 fn env(test_db: &TestDb) -> Env {
-    let db = Database::connect(&test_db.url, 4).unwrap();
+    env_with_pool(test_db, 4)
+}
+
+fn env_with_pool(test_db: &TestDb, pool_size: u32) -> Env {
+    let db = Database::connect(&test_db.url, pool_size).unwrap();
     db.migrate().unwrap();
     let content = tempfile::tempdir().unwrap();
     write_content(content.path());
@@ -347,5 +353,51 @@ both_backends! {
             .collect();
         assert_eq!(summary, [("open-course", 1, 3, false), ("invite-course", 1, 1, true)]);
         assert_eq!(dashboard[0].view.resume.as_deref(), Some("three"));
+    }
+}
+
+/// Counts the statements sent over the pool's only connection (the pool's checkout ping too).
+fn count_queries(db: &Database) -> Arc<AtomicUsize> {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&counter);
+    db.connection().unwrap().set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    counter
+}
+
+/// Statements `work` sends.
+async fn queries_of<F: std::future::Future>(counter: &AtomicUsize, work: F) -> usize {
+    counter.store(0, Ordering::SeqCst);
+    work.await;
+    counter.load(Ordering::SeqCst)
+}
+
+both_backends! {
+    async fn course_page_and_dashboard_take_the_same_queries_whatever_their_size(test_db: TestDb) {
+        let env = env_with_pool(&test_db, 1);
+        let learner = add_user(&env, "a@example.org");
+        enroll(&env, learner, "open-course", None).await.unwrap();
+        learning::admin_enroll(env.at(learner, "invite-course")).await.unwrap();
+        complete(&env, learner, "one").await.unwrap();
+        let counter = count_queries(&env.db);
+
+        let env = &env;
+        let view = |course| async move { learning::course_view(env.at(learner, course)).await.unwrap() };
+        view("open-course").await; // records the unlocks once
+        view("invite-course").await;
+        let three_lessons = queries_of(&counter, view("open-course")).await;
+        let one_lesson = queries_of(&counter, view("invite-course")).await;
+        assert_eq!(three_lessons, one_lesson);
+        assert!((2..=3).contains(&three_lessons), "ping, enrolment with zone, progress: {three_lessons}");
+
+        let dashboard = || learning::dashboard(&env.db, env.clock.as_ref(), &env.catalog, learner);
+        let two_courses = queries_of(&counter, dashboard()).await;
+        learning::admin_enroll(env.at(learner, "other-code")).await.unwrap();
+        let three_courses = queries_of(&counter, dashboard()).await;
+        assert_eq!(two_courses, three_courses);
+        assert!((2..=3).contains(&two_courses), "{two_courses}");
     }
 }
