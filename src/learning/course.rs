@@ -1,6 +1,7 @@
 //! A learner inside a course: the course page's lesson states and progress, reading,
-//! completing, pausing and resuming, and the dashboard over all courses. Each function is a
-//! fixed number of queries whatever the course size.
+//! completing, pausing and resuming, and the dashboard over all courses. Each function reads
+//! in a fixed number of queries whatever the course size; the only per-lesson writes are the
+//! one-time unlock records on SQLite (see [`lesson_progress::mark_unlocked`]).
 
 use std::collections::HashMap;
 
@@ -91,9 +92,7 @@ impl Work {
         let course = at.catalog.course(at.course_slug).ok_or(LearningError::NoSuchCourse)?;
         Ok(Self { plan: Plan::of(course), user_id: at.user_id, now: at.clock.now() })
     }
-}
 
-impl Work {
     fn facts(&self, conn: &mut DbConnection) -> Result<Facts, LearningError> {
         load_facts(conn, &self.plan, self.user_id)?.ok_or(LearningError::NotEnrolled)
     }
@@ -107,7 +106,8 @@ impl Work {
         }
     }
 
-    /// Records every lesson now open as unlocked for good (two statements at most).
+    /// Records every lesson open for the first time as unlocked for good. Nothing to write on
+    /// later visits; see [`lesson_progress::mark_unlocked`] for the statements.
     fn remember_unlocked(
         &self,
         conn: &mut DbConnection,
@@ -135,9 +135,10 @@ impl Work {
         let facts = self.accessible_facts(conn)?;
         let states = facts.states(&self.plan, self.now);
         self.remember_unlocked(conn, &facts, &states)?;
-        match &states[index] {
-            LessonState::Locked(reason) => Err(LearningError::Locked(reason.clone())),
-            LessonState::Open | LessonState::Completed => Ok(facts),
+        match states.get(index) {
+            Some(LessonState::Locked(reason)) => Err(LearningError::Locked(reason.clone())),
+            Some(LessonState::Open | LessonState::Completed) => Ok(facts),
+            None => Err(LearningError::NoSuchLesson),
         }
     }
 }

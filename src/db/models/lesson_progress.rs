@@ -128,8 +128,9 @@ pub fn mark_viewed(
     Ok(())
 }
 
-/// Records that `lessons` were seen unlocked, so they never lock again; in two statements
-/// whatever their number, and keeping the first time for lessons recorded before.
+/// Records that `lessons` were seen unlocked, so they never lock again, keeping the first
+/// time for lessons recorded before: two statements on PostgreSQL whatever their number, and on
+/// SQLite one more per lesson never touched before (each lesson pays that once).
 pub fn mark_unlocked(
     conn: &mut DbConnection,
     owner: Owner<'_>,
