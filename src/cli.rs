@@ -40,6 +40,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage access codes for courses with `enrollment = "code"`.
+    #[command(subcommand)]
+    Code(CodeCommand),
     /// Write a consistent copy of the SQLite database to PATH.
     Backup {
         /// Where to write the copy (must not exist yet).
@@ -76,6 +79,22 @@ enum UserCommand {
         email: String,
         #[arg(long, value_enum)]
         role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CodeCommand {
+    /// Make a new random access code for a course and print it.
+    Create {
+        /// The course slug (its folder name in the content).
+        #[arg(long)]
+        course: String,
+        /// How many learners may enrol with it (default: unlimited).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(i32::MAX)))]
+        max_uses: Option<u32>,
+        /// The last day (UTC) it works, as YYYY-MM-DD (default: never expires).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires: Option<chrono::NaiveDate>,
     },
 }
 
@@ -125,6 +144,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             create_user(&settings, &email, role, name.as_deref())
         }
         Command::User(UserCommand::Role { email, role }) => change_role(&settings, &email, role),
+        Command::Code(CodeCommand::Create { course, max_uses, expires }) => {
+            create_code(&settings, &course, max_uses, expires)
+        }
         Command::Backup { path } => backup(&settings, &path),
     }
 }
@@ -245,6 +267,31 @@ fn read_password() -> Result<String, Failure> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(failed)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Compiles the content to check the course, then stores the code and prints it on stdout
+/// (alone, so scripts can capture it).
+fn create_code(
+    settings: &Settings,
+    course: &str,
+    max_uses: Option<u32>,
+    expires: Option<chrono::NaiveDate>,
+) -> Result<(), Failure> {
+    let compilation = crate::content::compile(&settings.content_dir).map_err(failed)?;
+    let catalog = compilation
+        .catalog
+        .ok_or_else(|| failed("the content has errors; run `mend check` to see them"))?;
+    let mut conn = startup::open_connection(settings)?;
+    let now = SystemClock.now();
+    let code =
+        crate::learning::create_access_code(&mut conn, &catalog, course, max_uses, expires, now)
+            .map_err(failed)?;
+    #[expect(clippy::print_stdout, reason = "the code is this command's output")]
+    {
+        println!("{code}");
+    }
+    eprintln!("mend: created an access code for {course}");
+    Ok(())
 }
 
 fn backup(settings: &Settings, path: &std::path::Path) -> Result<(), Failure> {

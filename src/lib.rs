@@ -1,8 +1,8 @@
 //! Mend: an online course platform for recovery curricula.
 //!
 //! The folders tell the architecture: `content` compiles Markdown, `db` stores, `web` speaks
-//! HTTP, `domain` holds the rules, `auth` knows who is asking, `mail` sends
-//! what the others queue.
+//! HTTP, `domain` holds the rules, `learning` applies them for one learner over the database,
+//! `auth` knows who is asking, `mail` sends what the others queue.
 
 pub mod accounts;
 pub mod auth;
@@ -13,6 +13,7 @@ pub mod content;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod learning;
 pub mod mail;
 pub mod startup;
 pub mod state;

@@ -1,4 +1,8 @@
 //! Pure rules of the product: no actix, no diesel. Input is parsed into these types at the edge.
 
+pub mod access_code;
 pub mod account;
 pub mod device;
+pub mod drip;
+pub mod enrolment;
+pub mod progress;

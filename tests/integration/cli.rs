@@ -114,6 +114,29 @@ both_backends! {
         assert!(!detail.contains("author@example.org"), "no personal data in audit details");
     }
 
+    async fn code_create_prints_a_code_for_a_code_course_only(test_db: TestDb) {
+        let args = ["code", "create", "--course", "rebuilding-trust", "--max-uses", "2", "--expires", "2030-01-31"];
+        let out = mend(&test_db, &args, &[], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let printed = String::from_utf8(out.stdout).unwrap();
+        let code = printed.trim();
+        assert_eq!(mend::domain::access_code::AccessCode::parse(code).unwrap().as_str(), code);
+
+        let db = mend::db::Database::connect(&test_db.url, 1).unwrap();
+        let row = mend::db::models::access_code::find_by_code(&mut db.connection().unwrap(), code)
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.course_slug.as_str(), row.max_uses, row.uses), ("rebuilding-trust", Some(2), 0));
+        let end = chrono::NaiveDate::from_ymd_opt(2030, 2, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        assert_eq!(row.expires_at, Some(end), "valid through the last day given");
+
+        let out = mend(&test_db, &["code", "create", "--course", "nope"], &[], "");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("there is no course \"nope\""), "{}", stderr(&out));
+        let out = mend(&test_db, &["code", "create", "--course", "rebuilding-trust", "--max-uses", "0"], &[], "");
+        assert_eq!(out.status.code(), Some(2), "clap refuses a zero limit");
+    }
+
     async fn backup_writes_a_copy_with_the_same_rows_or_points_postgres_to_pg_dump(test_db: TestDb) {
         for n in 0..3 {
             let email = format!("learner{n}@example.org");

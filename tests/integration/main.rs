@@ -13,6 +13,7 @@ mod accounts;
 mod cli;
 mod courses;
 mod health;
+mod learning;
 mod mail;
 mod pages;
 mod storage;

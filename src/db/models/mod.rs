@@ -1,7 +1,10 @@
 //! One file per table: the rows, the forms that write them, and the queries that read them.
 
+pub mod access_code;
 pub mod audit;
 pub mod email_token;
+pub mod enrollment;
+pub mod lesson_progress;
 pub mod outbox;
 pub mod personal_data;
 pub mod session;

@@ -1,0 +1,85 @@
+//! Access codes for courses with `enrollment = "code"`: each has an optional use limit and
+//! expiry, and is spent atomically when a learner enrols with it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::access_codes;
+
+/// A stored access code.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = access_codes)]
+pub struct AccessCodeRow {
+    pub id: i64,
+    pub code: String,
+    pub course_slug: String,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// The fields of a new code; it starts unused and unrevoked.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = access_codes)]
+pub struct NewAccessCode<'a> {
+    /// Canonical form (see [`crate::domain::access_code::AccessCode`]).
+    pub code: &'a str,
+    pub course_slug: &'a str,
+    pub max_uses: Option<i32>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts a code and returns it with its id.
+pub fn insert(conn: &mut DbConnection, new: &NewAccessCode<'_>) -> QueryResult<AccessCodeRow> {
+    diesel::insert_into(access_codes::table).values(new).get_result(conn)
+}
+
+/// A code by its canonical form.
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<AccessCodeRow>> {
+    access_codes::table
+        .filter(access_codes::code.eq(code))
+        .select(AccessCodeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Spends one use of `code` for `course` if it is still valid at `now`, returning its id, or
+/// `None` when it is unknown, for another course, revoked, expired or used up. The limit is
+/// checked in the same UPDATE that counts the use, so two learners racing for the last use
+/// cannot both win; call it inside the enrolment's transaction so a failed enrol gives it back.
+pub fn redeem(
+    conn: &mut DbConnection,
+    code: &str,
+    course: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    diesel::update(
+        access_codes::table
+            .filter(access_codes::code.eq(code))
+            .filter(access_codes::course_slug.eq(course))
+            .filter(
+                access_codes::max_uses
+                    .is_null()
+                    .or(access_codes::uses.nullable().lt(access_codes::max_uses)),
+            )
+            .filter(access_codes::revoked_at.is_null())
+            .filter(access_codes::expires_at.is_null().or(access_codes::expires_at.gt(now))),
+    )
+    .set(access_codes::uses.eq(access_codes::uses + 1))
+    .returning(access_codes::id)
+    .get_result(conn)
+    .optional()
+}
+
+/// Withdraws a code: it can no longer be redeemed (enrolments made with it stay).
+pub fn revoke(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(access_codes::table.find(id).filter(access_codes::revoked_at.is_null()))
+        .set(access_codes::revoked_at.eq(now))
+        .execute(conn)
+}

@@ -1,0 +1,165 @@
+//! Enrolments: one row per learner and course (unique), keeping its status, schedule and pauses.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::enrollments;
+
+/// A stored enrolment.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = enrollments)]
+pub struct Enrollment {
+    pub id: i64,
+    pub user_id: i64,
+    pub course_slug: String,
+    pub status: String,
+    pub access_code_id: Option<i64>,
+    pub enrolled_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub paused_seconds: i64,
+    pub completed_at: Option<NaiveDateTime>,
+    pub last_activity_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields of a new enrolment; the rest take their defaults (active, never paused, no code
+/// until [`set_access_code`]).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = enrollments)]
+pub struct NewEnrollment<'a> {
+    pub user_id: i64,
+    pub course_slug: &'a str,
+    pub enrolled_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The learner's enrolment in a course, if any.
+pub fn find(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course: &str,
+) -> QueryResult<Option<Enrollment>> {
+    enrollments::table
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::course_slug.eq(course))
+        .select(Enrollment::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts the enrolment unless the learner already has one in the course; `true` when this
+/// call created it. ON CONFLICT DO NOTHING keeps two concurrent enrols to one row without
+/// aborting a PostgreSQL transaction on a unique violation.
+pub fn insert_if_absent(conn: &mut DbConnection, new: &NewEnrollment<'_>) -> QueryResult<bool> {
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(enrollments::table)
+        .values(new)
+        .on_conflict((enrollments::user_id, enrollments::course_slug))
+        .do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
+}
+
+/// Makes an expired or revoked enrolment active again, keeping its schedule and progress.
+/// Returns 0 when it is already valid at `now`, e.g. renewed by a concurrent request: the
+/// check and the write are one statement.
+pub fn reactivate(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    let lapsed =
+        enrollments::status.ne_all(["active", "completed"]).or(enrollments::expires_at.le(now));
+    diesel::update(enrollments::table.find(id).filter(lapsed))
+        .set((
+            enrollments::status.eq("active"),
+            enrollments::expires_at.eq(None::<NaiveDateTime>),
+            enrollments::access_code_id.eq(None::<i64>),
+            enrollments::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Starts a pause; a second call while paused changes nothing (returns 0).
+pub fn pause(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(id).filter(enrollments::paused_at.is_null()))
+        .set((enrollments::paused_at.eq(now), enrollments::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Ends the running pause, storing the new pause total; only while paused (else returns 0).
+pub fn resume(
+    conn: &mut DbConnection,
+    id: i64,
+    paused_seconds: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(id).filter(enrollments::paused_at.is_not_null()))
+        .set((
+            enrollments::paused_at.eq(None::<NaiveDateTime>),
+            enrollments::paused_seconds.eq(paused_seconds),
+            enrollments::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Records learner activity (for reminders) and whether the course is now finished: `status`
+/// becomes completed with `completed_at`, or active again when a lesson was un-completed.
+pub fn record_activity(
+    conn: &mut DbConnection,
+    id: i64,
+    completed_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let status = if completed_at.is_some() { "completed" } else { "active" };
+    diesel::update(enrollments::table.find(id))
+        .set((
+            enrollments::status.eq(status),
+            enrollments::completed_at.eq(completed_at),
+            enrollments::last_activity_at.eq(now),
+            enrollments::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// The learner's enrolment with their time zone, in one query: everything a drip schedule
+/// needs besides the progress rows.
+pub fn find_with_time_zone(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course: &str,
+) -> QueryResult<Option<(Enrollment, String)>> {
+    enrollments::table
+        .inner_join(crate::db::schema::users::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::course_slug.eq(course))
+        .select((Enrollment::as_select(), crate::db::schema::users::time_zone))
+        .first(conn)
+        .optional()
+}
+
+/// Records which access code admitted the learner.
+pub fn set_access_code(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course: &str,
+    access_code_id: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        enrollments::table
+            .filter(enrollments::user_id.eq(user_id))
+            .filter(enrollments::course_slug.eq(course)),
+    )
+    .set(enrollments::access_code_id.eq(access_code_id))
+    .execute(conn)
+}
+
+/// Every enrolment of a learner with their time zone, in one query (the dashboard).
+pub fn list_with_time_zone(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> QueryResult<Vec<(Enrollment, String)>> {
+    enrollments::table
+        .inner_join(crate::db::schema::users::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .order((enrollments::enrolled_at, enrollments::id))
+        .select((Enrollment::as_select(), crate::db::schema::users::time_zone))
+        .load(conn)
+}

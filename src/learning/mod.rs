@@ -1,0 +1,29 @@
+//! What a learner does with a course — enrol, read, complete, pause — as units of work over
+//! the catalog, the clock and the database. The web layer calls these; the rules themselves live
+//! in [`crate::domain`] and the queries in [`crate::db::models`].
+
+mod course;
+mod enrol;
+mod plan;
+
+pub use course::{
+    Completion, CourseView, DashboardEntry, LearningError, LessonEntry, complete_lesson,
+    course_view, dashboard, pause, resume, uncomplete_lesson, view_lesson,
+};
+pub use enrol::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
+
+/// One learner in one course: what every learner action needs. Handlers build it from the
+/// application state and the signed-in user; admins name the learner they act for.
+#[derive(Debug, Clone, Copy)]
+pub struct LearnerCourse<'a> {
+    pub db: &'a crate::db::Database,
+    pub clock: &'a dyn crate::clock::Clock,
+    pub catalog: &'a crate::content::Catalog,
+    pub user_id: i64,
+    pub course_slug: &'a str,
+}
+
+/// Converts a stored UTC timestamp (diesel's naive time) into an instant.
+fn utc(naive: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    naive.and_utc()
+}
