@@ -242,7 +242,7 @@ pub struct Settings {
     pub encryption_key: Option<Secret>,
     pub db_pool_size: u32,
     pub log: String,
-    /// Recompile content when it changes, and show drafts (authoring mode).
+    /// Recompile content when it changes (authoring mode).
     pub watch: bool,
 }
 

@@ -195,7 +195,7 @@ impl Application {
             templates.clone(),
             settings.base_url.clone(),
         )?);
-        let authoring = settings.watch;
+        let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
         let state = AppState {
@@ -205,12 +205,11 @@ impl Application {
             assets,
             clock,
             catalog,
-            authoring,
             accounts,
             csrf: CsrfKey::new(&secret),
             cookies,
         };
-        let watcher = if authoring { Some(watch_content(&state)?) } else { None };
+        let watcher = if watch { Some(watch_content(&state)?) } else { None };
         let bind_error = |e: std::io::Error| StartupError::Bind {
             bind: state.settings.bind.to_string(),
             reason: e.to_string(),

@@ -22,8 +22,6 @@ pub struct AppState {
     pub clock: SharedClock,
     /// The live course catalog, swapped whole when content is recompiled.
     pub catalog: Arc<CatalogStore>,
-    /// `serve --watch`: an author is working on the content, so drafts are shown.
-    pub authoring: bool,
     /// Registering, signing in, sessions and passwords.
     pub accounts: Arc<Accounts>,
     pub csrf: CsrfKey,

@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::session::page_context;
+use crate::web::session::{Author, page_context};
 
 /// `/author/status`: the last compile's outcome and every diagnostic, so an author whose edit did
-/// not go live can see why. (Open to all until accounts and roles exist; it shows only content.)
+/// not go live can see why. Authors and admins only.
 pub async fn status(
+    _author: Author,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {

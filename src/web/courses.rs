@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use crate::content::{Catalog, Course};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::session::page_context;
+use crate::web::session::{Identity, page_context};
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
 
 impl AppState {
@@ -19,19 +19,23 @@ impl AppState {
             .current()
             .ok_or_else(|| AppError::NotReady("the course content has errors".into()))
     }
+}
 
-    /// A course this audience may see: unpublished courses only while authoring.
-    fn visible_course<'a>(&self, catalog: &'a Catalog, slug: &str) -> Result<&'a Course, AppError> {
-        let audience = self.audience();
-        let course =
-            catalog.course(slug).filter(|c| c.published || audience == Audience::AuthorPreview);
-        course.ok_or(AppError::NotFound)
+/// Authors and admins preview drafts and unpublished courses; everyone else reads as a learner.
+fn audience_of(req: &HttpRequest) -> Audience {
+    match req.extensions().get::<Identity>() {
+        Some(identity) if identity.can_author() => Audience::AuthorPreview,
+        _ => Audience::Learner,
     }
+}
 
-    /// Drafts are shown only while authoring (`serve --watch`); roles will refine this.
-    fn audience(&self) -> Audience {
-        if self.authoring { Audience::AuthorPreview } else { Audience::Learner }
-    }
+/// A course `audience` may see, or 404 (an unpublished course does not exist for learners).
+fn visible_course<'a>(
+    catalog: &'a Catalog,
+    slug: &str,
+    audience: Audience,
+) -> Result<&'a Course, AppError> {
+    catalog.course(slug).filter(|c| audience.sees_course(c)).ok_or(AppError::NotFound)
 }
 
 /// `/`: every published course.
@@ -40,7 +44,7 @@ pub async fn list_courses(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let audience = state.audience();
+    let audience = audience_of(&req);
     let courses: Vec<CourseSummary> = catalog
         .courses()
         .iter()
@@ -59,8 +63,8 @@ pub async fn show_course(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let audience = state.audience();
-    let course = state.visible_course(&catalog, &path)?;
+    let audience = audience_of(&req);
+    let course = visible_course(&catalog, &path, audience)?;
     let first_lesson = course.modules.iter().flat_map(|m| &m.lessons).find(|l| audience.sees(l));
     let mut context = page_context(&req);
     context.insert("course", &CourseSummary::of(course, audience));
@@ -81,8 +85,8 @@ pub async fn show_lesson(
 ) -> Result<HttpResponse, AppError> {
     let (course_slug, lesson_slug) = path.into_inner();
     let catalog = state.catalog()?;
-    let audience = state.audience();
-    let course = state.visible_course(&catalog, &course_slug)?;
+    let audience = audience_of(&req);
+    let course = visible_course(&catalog, &course_slug, audience)?;
     let view = course
         .lesson(&lesson_slug)
         .filter(|v| audience.sees(v.lesson))
@@ -119,10 +123,10 @@ pub async fn show_worksheet(
 ) -> Result<HttpResponse, AppError> {
     let (course_slug, worksheet_slug) = path.into_inner();
     let catalog = state.catalog()?;
-    let course = state.visible_course(&catalog, &course_slug)?;
+    let course = visible_course(&catalog, &course_slug, audience_of(&req))?;
     let worksheet = course.worksheets.get(&worksheet_slug).ok_or(AppError::NotFound)?;
     let mut context = page_context(&req);
-    context.insert("course", &CourseSummary::of(course, state.audience()));
+    context.insert("course", &CourseSummary::of(course, audience_of(&req)));
     context.insert("worksheet", &WorksheetSummary::of(&course.slug, worksheet));
     context.insert("blocks", &views::worksheet_blocks(worksheet));
     state.templates.page("pages/worksheet.html", &context)
@@ -134,12 +138,13 @@ const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; style-s
 /// `/courses/{course}/files/{path}`: a download. Only files the compiler found under the
 /// course's `files/` folder are known, so no path can reach anything else on disk.
 pub async fn download_file(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (course_slug, file_path) = path.into_inner();
     let catalog = state.catalog()?;
-    let course = state.visible_course(&catalog, &course_slug)?;
+    let course = visible_course(&catalog, &course_slug, audience_of(&req))?;
     let file = course.files.get(&file_path).ok_or(AppError::NotFound)?.clone();
     let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let bytes = web::block(move || std::fs::read(&file.path))

@@ -41,6 +41,13 @@ pub struct Identity {
     pub via: Via,
 }
 
+impl Identity {
+    /// Authors and admins see drafts, unpublished courses and content diagnostics.
+    pub fn can_author(&self) -> bool {
+        matches!(self.user.role.as_str(), "author" | "admin")
+    }
+}
+
 /// What this request's CSRF tokens are bound to: the session, or a pre-session nonce.
 #[derive(Debug, Clone)]
 struct CsrfBinding {
@@ -218,6 +225,24 @@ fn csrf_binding(state: &AppState, req: &HttpRequest, identity: Option<&Identity>
     }
 }
 
+/// A signed-in author or admin: 401 for visitors, 403 for learners.
+#[derive(Debug, Clone)]
+pub struct Author(pub Identity);
+
+impl FromRequest for Author {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let author = match req.extensions().get::<Identity>() {
+            None => Err(AppError::Unauthorized),
+            Some(identity) if identity.can_author() => Ok(Self(identity.clone())),
+            Some(_) => Err(AppError::Forbidden("this page is for course authors")),
+        };
+        ready(author)
+    }
+}
+
 /// The signed-in user, or 401.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub Identity);
@@ -309,10 +334,25 @@ pub fn page_context(req: &HttpRequest) -> Context {
         context.insert("current_user", &view);
     }
     let state = req.app_data::<web::Data<AppState>>();
+    if let (Some(identity), Some(state)) = (extensions.get::<Identity>(), state)
+        && identity.can_author()
+    {
+        insert_content_errors(&mut context, state);
+    }
+    let state = req.app_data::<web::Data<AppState>>();
     if let (Some(binding), Some(state)) = (extensions.get::<CsrfBinding>(), state) {
         context.insert("csrf_token", &state.csrf.token(&binding.binding));
     }
     context
+}
+
+/// Tells authors on every page when their last edit did not go live, and why (how many errors).
+fn insert_content_errors(context: &mut Context, state: &AppState) {
+    let Some(status) = state.catalog.status() else { return };
+    if !status.published {
+        let errors = status.diagnostics.iter().filter(|d| d.is_error()).count();
+        context.insert("content_errors", &errors);
+    }
 }
 
 /// The CSRF token for a signed-in session, for API clients using the cookie.

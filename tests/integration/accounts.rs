@@ -12,67 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::support::{TEST_SECRET_HEX, TestApp, captured_logs};
-
-const PASSWORD: &str = "a quiet walk by the river";
-
-/// One browser (its own cookie jar) on a test app.
-struct Browser<'a> {
-    app: &'a TestApp,
-    client: reqwest::Client,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Self { app, client: TestApp::browser() }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.app.address)).send().await.unwrap()
-    }
-
-    /// The CSRF token this browser's forms carry right now.
-    async fn csrf(&self) -> String {
-        let html = self.get("/account/sign-in").await.text().await.unwrap();
-        token_in(&html)
-    }
-
-    /// Posts a form the way the page would, CSRF token included.
-    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let token = self.csrf().await;
-        let mut form: Vec<(&str, &str)> = fields.to_vec();
-        form.push(("csrf_token", &token));
-        self.client.post(format!("{}{path}", self.app.address)).form(&form).send().await.unwrap()
-    }
-
-    async fn register(&self, email: &str) -> reqwest::Response {
-        let fields = [("email", email), ("display_name", "Robin"), ("password", PASSWORD)];
-        self.submit("/account/register", &fields).await
-    }
-
-    async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.submit("/account/sign-in", &[("email", email), ("password", password)]).await
-    }
-
-    async fn forgot(&self, email: &str) -> reqwest::Response {
-        self.submit("/account/forgot", &[("email", email)]).await
-    }
-
-    async fn reset(&self, link: &str, password: &str) -> reqwest::Response {
-        let token = link.split("token=").nth(1).unwrap();
-        self.submit("/account/reset", &[("token", token), ("password", password)]).await
-    }
-
-    async fn account_status(&self) -> StatusCode {
-        self.get("/account").await.status()
-    }
-}
-
-fn token_in(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
+use crate::support::{Browser, PASSWORD, TEST_SECRET_HEX, TestApp, captured_logs};
 
 /// Registers through the API and confirms the address from the mail.
 async fn registered(app: &TestApp, email: &str) {

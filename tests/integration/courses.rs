@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use crate::both_backends;
+use mend::domain::account::Role;
+
 use crate::support::{Backend, TestApp, copy_of_sample_content, eventually};
 
 const COURSE: &str = "/courses/rebuilding-trust";
@@ -70,10 +72,18 @@ both_backends! {
         assert!(page.contains("signed by both partners"));
     }
 
-    async fn author_status_reports_a_clean_compile(app: TestApp) {
-        let (status, page) = html(&app, "/author/status").await;
-        assert_eq!(status, 200);
+    async fn author_status_is_for_authors_and_reports_a_clean_compile(app: TestApp) {
+        assert_eq!(html(&app, "/author/status").await.0, 401, "visitors are asked to sign in");
+        let learner = app.signed_in_as("learner@example.org", Role::Learner).await;
+        assert_eq!(learner.get("/author/status").await.status(), 403);
+        assert_eq!(learner.get(&format!("{COURSE}/lessons/coming-soon")).await.status(), 404);
+
+        let author = app.signed_in_as("author@example.org", Role::Author).await;
+        let page = author.get("/author/status").await.text().await.unwrap();
         assert!(page.contains("<strong>live</strong>"), "{page}");
+        let draft = author.get(&format!("{COURSE}/lessons/coming-soon")).await;
+        assert_eq!(draft.status(), 200);
+        assert!(draft.text().await.unwrap().contains("Draft: only authors and admins"));
     }
 }
 
@@ -99,12 +109,16 @@ async fn an_edit_under_watch_goes_live_and_a_broken_edit_keeps_the_last_good_ver
     })
     .await;
 
+    let author = app.signed_in_as("author@example.org", Role::Author).await;
     std::fs::write(&lesson_file, original.replace("+++\ntitle", "+++\ntitel")).unwrap();
     let status = eventually("the broken edit to be reported", Duration::from_secs(10), || async {
-        let (_, page) = html(&app, "/author/status").await;
+        let page = author.get("/author/status").await.text().await.unwrap();
         page.contains("not published").then_some(page)
     })
     .await;
+    let home = author.get("/").await.text().await.unwrap();
+    assert!(home.contains("is not live yet"), "authors see the banner on every page");
+    assert!(!html(&app, "/").await.1.contains("is not live yet"), "visitors do not");
     assert!(status.contains("01-welcome.md"), "{status}");
     let (code, page) = html(&app, &url).await;
     assert_eq!(code, 200);
@@ -112,7 +126,4 @@ async fn an_edit_under_watch_goes_live_and_a_broken_edit_keeps_the_last_good_ver
         page.contains("A freshly written closing line."),
         "the last good version keeps serving"
     );
-
-    let (_, page) = html(&app, &format!("{COURSE}/lessons/coming-soon")).await;
-    assert!(page.contains("Draft: visible while authoring only."), "authors preview drafts");
 }

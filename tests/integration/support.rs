@@ -346,3 +346,92 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "a quiet walk by the river";
+
+/// One browser (its own cookie jar) on a test app.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub client: reqwest::Client,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, client: TestApp::browser() }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.app.address)).send().await.unwrap()
+    }
+
+    /// The CSRF token this browser's forms carry right now.
+    pub async fn csrf(&self) -> String {
+        let html = self.get("/account/sign-in").await.text().await.unwrap();
+        token_in(&html)
+    }
+
+    /// Posts a form the way the page would, CSRF token included.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.client.post(format!("{}{path}", self.app.address)).form(&form).send().await.unwrap()
+    }
+
+    pub async fn register(&self, email: &str) -> reqwest::Response {
+        let fields = [("email", email), ("display_name", "Robin"), ("password", PASSWORD)];
+        self.submit("/account/register", &fields).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit("/account/sign-in", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn forgot(&self, email: &str) -> reqwest::Response {
+        self.submit("/account/forgot", &[("email", email)]).await
+    }
+
+    pub async fn reset(&self, link: &str, password: &str) -> reqwest::Response {
+        let token = link.split("token=").nth(1).unwrap();
+        self.submit("/account/reset", &[("token", token), ("password", password)]).await
+    }
+
+    pub async fn account_status(&self) -> reqwest::StatusCode {
+        self.get("/account").await.status()
+    }
+}
+
+pub fn token_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+impl TestApp {
+    /// A browser signed in as a new account with `role` (created directly in the database).
+    pub async fn signed_in_as(
+        &self,
+        email: &str,
+        role: mend::domain::account::Role,
+    ) -> Browser<'_> {
+        let password = mend::domain::account::NewPassword::parse(PASSWORD.into()).unwrap();
+        let hash = mend::auth::password::hash(&password).unwrap();
+        let now = epoch().naive_utc();
+        let new = mend::db::models::user::NewUser {
+            email,
+            display_name: "Sam",
+            password_hash: &hash,
+            role: role.as_str(),
+            email_verified_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        let db = mend::db::Database::connect(&self.test_db.url, 1).unwrap();
+        mend::db::models::user::insert(&mut db.connection().unwrap(), &new).unwrap();
+        let browser = Browser::new(self);
+        let response = browser.sign_in(email, PASSWORD).await;
+        assert!(response.status().is_redirection(), "sign-in: {}", response.status());
+        browser
+    }
+}
