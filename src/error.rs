@@ -7,8 +7,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use chrono_tz::Tz;
+
 use crate::accounts::AccountError;
 use crate::db::DbError;
+use crate::domain::drip::LockReason;
+use crate::learning::{EnrollError, LearningError};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,18 @@ pub enum AppError {
     /// A failure in Mend itself (hashing, mail rendering, signing); the cause is logged.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A lesson of a course the learner has not enrolled in.
+    #[error("not enrolled")]
+    NotEnrolled,
+    /// The learner's enrolment ended (expired or withdrawn).
+    #[error("access ended")]
+    AccessEnded,
+    /// An invite-only course the learner was not invited to.
+    #[error("invite only")]
+    InviteOnly,
+    /// A lesson not open yet; the detail says when or why it opens.
+    #[error("lesson locked")]
+    Locked { detail: String },
 }
 
 impl From<AccountError> for AppError {
@@ -59,6 +75,67 @@ impl From<AccountError> for AppError {
             AccountError::NotSignedIn => Self::Unauthorized,
             AccountError::Database(error) => Self::Database(error),
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<EnrollError> for AppError {
+    fn from(error: EnrollError) -> Self {
+        match error {
+            EnrollError::NoSuchCourse => Self::NotFound,
+            EnrollError::CodeRequired | EnrollError::InvalidCode => {
+                Self::InvalidField { field: "access_code", message: error.to_string() }
+            }
+            EnrollError::InviteOnly => Self::InviteOnly,
+            EnrollError::Revoked => Self::AccessEnded,
+            EnrollError::Db(error) => Self::Database(error),
+        }
+    }
+}
+
+impl From<LearningError> for AppError {
+    /// Lock times are shown in UTC here; pages that know the learner's zone use
+    /// [`AppError::from_learning`].
+    fn from(error: LearningError) -> Self {
+        Self::from_learning(error, Tz::UTC, |slug| slug.to_owned())
+    }
+}
+
+impl AppError {
+    /// The one mapping of learner refusals to HTTP: a locked lesson says when it opens (in
+    /// `zone`) or which lessons it needs (named by `title_of`).
+    pub fn from_learning(
+        error: LearningError,
+        zone: Tz,
+        title_of: impl Fn(&str) -> String,
+    ) -> Self {
+        match error {
+            LearningError::NoSuchCourse | LearningError::NoSuchLesson => Self::NotFound,
+            LearningError::NotEnrolled => Self::NotEnrolled,
+            LearningError::NoAccess(_) => Self::AccessEnded,
+            LearningError::Locked(reason) => {
+                Self::Locked { detail: lock_detail(&reason, zone, title_of) }
+            }
+            LearningError::Db(error) => Self::Database(error),
+        }
+    }
+}
+
+/// Says, warmly, when or why a lesson opens.
+pub fn lock_detail(reason: &LockReason, zone: Tz, title_of: impl Fn(&str) -> String) -> String {
+    match reason {
+        LockReason::OpensAt(at) => format!(
+            "It opens on {} ({zone}). Lessons arrive one step at a time so there is room to take each in.",
+            at.with_timezone(&zone).format("%A %-d %B %Y at %H:%M")
+        ),
+        LockReason::Requires(slugs) => {
+            let titles: Vec<String> = slugs.iter().map(|s| title_of(s)).collect();
+            format!("It opens once you have completed: {}.", titles.join(", "))
+        }
+        LockReason::Paused => {
+            "Your course is paused while you take a break. Resume it from the course page and \
+             your lessons will be waiting."
+                .to_owned()
         }
     }
 }
@@ -153,6 +230,34 @@ impl AppError {
                     "Links in our emails work once and only for a while. You can ask for a new one.".into(),
                 );
             }
+            Self::NotEnrolled => {
+                problem.title = "This lesson is for enrolled learners".into();
+                problem.detail = Some(
+                    "You're welcome here. Sign in and enrol from the course page, and the \
+                     lessons will open for you."
+                        .into(),
+                );
+            }
+            Self::AccessEnded => {
+                problem.title = "Your access to this course has ended".into();
+                problem.detail = Some(
+                    "If you think this is a mistake, please contact the person who gave you \
+                     access; your progress is kept."
+                        .into(),
+                );
+            }
+            Self::InviteOnly => {
+                problem.title = "This course is by invitation".into();
+                problem.detail = Some(
+                    "Your counsellor or programme can invite you; once they do, the course \
+                     appears on your dashboard."
+                        .into(),
+                );
+            }
+            Self::Locked { detail } => {
+                problem.title = "This lesson isn't open yet".into();
+                problem.detail = Some(detail.clone());
+            }
             Self::PayloadTooLarge => {}
             Self::Internal(_) => {
                 problem.detail =
@@ -178,7 +283,11 @@ impl ResponseError for AppError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_)
+            | Self::NotEnrolled
+            | Self::AccessEnded
+            | Self::InviteOnly
+            | Self::Locked { .. } => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadLink => StatusCode::BAD_REQUEST,
             Self::BadInput { field: Some(_), .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -36,6 +36,22 @@ pub struct SignInForm {
     email: String,
     password: String,
     remember: Option<String>,
+    /// Where to go after signing in (a local path), e.g. back to a course to enrol.
+    #[serde(default)]
+    next: String,
+}
+
+/// Where the sign-in page was asked to return to.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Only local paths are followed after sign-in, so the link cannot send people elsewhere.
+fn local_path(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local { next } else { "/dashboard" }
 }
 
 /// The forgotten-password form.
@@ -158,8 +174,9 @@ pub async fn check_email(
 pub async fn show_sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "email": "", "remember": false });
+    let values = json!({ "email": "", "remember": false, "next": local_path(&query.next) });
     form_page(&req, &state, "pages/account/sign_in.html", StatusCode::OK, values, &[])
 }
 
@@ -170,7 +187,8 @@ pub async fn sign_in(
     client: Client,
     CsrfForm(form): CsrfForm<SignInForm>,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "email": form.email, "remember": form.remember.is_some() });
+    let next = local_path(&form.next).to_owned();
+    let values = json!({ "email": form.email, "remember": form.remember.is_some(), "next": next });
     let credentials = Credentials {
         email: form.email,
         password: form.password,
@@ -178,7 +196,7 @@ pub async fn sign_in(
     };
     match state.accounts.sign_in(credentials, &client).await {
         Ok(signed) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/account"))
+            .insert_header((header::LOCATION, next))
             .cookie(state.cookies.session(&signed))
             .finish()),
         Err(AccountError::BadCredentials) => {

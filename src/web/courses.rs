@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::session::{Identity, page_context};
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
+use crate::web::{learner, progress};
 
 impl AppState {
     /// The live catalog, or 503 while no compile has succeeded.
@@ -66,7 +67,10 @@ pub async fn show_course(
     let audience = audience_of(&req);
     let course = visible_course(&catalog, &path, audience)?;
     let first_lesson = course.modules.iter().flat_map(|m| &m.lessons).find(|l| audience.sees(l));
+    let progress = learner::course_progress(&req, &state, &catalog, course).await?;
     let mut context = page_context(&req);
+    context.insert("progress", &progress);
+    context.insert("enrol", &progress::course_link(course));
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("landing_html", &course.landing_html);
     context.insert("outline", &views::outline(course, audience));
@@ -91,7 +95,16 @@ pub async fn show_lesson(
         .lesson(&lesson_slug)
         .filter(|v| audience.sees(v.lesson))
         .ok_or(AppError::NotFound)?;
+    // Authors and admins preview every lesson; learners read what their enrolment opens.
+    let progress = match audience {
+        Audience::AuthorPreview => None,
+        Audience::Learner => {
+            Some(learner::open_lesson(&req, &state, &catalog, course, &lesson_slug).await?)
+        }
+    };
     let mut context = page_context(&req);
+    context.insert("done", &progress.as_ref().is_some_and(|p| p.is_done(&lesson_slug)));
+    context.insert("progress", &progress);
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("module", view.module);
     context.insert(

@@ -7,6 +7,8 @@ pub mod author;
 pub mod courses;
 pub mod errors;
 pub mod health;
+pub mod learner;
+pub mod progress;
 pub mod session;
 pub mod templates;
 pub mod views;
@@ -23,9 +25,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/courses/{course}/lessons/{lesson}", web::get().to(courses::show_lesson))
         .route("/courses/{course}/worksheets/{worksheet}", web::get().to(courses::show_worksheet))
         .route("/courses/{course}/files/{path:.+}", web::get().to(courses::download_file))
+        .configure(learner_routes)
         .route("/author/status", web::get().to(author::status))
         .configure(account_routes)
         .configure(api::routes);
+}
+
+fn learner_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/dashboard", web::get().to(learner::dashboard))
+        .route("/courses/{course}/enroll", web::post().to(learner::enroll))
+        .route("/courses/{course}/{action:pause|resume}", web::post().to(learner::take_a_break))
+        .route("/courses/{course}/complete", web::get().to(learner::show_complete))
+        .route(
+            "/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}",
+            web::post().to(learner::mark_lesson),
+        );
 }
 
 fn account_routes(cfg: &mut web::ServiceConfig) {

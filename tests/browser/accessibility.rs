@@ -12,9 +12,17 @@ const VIEWS: &[(Scheme, u32, &str)] =
 /// Checks one page in each of [`VIEWS`], saving a screenshot of each, and fails listing every
 /// serious or critical violation (milder ones are printed, not failed on).
 async fn assert_accessible(test: &str, page: &str, path: &str) {
+    assert_accessible_as(test, page, path, false).await;
+}
+
+/// Like [`assert_accessible`], signed in as an author when `signed_in` (lessons need it).
+async fn assert_accessible_as(test: &str, page: &str, path: &str, signed_in: bool) {
     let Some(browser) = Browser::launch().await else { return };
     let app = TestApp::create(Backend::Sqlite).await.unwrap();
-    assert_scripts_are_restricted(&app, path).await;
+    assert_scripts_are_restricted(&app, "/").await;
+    if signed_in {
+        browser.sign_in_as_author(&app, "author@example.com").await;
+    }
     let mut report = String::new();
     for &(scheme, width, view) in VIEWS {
         browser.use_scheme(scheme).await;
@@ -64,7 +72,7 @@ async fn course_page_is_accessible() {
 #[actix_web::test]
 async fn lesson_with_table_callouts_and_contents_is_accessible() {
     let path = "/courses/rebuilding-trust/lessons/what-boundaries-are";
-    assert_accessible("accessibility", "lesson", path).await;
+    assert_accessible_as("accessibility", "lesson", path, true).await;
 }
 
 #[actix_web::test]

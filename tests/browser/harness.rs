@@ -269,3 +269,18 @@ impl WebDriverCompatibleCommand for Cdp {
         (http::Method::POST, Some(body.to_string()))
     }
 }
+
+impl Browser {
+    /// Creates an author account and signs in through the sign-in form, so lesson pages
+    /// (which need an enrolment or author preview) can be opened.
+    pub async fn sign_in_as_author(&self, app: &crate::support::TestApp, email: &str) {
+        use fantoccini::Locator;
+        app.signed_in_as(email, mend::domain::account::Role::Author).await;
+        self.open(&format!("{}/account/sign-in", app.address)).await;
+        let field = |id| self.client.find(Locator::Id(id));
+        field("email").await.unwrap().send_keys(email).await.unwrap();
+        field("password").await.unwrap().send_keys(crate::support::PASSWORD).await.unwrap();
+        let submit = self.client.find(Locator::Css("main form button[type=submit]")).await;
+        submit.unwrap().click().await.unwrap();
+    }
+}

@@ -39,9 +39,10 @@ async fn tab_reaches_the_skip_link_first_and_it_moves_focus_to_main() {
 }
 
 #[actix_web::test]
-async fn a_learner_can_walk_from_the_catalog_through_three_lessons() {
+async fn a_reader_can_walk_from_the_catalog_through_three_lessons() {
     let Some(browser) = Browser::launch().await else { return };
     let app = TestApp::create(Backend::Sqlite).await.unwrap();
+    browser.sign_in_as_author(&app, "author@example.com").await;
     browser.open(&format!("{}/", app.address)).await;
 
     let course_link = browser.client.find(Locator::LinkText("Rebuilding Trust Together")).await;

@@ -33,8 +33,10 @@ both_backends! {
     }
 
     async fn lesson_page_has_breadcrumb_contents_and_pager(app: TestApp) {
-        let (status, page) = html(&app, &format!("{COURSE}/lessons/why-betrayal-shatters-safety")).await;
-        assert_eq!(status, 200);
+        let author = app.signed_in_as("author@example.com", Role::Author).await;
+        let response = author.get(&format!("{COURSE}/lessons/why-betrayal-shatters-safety")).await;
+        assert_eq!(response.status(), 200);
+        let page = response.text().await.unwrap();
         assert!(page.contains("aria-label=\"Breadcrumb\""));
         assert!(page.contains("min read"));
         assert!(page.contains("On this page"));
@@ -100,16 +102,17 @@ async fn an_edit_under_watch_goes_live_and_a_broken_edit_keeps_the_last_good_ver
     .await
     .unwrap();
     let url = format!("{COURSE}/lessons/welcome");
+    let author = app.signed_in_as("author@example.org", Role::Author).await;
 
     let original = std::fs::read_to_string(&lesson_file).unwrap();
     std::fs::write(&lesson_file, format!("{original}\n\nA freshly written closing line.\n"))
         .unwrap();
     eventually("the edit to go live", Duration::from_secs(10), || async {
-        html(&app, &url).await.1.contains("A freshly written closing line.").then_some(())
+        let page = author.get(&url).await.text().await.unwrap();
+        page.contains("A freshly written closing line.").then_some(())
     })
     .await;
 
-    let author = app.signed_in_as("author@example.org", Role::Author).await;
     std::fs::write(&lesson_file, original.replace("+++\ntitle", "+++\ntitel")).unwrap();
     let status = eventually("the broken edit to be reported", Duration::from_secs(10), || async {
         let page = author.get("/author/status").await.text().await.unwrap();
@@ -120,8 +123,9 @@ async fn an_edit_under_watch_goes_live_and_a_broken_edit_keeps_the_last_good_ver
     assert!(home.contains("is not live yet"), "authors see the banner on every page");
     assert!(!html(&app, "/").await.1.contains("is not live yet"), "visitors do not");
     assert!(status.contains("01-welcome.md"), "{status}");
-    let (code, page) = html(&app, &url).await;
-    assert_eq!(code, 200);
+    let response = author.get(&url).await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
     assert!(
         page.contains("A freshly written closing line."),
         "the last good version keeps serving"

@@ -1,0 +1,192 @@
+//! A signed-in learner in a course, over HTML forms that work without JavaScript: enrol, read,
+//! mark lessons done, take a break, and the dashboard. Handlers call [`crate::learning`] and
+//! shape its answers with [`crate::web::progress`]; the rules and queries live there.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::content::{Catalog, Course};
+use crate::domain::drip::parse_zone;
+use crate::error::AppError;
+use crate::learning::{self, LearnerCourse, LearningError};
+use crate::state::AppState;
+use crate::web::account::NoFields;
+use crate::web::progress::{self, CourseProgressView};
+use crate::web::session::{CsrfForm, CurrentUser, Identity, page_context};
+use crate::web::views::{course_url, lesson_url};
+
+/// The enrol form; `access_code` only for code courses.
+#[derive(Debug, Deserialize)]
+pub struct EnrollForm {
+    #[serde(default)]
+    access_code: Option<String>,
+}
+
+/// The learner context for one course.
+fn learner_at<'a>(
+    state: &'a AppState,
+    catalog: &'a Catalog,
+    identity: &Identity,
+    course: &'a str,
+) -> LearnerCourse<'a> {
+    LearnerCourse {
+        db: &state.db,
+        clock: &*state.clock,
+        catalog,
+        user_id: identity.user.id,
+        course_slug: course,
+    }
+}
+
+/// The learner's zone, for lock dates.
+fn zone_of(identity: &Identity) -> Tz {
+    parse_zone(&identity.user.time_zone)
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+/// A learner refusal as an error page naming lessons by title and dates in the learner's zone.
+fn refusal(error: LearningError, identity: &Identity, course: &Course) -> AppError {
+    AppError::from_learning(error, zone_of(identity), |slug| {
+        course.lesson(slug).map_or_else(|| slug.to_owned(), |v| v.lesson.title.clone())
+    })
+}
+
+fn catalog(state: &AppState) -> Result<Arc<Catalog>, AppError> {
+    state
+        .catalog
+        .current()
+        .ok_or_else(|| AppError::NotReady("the course content has errors".into()))
+}
+
+/// The learner's part of the course page: progress and lesson states when enrolled, `None`
+/// for visitors and learners not enrolled (the page then offers the enrol form).
+pub async fn course_progress(
+    req: &HttpRequest,
+    state: &AppState,
+    catalog: &Catalog,
+    course: &Course,
+) -> Result<Option<CourseProgressView>, AppError> {
+    let Some(identity) = req.extensions().get::<Identity>().cloned() else { return Ok(None) };
+    match learning::course_view(learner_at(state, catalog, &identity, &course.slug)).await {
+        Ok(view) => Ok(Some(progress::course(course, &view))),
+        Err(LearningError::NotEnrolled) => Ok(None),
+        Err(error) => Err(refusal(error, &identity, course)),
+    }
+}
+
+/// Checks a learner may read a lesson (recording the first view) and returns their progress
+/// for the page. Visitors are told how to enrol.
+pub async fn open_lesson(
+    req: &HttpRequest,
+    state: &AppState,
+    catalog: &Catalog,
+    course: &Course,
+    lesson: &str,
+) -> Result<CourseProgressView, AppError> {
+    let identity = req.extensions().get::<Identity>().cloned().ok_or(AppError::NotEnrolled)?;
+    let at = learner_at(state, catalog, &identity, &course.slug);
+    learning::view_lesson(at, lesson).await.map_err(|e| refusal(e, &identity, course))?;
+    let view = learning::course_view(at).await.map_err(|e| refusal(e, &identity, course))?;
+    Ok(progress::course(course, &view))
+}
+
+/// `POST /courses/{course}/enroll`: visitors are sent to sign in and back; learners enrol
+/// (with a code for code courses) and land on the course page.
+pub async fn enroll(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<EnrollForm>,
+) -> Result<HttpResponse, AppError> {
+    let url = course_url(&path);
+    let Some(identity) = req.extensions().get::<Identity>().cloned() else {
+        return Ok(see_other(&format!("/account/sign-in?next={url}")));
+    };
+    let catalog = catalog(&state)?;
+    let code = form.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    learning::enroll(learner_at(&state, &catalog, &identity, &path), code).await?;
+    Ok(see_other(&url))
+}
+
+/// `POST /courses/{course}/lessons/{lesson}/complete` (back to the lesson, or to the
+/// course-complete page after the last one) and `…/uncomplete` (undo).
+pub async fn mark_lesson(
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    path: web::Path<(String, String, String)>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (course, lesson, action) = path.into_inner();
+    let catalog = catalog(&state)?;
+    let at = learner_at(&state, &catalog, &identity, &course);
+    let marked = match action.as_str() {
+        "complete" => learning::complete_lesson(at, &lesson).await,
+        _ => learning::uncomplete_lesson(at, &lesson).await,
+    };
+    let done = marked.map_err(|e| {
+        catalog.course(&course).map_or(AppError::NotFound, |c| refusal(e, &identity, c))
+    })?;
+    if done.course_complete && action == "complete" {
+        return Ok(see_other(&format!("{}/complete", course_url(&course))));
+    }
+    Ok(see_other(&lesson_url(&course, &lesson)))
+}
+
+/// `POST /courses/{course}/pause` ("taking a break": reminders stop and lessons wait) and
+/// `POST /courses/{course}/resume` (the schedule shifts by the length of the break).
+pub async fn take_a_break(
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    path: web::Path<(String, String)>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (course, action) = path.into_inner();
+    let catalog = catalog(&state)?;
+    let at = learner_at(&state, &catalog, &identity, &course);
+    match action.as_str() {
+        "pause" => learning::pause(at).await?,
+        _ => learning::resume(at).await?,
+    }
+    Ok(see_other(&course_url(&course)))
+}
+
+/// `GET /courses/{course}/complete`: the celebration after the last lesson.
+pub async fn show_complete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let catalog = catalog(&state)?;
+    let course = catalog.course(&path).ok_or(AppError::NotFound)?;
+    let view = learning::course_view(learner_at(&state, &catalog, &identity, &path))
+        .await
+        .map_err(|e| refusal(e, &identity, course))?;
+    if !view.progress.complete {
+        return Ok(see_other(&course_url(&path)));
+    }
+    let mut context = page_context(&req);
+    context.insert("course", &progress::course_link(course));
+    state.templates.page("pages/course_complete.html", &context)
+}
+
+/// `GET /dashboard`: my courses with progress, where to resume, and lessons open now.
+pub async fn dashboard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let catalog = catalog(&state)?;
+    let entries = learning::dashboard(&state.db, &*state.clock, &catalog, identity.user.id).await?;
+    let courses = progress::dashboard(&catalog, &entries);
+    let mut context = page_context(&req);
+    context.insert("courses", &courses);
+    state.templates.page("pages/dashboard.html", &context)
+}

@@ -1,0 +1,180 @@
+//! A learner's progress shaped for pages: lesson states with the words to show, progress bars
+//! per module and course, where to resume. Templates print these; they do not decide.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::content::{Catalog, Course, Enrollment};
+use crate::domain::drip::{LessonState, LockReason};
+use crate::error::lock_detail;
+use crate::learning::{CourseView, DashboardEntry};
+use crate::web::views::{course_url, lesson_url};
+
+/// One lesson in the enrolled outline.
+#[derive(Debug, Serialize)]
+pub struct LessonStatus {
+    pub slug: String,
+    pub url: String,
+    pub title: String,
+    pub minutes: u32,
+    /// `done`, `current` (where to resume), `open`, `locked` or `paused`.
+    pub state: &'static str,
+    /// Why a locked lesson is locked, in words.
+    pub note: String,
+}
+
+/// A module with its progress bar and lessons.
+#[derive(Debug, Serialize)]
+pub struct ModuleStatus {
+    pub title: String,
+    pub done: usize,
+    pub total: usize,
+    pub percent: u8,
+    pub lessons: Vec<LessonStatus>,
+}
+
+/// The enrolled learner's view of a course.
+#[derive(Debug, Serialize)]
+pub struct CourseProgressView {
+    pub done: usize,
+    pub total: usize,
+    pub percent: u8,
+    pub complete: bool,
+    pub paused: bool,
+    pub resume_url: Option<String>,
+    pub modules: Vec<ModuleStatus>,
+}
+
+impl CourseProgressView {
+    /// Whether `lesson` is done, for the lesson page's "Mark complete" or "Undo".
+    pub fn is_done(&self, lesson: &str) -> bool {
+        self.modules.iter().flat_map(|m| &m.lessons).any(|l| l.slug == lesson && l.state == "done")
+    }
+}
+
+/// A course's title and link.
+#[derive(Debug, Serialize)]
+pub struct CourseLink {
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+    /// `open`, `code` or `invite`: which enrol form the course page shows.
+    pub enrollment: &'static str,
+}
+
+/// The title and link of `course`.
+pub fn course_link(course: &Course) -> CourseLink {
+    let enrollment = match course.enrollment {
+        Enrollment::Open => "open",
+        Enrollment::Code => "code",
+        Enrollment::Invite => "invite",
+    };
+    CourseLink {
+        slug: course.slug.clone(),
+        title: course.title.clone(),
+        url: course_url(&course.slug),
+        enrollment,
+    }
+}
+
+/// Shapes a learner's course view with the catalog's titles.
+pub fn course(course: &Course, view: &CourseView) -> CourseProgressView {
+    let title_of = |slug: &str| {
+        course.lesson(slug).map_or_else(|| slug.to_owned(), |v| v.lesson.title.clone())
+    };
+    let states: HashMap<&str, &LessonState> =
+        view.lessons.iter().map(|l| (l.slug.as_str(), &l.state)).collect();
+    let counts: HashMap<&str, (usize, usize, u8)> = view
+        .progress
+        .modules
+        .iter()
+        .map(|m| (m.slug.as_str(), (m.done, m.total, m.percent)))
+        .collect();
+    let modules = course
+        .modules
+        .iter()
+        .filter_map(|module| {
+            let lessons: Vec<LessonStatus> = module
+                .lessons
+                .iter()
+                .filter_map(|lesson| {
+                    let state = states.get(lesson.slug.as_str())?;
+                    let (state, note) = describe(state, view, &lesson.slug, &title_of);
+                    Some(LessonStatus {
+                        slug: lesson.slug.clone(),
+                        url: lesson_url(&course.slug, &lesson.slug),
+                        title: lesson.title.clone(),
+                        minutes: lesson.minutes,
+                        state,
+                        note,
+                    })
+                })
+                .collect();
+            let (done, total, percent) = counts.get(module.slug.as_str()).copied()?;
+            (!lessons.is_empty()).then(|| ModuleStatus {
+                title: module.title.clone(),
+                done,
+                total,
+                percent,
+                lessons,
+            })
+        })
+        .collect();
+    CourseProgressView {
+        done: view.progress.done,
+        total: view.progress.total,
+        percent: view.progress.percent,
+        complete: view.progress.complete,
+        paused: view.paused,
+        resume_url: view.resume.as_deref().map(|l| lesson_url(&course.slug, l)),
+        modules,
+    }
+}
+
+/// The state's name for the template and, when locked, why.
+fn describe(
+    state: &LessonState,
+    view: &CourseView,
+    slug: &str,
+    title_of: &impl Fn(&str) -> String,
+) -> (&'static str, String) {
+    match state {
+        LessonState::Completed => ("done", String::new()),
+        LessonState::Open if view.resume.as_deref() == Some(slug) => ("current", String::new()),
+        LessonState::Open => ("open", String::new()),
+        LessonState::Locked(LockReason::Paused) => {
+            ("paused", "Waiting for you while you take a break.".into())
+        }
+        LessonState::Locked(reason) => ("locked", lock_detail(reason, view.zone, title_of)),
+    }
+}
+
+/// One course on the dashboard.
+#[derive(Debug, Serialize)]
+pub struct DashboardCourse {
+    pub course: CourseLink,
+    pub progress: CourseProgressView,
+    /// Lessons open now and not yet done, in course order (at most three).
+    pub ready: Vec<LessonStatus>,
+}
+
+/// Every enrolled course that is still in the catalog.
+pub fn dashboard(catalog: &Catalog, entries: &[DashboardEntry]) -> Vec<DashboardCourse> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let c = catalog.course(&entry.course_slug)?;
+            let mut progress = course(c, &entry.view);
+            let ready = progress
+                .modules
+                .iter_mut()
+                .flat_map(|m| m.lessons.drain(..))
+                .filter(|l| matches!(l.state, "open" | "current"))
+                .take(3)
+                .collect();
+            progress.modules.clear();
+            Some(DashboardCourse { course: course_link(c), progress, ready })
+        })
+        .collect()
+}

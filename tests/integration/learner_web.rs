@@ -1,0 +1,102 @@
+//! A learner in the sample course over HTML: enrol with a code, read, complete and undo,
+//! the dashboard, taking a break, and the 403 pages that explain what to do.
+
+use mend::domain::account::Role;
+
+use crate::both_backends;
+use crate::support::{Browser, PASSWORD, TestApp, epoch};
+
+const COURSE: &str = "/courses/rebuilding-trust";
+const FIRST: &str = "/courses/rebuilding-trust/lessons/welcome";
+
+/// A fresh access code for the sample course.
+fn new_code(app: &TestApp) -> String {
+    let compilation = mend::content::compile(&crate::support::sample_content()).unwrap();
+    let catalog = compilation.catalog.unwrap();
+    let mut conn = app.db.connection().unwrap();
+    mend::learning::create_access_code(&mut conn, &catalog, "rebuilding-trust", None, None, epoch())
+        .unwrap()
+        .to_string()
+}
+
+async fn text(response: reqwest::Response) -> (u16, String) {
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A learner enrolled in the sample course.
+async fn enrolled(app: &TestApp) -> Browser<'_> {
+    let learner = app.signed_in_as("learner@example.com", Role::Learner).await;
+    let code = new_code(app);
+    let response = learner.submit(&format!("{COURSE}/enroll"), &[("access_code", &code)]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], COURSE);
+    learner
+}
+
+/// The enrolled learner on a new session (time moved past the old one's expiry).
+async fn sign_in_again(app: &TestApp) -> Browser<'_> {
+    let browser = Browser::new(app);
+    let response = browser.sign_in("learner@example.com", PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    browser
+}
+
+both_backends! {
+    async fn visitors_and_unenrolled_learners_are_told_how_to_enrol(app: TestApp) {
+        let (status, page) = text(app.get(FIRST).await).await;
+        assert_eq!(status, 403);
+        assert!(page.contains("enrolled learners"), "{page}");
+        let (_, course) = text(app.get(COURSE).await).await;
+        assert!(course.contains("name=\"access_code\""), "a code course asks for the code");
+        let visitor = Browser::new(&app);
+        let response = visitor.submit(&format!("{COURSE}/enroll"), &[("access_code", "X")]).await;
+        assert_eq!(response.headers()["location"], "/account/sign-in?next=/courses/rebuilding-trust");
+
+        let learner = app.signed_in_as("learner@example.com", Role::Learner).await;
+        assert_eq!(learner.get(FIRST).await.status(), 403);
+        let wrong = learner.submit(&format!("{COURSE}/enroll"), &[("access_code", "NOPE-NOPE")]).await;
+        assert_eq!(wrong.status(), 422);
+    }
+
+    async fn an_enrolled_learner_completes_undoes_and_sees_progress(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let (_, course) = text(learner.get(COURSE).await).await;
+        assert!(course.contains("Resume where you left off"), "{course}");
+        assert!(course.contains("<progress"));
+        assert!(course.contains("0 of "));
+        let (status, lesson) = text(learner.get(FIRST).await).await;
+        assert_eq!(status, 200);
+        assert!(lesson.contains("Mark complete"));
+        for _ in 0..2 {
+            let done = learner.submit(&format!("{FIRST}/complete"), &[]).await;
+            assert_eq!(done.status(), 303, "completing twice is harmless");
+            assert_eq!(done.headers()["location"], FIRST);
+        }
+        let (_, lesson) = text(learner.get(FIRST).await).await;
+        assert!(lesson.contains("Undo"));
+        assert!(lesson.contains("1 of "));
+        let (_, dashboard) = text(learner.get("/dashboard").await).await;
+        assert!(dashboard.contains("Rebuilding Trust Together") && dashboard.contains("1 of "), "{dashboard}");
+        assert_eq!(learner.submit(&format!("{FIRST}/uncomplete"), &[]).await.status(), 303);
+        let (_, dashboard) = text(learner.get("/dashboard").await).await;
+        assert!(dashboard.contains("0 of "), "{dashboard}");
+    }
+
+    async fn locked_lessons_say_when_they_open_and_a_break_holds_them(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let locked = format!("{COURSE}/lessons/what-recovery-looks-like");
+        let (status, page) = text(learner.get(&locked).await).await;
+        assert_eq!(status, 403);
+        assert!(page.contains("March 2026"), "the date it opens: {page}");
+        assert_eq!(learner.submit(&format!("{COURSE}/pause"), &[]).await.status(), 303);
+        let (_, course) = text(learner.get(COURSE).await).await;
+        assert!(course.contains("taking a break"), "{course}");
+        app.clock.advance(chrono::Duration::days(10));
+        let learner = sign_in_again(&app).await;
+        assert_eq!(learner.get(&locked).await.status(), 403, "paused lessons wait");
+        assert_eq!(learner.submit(&format!("{COURSE}/resume"), &[]).await.status(), 303);
+        app.clock.advance(chrono::Duration::days(4));
+        let learner = sign_in_again(&app).await;
+        assert_eq!(learner.get(&locked).await.status(), 200, "the schedule shifted by the break");
+    }
+}
