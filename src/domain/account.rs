@@ -117,9 +117,36 @@ impl Role {
     }
 }
 
+/// An IANA time zone chrono-tz knows, so drip dates and "opens on" are the learner's own days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    /// Accepts only exact IANA names ("Europe/London"), as offered by the profile's list.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        input
+            .trim()
+            .parse()
+            .map(Self)
+            .map_err(|_| FieldError::new("time_zone", "choose a time zone from the list"))
+    }
+
+    /// The IANA name, as stored.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(TimeZone::parse(" Europe/London ").unwrap().name(), "Europe/London");
+        assert_eq!(TimeZone::parse("Mars/Olympus").unwrap_err().field, "time_zone");
+        assert!(TimeZone::parse("").is_err());
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::accounts::{AccountError, Client, Credentials, Registration};
-use crate::domain::account::{Email, FieldError, NewPassword};
+use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, TimeZone};
 use crate::domain::device;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -536,4 +536,62 @@ pub async fn confirm_email(
     state.accounts.confirm_email_change(form.token).await?;
     let text = "From now on, sign in and get messages with your new address.";
     message_page(&req, &state, "Your new email address is confirmed", text)
+}
+
+/// The profile form: what to call the learner and their time zone.
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    display_name: String,
+    time_zone: String,
+}
+
+/// Renders the profile form with the list of zones to choose from.
+fn profile_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    values: Value,
+    errors: &[FieldError],
+) -> Result<HttpResponse, AppError> {
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    let values = json!({ "form": values, "zones": zones });
+    form_page(req, state, "pages/account/profile.html", status, values, errors)
+}
+
+/// `GET /account/profile`: display name and time zone.
+pub async fn show_profile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let user = &identity.user;
+    let values = json!({ "display_name": user.display_name, "time_zone": user.time_zone });
+    profile_page(&req, &state, StatusCode::OK, values, &[])
+}
+
+/// `POST /account/profile`: both fields are checked before either is stored.
+pub async fn update_profile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(identity): CurrentUser,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let parsed = (DisplayName::parse(&form.display_name), TimeZone::parse(&form.time_zone));
+    let (name, zone) = match parsed {
+        (Ok(name), Ok(zone)) => (name, zone),
+        (name, zone) => {
+            let errors: Vec<FieldError> = [name.err(), zone.err()].into_iter().flatten().collect();
+            let values = json!({ "display_name": form.display_name, "time_zone": form.time_zone });
+            return profile_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, values, &errors);
+        }
+    };
+    let (id, now) = (identity.user.id, state.clock.now().naive_utc());
+    state
+        .db
+        .run(move |conn| {
+            crate::db::models::user::update_profile(conn, id, name.as_str(), zone.name(), now)
+                .map_err(|e| AppError::Database(e.into()))
+        })
+        .await?;
+    Ok(see_other("/account"))
 }

@@ -58,6 +58,8 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/account/forgot", web::post().to(account::forgot))
         .route("/account/reset", web::get().to(account::show_reset))
         .route("/account/reset", web::post().to(account::reset))
+        .route("/account/profile", web::get().to(account::show_profile))
+        .route("/account/profile", web::post().to(account::update_profile))
         .route("/account/password", web::get().to(account::show_password))
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/sessions", web::get().to(account::show_sessions))

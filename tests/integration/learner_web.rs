@@ -100,3 +100,19 @@ both_backends! {
         assert_eq!(learner.get(&locked).await.status(), 200, "the schedule shifted by the break");
     }
 }
+
+both_backends! {
+    async fn the_profile_takes_a_name_and_an_iana_time_zone(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let bad = learner
+            .submit("/account/profile", &[("display_name", "Robin"), ("time_zone", "Mars/Olympus")])
+            .await;
+        assert_eq!(bad.status(), 422);
+        let fields = [("display_name", "Robin"), ("time_zone", "Pacific/Auckland")];
+        assert_eq!(learner.submit("/account/profile", &fields).await.status(), 303);
+        let (_, page) = text(learner.get("/account/profile").await).await;
+        assert!(page.contains("<option selected>Pacific/Auckland</option>"), "{page}");
+        let (_, locked) = text(learner.get(&format!("{COURSE}/lessons/what-recovery-looks-like")).await).await;
+        assert!(locked.contains("(Pacific/Auckland)"), "dates in the learner's zone: {locked}");
+    }
+}

@@ -58,6 +58,24 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
     users::table.find(id).select(User::as_select()).first(conn).optional()
 }
 
+/// Stores what the learner calls themselves and the zone their lesson dates are shown in.
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: i64,
+    display_name: &str,
+    time_zone: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(display_name),
+            users::time_zone.eq(time_zone),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Stores a new password hash.
 pub fn set_password_hash(
     conn: &mut DbConnection,
