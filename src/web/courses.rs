@@ -6,16 +6,17 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
-use crate::content::{Catalog, Course};
+use crate::content::{Catalog, Course, LessonView};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::progress::CourseProgressView;
 use crate::web::session::{Identity, page_context};
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
 use crate::web::{learner, progress};
 
 impl AppState {
     /// The live catalog, or 503 while no compile has succeeded.
-    fn catalog(&self) -> Result<Arc<Catalog>, AppError> {
+    pub(crate) fn catalog(&self) -> Result<Arc<Catalog>, AppError> {
         self.catalog
             .current()
             .ok_or_else(|| AppError::NotReady("the course content has errors".into()))
@@ -23,7 +24,7 @@ impl AppState {
 }
 
 /// Authors and admins preview drafts and unpublished courses; everyone else reads as a learner.
-fn audience_of(req: &HttpRequest) -> Audience {
+pub(crate) fn audience_of(req: &HttpRequest) -> Audience {
     match req.extensions().get::<Identity>() {
         Some(identity) if identity.can_author() => Audience::AuthorPreview,
         _ => Audience::Learner,
@@ -31,7 +32,7 @@ fn audience_of(req: &HttpRequest) -> Audience {
 }
 
 /// A course `audience` may see, or 404 (an unpublished course does not exist for learners).
-fn visible_course<'a>(
+pub(crate) fn visible_course<'a>(
     catalog: &'a Catalog,
     slug: &str,
     audience: Audience,
@@ -90,18 +91,8 @@ pub async fn show_lesson(
     let (course_slug, lesson_slug) = path.into_inner();
     let catalog = state.catalog()?;
     let audience = audience_of(&req);
-    let course = visible_course(&catalog, &course_slug, audience)?;
-    let view = course
-        .lesson(&lesson_slug)
-        .filter(|v| audience.sees(v.lesson))
-        .ok_or(AppError::NotFound)?;
-    // Authors and admins preview every lesson; learners read what their enrolment opens.
-    let progress = match audience {
-        Audience::AuthorPreview => None,
-        Audience::Learner => {
-            Some(learner::open_lesson(&req, &state, &catalog, course, &lesson_slug).await?)
-        }
-    };
+    let (course, view, progress) =
+        readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug).await?;
     let mut context = page_context(&req);
     context.insert("done", &progress.as_ref().is_some_and(|p| p.is_done(&lesson_slug)));
     context.insert("progress", &progress);
@@ -118,6 +109,28 @@ pub async fn show_lesson(
     context.insert("prev", &view.prev.map(|l| LessonLink::of(&course.slug, l)));
     context.insert("next", &view.next.map(|l| LessonLink::of(&course.slug, l)));
     state.templates.page("pages/lesson.html", &context)
+}
+
+/// A lesson the request may read, with the learner's progress (`None` for authors
+/// previewing, who read everything). Shared by the page and the API.
+pub(crate) async fn readable_lesson<'a>(
+    req: &HttpRequest,
+    state: &AppState,
+    catalog: &'a Catalog,
+    course_slug: &str,
+    lesson_slug: &str,
+) -> Result<(&'a Course, LessonView<'a>, Option<CourseProgressView>), AppError> {
+    let audience = audience_of(req);
+    let course = visible_course(catalog, course_slug, audience)?;
+    let view =
+        course.lesson(lesson_slug).filter(|v| audience.sees(v.lesson)).ok_or(AppError::NotFound)?;
+    let progress = match audience {
+        Audience::AuthorPreview => None,
+        Audience::Learner => {
+            Some(learner::open_lesson(req, state, catalog, course, lesson_slug).await?)
+        }
+    };
+    Ok((course, view, progress))
 }
 
 /// A lesson and its own URL, for the template.

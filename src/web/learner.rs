@@ -2,8 +2,6 @@
 //! mark lessons done, take a break, and the dashboard. Handlers call [`crate::learning`] and
 //! shape its answers with [`crate::web::progress`]; the rules and queries live there.
 
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
@@ -12,7 +10,7 @@ use serde::Deserialize;
 use crate::content::{Catalog, Course};
 use crate::domain::drip::parse_zone;
 use crate::error::AppError;
-use crate::learning::{self, LearnerCourse, LearningError};
+use crate::learning::{self, Completion, LearnerCourse, LearningError};
 use crate::state::AppState;
 use crate::web::account::NoFields;
 use crate::web::progress::{self, CourseProgressView};
@@ -27,7 +25,7 @@ pub struct EnrollForm {
 }
 
 /// The learner context for one course.
-fn learner_at<'a>(
+pub(crate) fn learner_at<'a>(
     state: &'a AppState,
     catalog: &'a Catalog,
     identity: &Identity,
@@ -52,17 +50,10 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 /// A learner refusal as an error page naming lessons by title and dates in the learner's zone.
-fn refusal(error: LearningError, identity: &Identity, course: &Course) -> AppError {
+pub(crate) fn refusal(error: LearningError, identity: &Identity, course: &Course) -> AppError {
     AppError::from_learning(error, zone_of(identity), |slug| {
         course.lesson(slug).map_or_else(|| slug.to_owned(), |v| v.lesson.title.clone())
     })
-}
-
-fn catalog(state: &AppState) -> Result<Arc<Catalog>, AppError> {
-    state
-        .catalog
-        .current()
-        .ok_or_else(|| AppError::NotReady("the course content has errors".into()))
 }
 
 /// The learner's part of the course page: progress and lesson states when enrolled, `None`
@@ -109,10 +100,46 @@ pub async fn enroll(
     let Some(identity) = req.extensions().get::<Identity>().cloned() else {
         return Ok(see_other(&format!("/account/sign-in?next={url}")));
     };
-    let catalog = catalog(&state)?;
+    let catalog = state.catalog()?;
     let code = form.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
     learning::enroll(learner_at(&state, &catalog, &identity, &path), code).await?;
     Ok(see_other(&url))
+}
+
+/// Marks a lesson done (`true`) or not done; refusals name lessons and dates for the learner.
+pub(crate) async fn mark(
+    state: &AppState,
+    identity: &Identity,
+    course: &str,
+    lesson: &str,
+    done: bool,
+) -> Result<Completion, AppError> {
+    let catalog = state.catalog()?;
+    let at = learner_at(state, &catalog, identity, course);
+    let marked = if done {
+        learning::complete_lesson(at, lesson).await
+    } else {
+        learning::uncomplete_lesson(at, lesson).await
+    };
+    marked
+        .map_err(|e| catalog.course(course).map_or(AppError::NotFound, |c| refusal(e, identity, c)))
+}
+
+/// Pauses (`true`) or resumes the learner's course.
+pub(crate) async fn set_paused(
+    state: &AppState,
+    identity: &Identity,
+    course: &str,
+    paused: bool,
+) -> Result<(), AppError> {
+    let catalog = state.catalog()?;
+    let at = learner_at(state, &catalog, identity, course);
+    if paused {
+        learning::pause(at).await?
+    } else {
+        learning::resume(at).await?
+    }
+    Ok(())
 }
 
 /// `POST /courses/{course}/lessons/{lesson}/complete` (back to the lesson, or to the
@@ -124,16 +151,9 @@ pub async fn mark_lesson(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (course, lesson, action) = path.into_inner();
-    let catalog = catalog(&state)?;
-    let at = learner_at(&state, &catalog, &identity, &course);
-    let marked = match action.as_str() {
-        "complete" => learning::complete_lesson(at, &lesson).await,
-        _ => learning::uncomplete_lesson(at, &lesson).await,
-    };
-    let done = marked.map_err(|e| {
-        catalog.course(&course).map_or(AppError::NotFound, |c| refusal(e, &identity, c))
-    })?;
-    if done.course_complete && action == "complete" {
+    let done = action == "complete";
+    let completion = mark(&state, &identity, &course, &lesson, done).await?;
+    if done && completion.course_complete {
         return Ok(see_other(&format!("{}/complete", course_url(&course))));
     }
     Ok(see_other(&lesson_url(&course, &lesson)))
@@ -148,12 +168,7 @@ pub async fn take_a_break(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (course, action) = path.into_inner();
-    let catalog = catalog(&state)?;
-    let at = learner_at(&state, &catalog, &identity, &course);
-    match action.as_str() {
-        "pause" => learning::pause(at).await?,
-        _ => learning::resume(at).await?,
-    }
+    set_paused(&state, &identity, &course, action == "pause").await?;
     Ok(see_other(&course_url(&course)))
 }
 
@@ -164,7 +179,7 @@ pub async fn show_complete(
     CurrentUser(identity): CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let catalog = catalog(&state)?;
+    let catalog = state.catalog()?;
     let course = catalog.course(&path).ok_or(AppError::NotFound)?;
     let view = learning::course_view(learner_at(&state, &catalog, &identity, &path))
         .await
@@ -183,7 +198,7 @@ pub async fn dashboard(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let catalog = catalog(&state)?;
+    let catalog = state.catalog()?;
     let entries = learning::dashboard(&state.db, &*state.clock, &catalog, identity.user.id).await?;
     let courses = progress::dashboard(&catalog, &entries);
     let mut context = page_context(&req);

@@ -4,20 +4,10 @@
 use mend::domain::account::Role;
 
 use crate::both_backends;
-use crate::support::{Browser, PASSWORD, TestApp, epoch};
+use crate::support::{Browser, PASSWORD, TestApp};
 
 const COURSE: &str = "/courses/rebuilding-trust";
 const FIRST: &str = "/courses/rebuilding-trust/lessons/welcome";
-
-/// A fresh access code for the sample course.
-fn new_code(app: &TestApp) -> String {
-    let compilation = mend::content::compile(&crate::support::sample_content()).unwrap();
-    let catalog = compilation.catalog.unwrap();
-    let mut conn = app.db.connection().unwrap();
-    mend::learning::create_access_code(&mut conn, &catalog, "rebuilding-trust", None, None, epoch())
-        .unwrap()
-        .to_string()
-}
 
 async fn text(response: reqwest::Response) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
@@ -26,7 +16,7 @@ async fn text(response: reqwest::Response) -> (u16, String) {
 /// A learner enrolled in the sample course.
 async fn enrolled(app: &TestApp) -> Browser<'_> {
     let learner = app.signed_in_as("learner@example.com", Role::Learner).await;
-    let code = new_code(app);
+    let code = app.sample_access_code();
     let response = learner.submit(&format!("{COURSE}/enroll"), &[("access_code", &code)]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], COURSE);

@@ -13,6 +13,7 @@ mod accounts;
 mod cli;
 mod courses;
 mod health;
+mod learner_api;
 mod learner_web;
 mod learning;
 mod mail;

@@ -435,3 +435,16 @@ impl TestApp {
         browser
     }
 }
+
+impl TestApp {
+    /// A fresh access code for the sample course.
+    pub fn sample_access_code(&self) -> String {
+        let compilation = mend::content::compile(&sample_content()).unwrap();
+        let catalog = compilation.catalog.unwrap();
+        let mut conn = self.db.connection().unwrap();
+        let now = epoch();
+        mend::learning::create_access_code(&mut conn, &catalog, "rebuilding-trust", None, None, now)
+            .unwrap()
+            .to_string()
+    }
+}

@@ -3,6 +3,7 @@
 //! cookie instead must send `X-CSRF-Token` on state changes.
 
 pub mod auth;
+pub mod learning;
 pub mod me;
 pub mod openapi;
 
@@ -21,5 +22,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/me/sessions", web::get().to(me::sessions))
         .route("/api/v1/me/sessions/{id}", web::delete().to(me::revoke_session))
         .route("/api/v1/me/export", web::get().to(me::export))
+        .route("/api/v1/me/progress", web::get().to(learning::my_progress))
+        .route("/api/v1/courses", web::get().to(learning::list_courses))
+        .route("/api/v1/courses/{course}", web::get().to(learning::show_course))
+        .route("/api/v1/courses/{course}/enroll", web::post().to(learning::enroll))
+        .route("/api/v1/courses/{course}/pause", web::post().to(learning::pause))
+        .route("/api/v1/courses/{course}/resume", web::post().to(learning::resume))
+        .route("/api/v1/courses/{course}/lessons/{lesson}", web::get().to(learning::show_lesson))
+        .route(
+            "/api/v1/courses/{course}/lessons/{lesson}/complete",
+            web::put().to(learning::complete_lesson),
+        )
+        .route(
+            "/api/v1/courses/{course}/lessons/{lesson}/complete",
+            web::delete().to(learning::uncomplete_lesson),
+        )
         .route("/api/openapi.json", web::get().to(openapi::document));
 }

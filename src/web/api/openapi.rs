@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{auth, me};
+use crate::web::api::{auth, learning, me};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -22,7 +22,16 @@ use crate::web::api::{auth, me};
         me::sessions,
         me::revoke_session,
         me::export,
-        me::delete
+        me::delete,
+        learning::list_courses,
+        learning::show_course,
+        learning::enroll,
+        learning::show_lesson,
+        learning::complete_lesson,
+        learning::uncomplete_lesson,
+        learning::pause,
+        learning::resume,
+        learning::my_progress
     ),
     modifiers(&BearerAuth)
 )]
