@@ -106,3 +106,49 @@ both_backends! {
         assert!(locked.contains("(Pacific/Auckland)"), "dates in the learner's zone: {locked}");
     }
 }
+
+/// An app serving the small open, code and invite courses of the learning tests.
+pub struct SmallCourses {
+    app: TestApp,
+    _content: tempfile::TempDir,
+}
+
+impl crate::support::Fixture for SmallCourses {
+    async fn create(backend: crate::support::Backend) -> Option<Self> {
+        let content = tempfile::tempdir().unwrap();
+        crate::learning::write_content(content.path());
+        let dir = content.path().to_owned();
+        let app = TestApp::create_with(backend, |s| s.content_dir = dir).await?;
+        Some(Self { app, _content: content })
+    }
+}
+
+both_backends! {
+    async fn open_and_invite_courses_and_finishing_a_course(fixture: SmallCourses) {
+        let app = &fixture.app;
+        let learner = app.signed_in_as("learner@example.com", Role::Learner).await;
+        let (_, invite) = text(learner.get("/courses/invite-course").await).await;
+        assert!(invite.contains("by invitation") && !invite.contains("/courses/invite-course/enroll"));
+        let refused = learner.submit("/courses/invite-course/enroll", &[]).await;
+        assert_eq!(refused.status(), 403);
+        let (_, open) = text(learner.get("/courses/open-course").await).await;
+        assert!(!open.contains("access_code"), "open courses take one click");
+        assert_eq!(learner.submit("/courses/open-course/enroll", &[]).await.status(), 303);
+        let (status, page) = text(learner.get("/courses/open-course/lessons/three").await).await;
+        assert_eq!(status, 403);
+        assert!(page.contains("once you have completed: one"), "{page}");
+
+        app.clock.advance(chrono::Duration::days(3));
+        let learner = sign_in_again(app).await;
+        for lesson in ["one", "two"] {
+            let url = format!("/courses/open-course/lessons/{lesson}");
+            assert_eq!(learner.get(&url).await.status(), 200);
+            assert_eq!(learner.submit(&format!("{url}/complete"), &[]).await.status(), 303);
+        }
+        let last = learner.submit("/courses/open-course/lessons/three/complete", &[]).await;
+        assert_eq!(last.headers()["location"], "/courses/open-course/complete");
+        let (status, done) = text(learner.get("/courses/open-course/complete").await).await;
+        assert_eq!(status, 200);
+        assert!(done.contains("You've completed"), "{done}");
+    }
+}

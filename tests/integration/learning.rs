@@ -20,7 +20,7 @@ use crate::both_backends;
 use crate::support::{TestDb, epoch};
 
 /// Three small courses, one per enrolment policy, plus a second code course.
-fn write_content(root: &Path) {
+pub fn write_content(root: &Path) {
     let course = |slug: &str, policy: &str, lessons: &[(&str, &str)]| {
         let module = root.join(slug).join("01-basics");
         std::fs::create_dir_all(&module).unwrap();
