@@ -18,4 +18,5 @@ mod axe;
 mod harness;
 
 mod accessibility;
+mod journey;
 mod navigation;

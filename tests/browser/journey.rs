@@ -1,0 +1,84 @@
+//! A learner's whole first visit in a real browser: register, confirm, enrol with a code, read,
+//! complete, see progress, sign out and back in, and resume. Every learner page on the way
+//! passes axe with no serious or critical violation.
+
+use fantoccini::Locator;
+
+use crate::axe;
+use crate::harness::Browser;
+use crate::support::{Backend, PASSWORD, TestApp};
+
+const EMAIL: &str = "robin@example.test";
+
+async fn fill(browser: &Browser, id: &str, value: &str) {
+    let field = browser.client.find(Locator::Id(id)).await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn click(browser: &Browser, css: &str) {
+    let element = browser.client.find(Locator::Css(css)).await;
+    element.unwrap_or_else(|e| panic!("find {css}: {e}")).click().await.unwrap();
+}
+
+async fn click_link(browser: &Browser, text: &str) {
+    let link = browser.client.find(Locator::LinkText(text)).await;
+    link.unwrap_or_else(|e| panic!("link {text}: {e}")).click().await.unwrap();
+}
+
+/// Screenshots the page and fails on any serious or critical axe violation.
+async fn check_page(browser: &Browser, page: &str) {
+    browser.screenshot("journey", page).await;
+    let violations = axe::check(browser).await;
+    let blocking: Vec<String> =
+        violations.iter().filter(|v| v.is_blocking()).map(ToString::to_string).collect();
+    assert!(blocking.is_empty(), "{page}: {}", blocking.join("\n"));
+}
+
+async fn sign_in(browser: &Browser, app: &TestApp) {
+    browser.open(&format!("{}/account/sign-in", app.address)).await;
+    check_page(browser, "sign-in").await;
+    fill(browser, "email", EMAIL).await;
+    fill(browser, "password", PASSWORD).await;
+    click(browser, "main form button[type=submit]").await;
+}
+
+#[actix_web::test]
+async fn a_learner_registers_enrols_reads_completes_and_resumes() {
+    let Some(browser) = Browser::launch().await else { return };
+    let app = TestApp::create(Backend::Sqlite).await.unwrap();
+    let code = app.sample_access_code();
+
+    browser.open(&format!("{}/account/register", app.address)).await;
+    fill(&browser, "email", EMAIL).await;
+    fill(&browser, "display_name", "Robin").await;
+    fill(&browser, "password", PASSWORD).await;
+    click(&browser, "main form button[type=submit]").await;
+    sign_in(&browser, &app).await;
+    let link = app.link_to(EMAIL, 1, "/account/verify").await;
+    browser.open(&format!("{}{link}", app.address)).await;
+    click(&browser, "main form button[type=submit]").await;
+
+    browser.open(&format!("{}/courses/rebuilding-trust", app.address)).await;
+    fill(&browser, "access_code", &code).await;
+    click(&browser, "form[action$='/enroll'] button").await;
+    assert!(browser.text("#progress-title").await.contains("Your progress"));
+    check_page(&browser, "course-enrolled").await;
+
+    click_link(&browser, "Resume where you left off").await;
+    assert_eq!(browser.text("h1").await, "Welcome");
+    check_page(&browser, "lesson-enrolled").await;
+    click(&browser, "form[action$='/complete'] button").await;
+    assert!(browser.text(".lesson-progress").await.contains("1 of "));
+
+    browser.open(&format!("{}/dashboard", app.address)).await;
+    assert!(browser.text("main").await.contains("1 of "));
+    check_page(&browser, "dashboard").await;
+
+    click(&browser, ".site-nav__form button").await;
+    sign_in(&browser, &app).await;
+    browser.open(&format!("{}/dashboard", app.address)).await;
+    click_link(&browser, "Resume where you left off").await;
+    let title = browser.client.title().await.unwrap();
+    assert!(title.starts_with("Safety and support"), "resumes at the next lesson: {title}");
+    browser.quit().await;
+}
