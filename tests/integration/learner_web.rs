@@ -152,3 +152,18 @@ both_backends! {
         assert!(done.contains("You've completed"), "{done}");
     }
 }
+
+both_backends! {
+    async fn signing_in_returns_only_to_local_pages(app: TestApp) {
+        app.signed_in_as("learner@example.com", Role::Learner).await;
+        let visitor = Browser::new(&app);
+        let (_, form) = text(visitor.get("/account/sign-in?next=/courses/rebuilding-trust").await).await;
+        assert!(form.contains("name=\"next\" value=\"/courses/rebuilding-trust\""), "{form}");
+        for (next, expected) in [(COURSE, COURSE), ("//evil.example/", "/dashboard"), ("https://evil.example/", "/dashboard")] {
+            let browser = Browser::new(&app);
+            let fields = [("email", "learner@example.com"), ("password", PASSWORD), ("next", next)];
+            let response = browser.submit("/account/sign-in", &fields).await;
+            assert_eq!(response.headers()["location"], expected);
+        }
+    }
+}
