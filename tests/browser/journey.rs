@@ -26,26 +26,36 @@ async fn click_link(browser: &Browser, text: &str) {
 }
 
 /// Screenshots the page and fails on any serious or critical axe violation.
-async fn check_page(browser: &Browser, page: &str) {
-    browser.screenshot("journey", page).await;
+async fn check_page(browser: &Browser, label: &str, page: &str) {
+    browser.screenshot(label, page).await;
     let violations = axe::check(browser).await;
     let blocking: Vec<String> =
         violations.iter().filter(|v| v.is_blocking()).map(ToString::to_string).collect();
     assert!(blocking.is_empty(), "{page}: {}", blocking.join("\n"));
 }
 
-async fn sign_in(browser: &Browser, app: &TestApp) {
+async fn sign_in(browser: &Browser, app: &TestApp, label: &str) {
     browser.open(&format!("{}/account/sign-in", app.address)).await;
-    check_page(browser, "sign-in").await;
+    check_page(browser, label, "sign-in").await;
     fill(browser, "email", EMAIL).await;
     fill(browser, "password", PASSWORD).await;
     click(browser, "main form button[type=submit]").await;
 }
 
+/// The journey stores accounts, enrolments and progress: it runs on both databases.
 #[actix_web::test]
-async fn a_learner_registers_enrols_reads_completes_and_resumes() {
+async fn a_learner_registers_enrols_reads_completes_and_resumes_on_sqlite() {
+    journey(Backend::Sqlite, "journey-sqlite").await;
+}
+
+#[actix_web::test]
+async fn a_learner_registers_enrols_reads_completes_and_resumes_on_postgres() {
+    journey(Backend::Postgres, "journey-postgres").await;
+}
+
+async fn journey(backend: Backend, label: &str) {
     let Some(browser) = Browser::launch().await else { return };
-    let app = TestApp::create(Backend::Sqlite).await.unwrap();
+    let Some(app) = TestApp::create(backend).await else { return };
     let code = app.sample_access_code();
 
     browser.open(&format!("{}/account/register", app.address)).await;
@@ -53,7 +63,7 @@ async fn a_learner_registers_enrols_reads_completes_and_resumes() {
     fill(&browser, "display_name", "Robin").await;
     fill(&browser, "password", PASSWORD).await;
     click(&browser, "main form button[type=submit]").await;
-    sign_in(&browser, &app).await;
+    sign_in(&browser, &app, label).await;
     let link = app.link_to(EMAIL, 1, "/account/verify").await;
     browser.open(&format!("{}{link}", app.address)).await;
     click(&browser, "main form button[type=submit]").await;
@@ -62,20 +72,20 @@ async fn a_learner_registers_enrols_reads_completes_and_resumes() {
     fill(&browser, "access_code", &code).await;
     click(&browser, "form[action$='/enroll'] button").await;
     assert!(browser.text("#progress-title").await.contains("Your progress"));
-    check_page(&browser, "course-enrolled").await;
+    check_page(&browser, label, "course-enrolled").await;
 
     click_link(&browser, "Resume where you left off").await;
     assert_eq!(browser.text("h1").await, "Welcome");
-    check_page(&browser, "lesson-enrolled").await;
+    check_page(&browser, label, "lesson-enrolled").await;
     click(&browser, "form[action$='/complete'] button").await;
     assert!(browser.text(".lesson-progress").await.contains("1 of "));
 
     browser.open(&format!("{}/dashboard", app.address)).await;
     assert!(browser.text("main").await.contains("1 of "));
-    check_page(&browser, "dashboard").await;
+    check_page(&browser, label, "dashboard").await;
 
     click(&browser, ".site-nav__form button").await;
-    sign_in(&browser, &app).await;
+    sign_in(&browser, &app, label).await;
     browser.open(&format!("{}/dashboard", app.address)).await;
     click_link(&browser, "Resume where you left off").await;
     let title = browser.client.title().await.unwrap();

@@ -102,6 +102,7 @@ both_backends! {
         assert_eq!(learner.submit("/account/profile", &fields).await.status(), 303);
         let (_, page) = text(learner.get("/account/profile").await).await;
         assert!(page.contains("<option selected>Pacific/Auckland</option>"), "{page}");
+        assert!(page.contains("<strong>Language:</strong> English."), "a language preference placeholder");
         let (_, locked) = text(learner.get(&format!("{COURSE}/lessons/what-recovery-looks-like")).await).await;
         assert!(locked.contains("(Pacific/Auckland)"), "dates in the learner's zone: {locked}");
     }

@@ -17,5 +17,6 @@ mod learner_api;
 mod learner_web;
 mod learning;
 mod mail;
+mod openapi;
 mod pages;
 mod storage;

@@ -76,8 +76,8 @@ const ACCEPTED: Accepted =
 /// Registers an account (201 whether or not the address was taken).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, description = "Accepted; a confirmation (or, for a taken address, a note to its owner) is mailed", body = Accepted),
-        (status = 422, description = "A field is not valid", body = Problem),
-        (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn register(
     state: web::Data<AppState>,
     client: Client,
@@ -98,8 +98,8 @@ pub async fn register(
 /// Signs in: the token in the body, and the session cookie for browsers.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in; the token is also set as the session cookie", body = LoginResponse),
-        (status = 401, description = "The email and password do not match an account", body = Problem),
-        (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+        (status = 401, description = "The email and password do not match an account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn login(
     state: web::Data<AppState>,
     client: Client,
@@ -117,7 +117,7 @@ pub async fn login(
 /// Ends the session the request was made with.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "The session is ended"),
-        (status = 401, description = "Not signed in", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn logout(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -129,7 +129,7 @@ pub async fn logout(
 /// The signed-in account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in account", body = Me),
-        (status = 401, description = "Not signed in", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -148,8 +148,8 @@ pub async fn me(
 /// Mails a reset link if the address has an account (202 either way).
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequest,
     responses((status = 202, description = "Accepted; a link is mailed if the address has an account", body = Accepted),
-        (status = 422, description = "Not an email address", body = Problem),
-        (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_reset(
     state: web::Data<AppState>,
     client: Client,
@@ -163,8 +163,8 @@ pub async fn request_reset(
 /// Sets a new password from a reset token; every session ends.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirm,
     responses((status = 204, description = "The password is changed and every session ended"),
-        (status = 400, description = "The link is not valid, was used, or expired", body = Problem),
-        (status = 422, description = "The password is not acceptable", body = Problem)))]
+        (status = 400, description = "The link is not valid, was used, or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password is not acceptable", body = Problem, content_type = "application/problem+json")))]
 pub async fn confirm_reset(
     state: web::Data<AppState>,
     body: web::Json<ResetConfirm>,

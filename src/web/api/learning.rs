@@ -142,7 +142,7 @@ pub async fn list_courses(
 #[utoipa::path(get, path = "/api/v1/courses/{course}", tag = "courses",
     params(("course" = String, Path, description = "Course slug")),
     responses((status = 200, description = "The outline", body = Outline),
-        (status = 404, description = "No such course", body = Problem)))]
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json")))]
 pub async fn show_course(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -217,10 +217,10 @@ fn outline_lesson(lesson: &crate::content::Lesson, state: Option<&LessonState>) 
     params(("course" = String, Path, description = "Course slug")),
     responses((status = 201, description = "Enrolled", body = EnrollResponse),
         (status = 200, description = "Already enrolled", body = EnrollResponse),
-        (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "Invite only, or access withdrawn", body = Problem),
-        (status = 404, description = "No such course", body = Problem),
-        (status = 422, description = "Access code missing or not valid", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Invite only, or access withdrawn", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Access code missing or not valid", body = Problem, content_type = "application/problem+json")))]
 pub async fn enroll(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -245,8 +245,8 @@ pub async fn enroll(
     params(("course" = String, Path, description = "Course slug"),
         ("lesson" = String, Path, description = "Lesson slug")),
     responses((status = 200, description = "The lesson", body = LessonOut),
-        (status = 403, description = "Not enrolled, or locked (the detail says when or why)", body = Problem),
-        (status = 404, description = "No such course or lesson", body = Problem)))]
+        (status = 403, description = "Not enrolled, or locked (the detail says when or why)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn show_lesson(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -274,8 +274,8 @@ pub async fn show_lesson(
     params(("course" = String, Path, description = "Course slug"),
         ("lesson" = String, Path, description = "Lesson slug")),
     responses((status = 204, description = "Done (also when it already was)"),
-        (status = 403, description = "Not enrolled, or locked", body = Problem),
-        (status = 404, description = "No such course or lesson", body = Problem)))]
+        (status = 403, description = "Not enrolled, or locked", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_lesson(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -292,8 +292,8 @@ pub async fn complete_lesson(
     params(("course" = String, Path, description = "Course slug"),
         ("lesson" = String, Path, description = "Lesson slug")),
     responses((status = 204, description = "Not done (also when it already was not)"),
-        (status = 403, description = "Not enrolled", body = Problem),
-        (status = 404, description = "No such course or lesson", body = Problem)))]
+        (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn uncomplete_lesson(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -308,7 +308,7 @@ pub async fn uncomplete_lesson(
 #[utoipa::path(post, path = "/api/v1/courses/{course}/pause", tag = "courses",
     security(("bearer" = [])), params(("course" = String, Path, description = "Course slug")),
     responses((status = 204, description = "Paused"),
-        (status = 403, description = "Not enrolled", body = Problem)))]
+        (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json")))]
 pub async fn pause(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -322,7 +322,7 @@ pub async fn pause(
 #[utoipa::path(post, path = "/api/v1/courses/{course}/resume", tag = "courses",
     security(("bearer" = [])), params(("course" = String, Path, description = "Course slug")),
     responses((status = 204, description = "Resumed"),
-        (status = 403, description = "Not enrolled", body = Problem)))]
+        (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json")))]
 pub async fn resume(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -335,7 +335,7 @@ pub async fn resume(
 /// Progress in every enrolled course.
 #[utoipa::path(get, path = "/api/v1/me/progress", tag = "me", security(("bearer" = [])),
     responses((status = 200, description = "One entry per enrolled course", body = [CourseProgressOut]),
-        (status = 401, description = "Not signed in", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_progress(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,

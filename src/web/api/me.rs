@@ -37,7 +37,7 @@ pub struct VerifyRequest {
 /// Lists the learner's live sessions, most recent first.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", security(("bearer" = [])),
     responses((status = 200, description = "Live sessions", body = [SessionInfo]),
-        (status = 401, description = "Not signed in", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn sessions(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -60,7 +60,7 @@ pub async fn sessions(
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", security(("bearer" = [])),
     params(("id" = String, Path, description = "A session id from the list")),
     responses((status = 204, description = "Signed out (also when it already was)"),
-        (status = 401, description = "Not signed in", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_session(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -74,7 +74,7 @@ pub async fn revoke_session(
 /// `/account/export` for the browser.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "me", security(("bearer" = [])),
     responses((status = 200, description = "Profile, enrolments, progress and sessions"),
-        (status = 401, description = "Not signed in", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -95,8 +95,8 @@ fn attachment(filename: &str) -> header::ContentDisposition {
 #[utoipa::path(delete, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     request_body = DeleteRequest,
     responses((status = 204, description = "The account and its data are erased"),
-        (status = 401, description = "Not signed in", body = Problem),
-        (status = 422, description = "Wrong password", body = Problem)))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong password", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -110,7 +110,7 @@ pub async fn delete(
 /// Confirms an address with the token from the confirmation email.
 #[utoipa::path(post, path = "/api/v1/auth/verify", tag = "auth", request_body = VerifyRequest,
     responses((status = 204, description = "The address is confirmed"),
-        (status = 400, description = "The link is not valid, was used, or expired", body = Problem)))]
+        (status = 400, description = "The link is not valid, was used, or expired", body = Problem, content_type = "application/problem+json")))]
 pub async fn verify(
     state: web::Data<AppState>,
     body: web::Json<VerifyRequest>,

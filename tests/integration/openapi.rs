@@ -1,0 +1,52 @@
+//! The OpenAPI document is generated from the code; this checks it holds together as a contract.
+
+use serde_json::Value;
+
+use crate::support::{Backend, TestApp};
+
+/// Every `$ref` in the document, wherever it stands.
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => found.push(target.clone()),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn the_openapi_document_is_3_1_with_resolvable_refs_and_problem_errors() {
+    let app = TestApp::create(Backend::Sqlite).await.unwrap();
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for target in &found {
+        let name = target.strip_prefix("#/components/schemas/").expect("schema refs only");
+        assert!(doc["components"]["schemas"].get(name).is_some(), "unresolved {target}");
+    }
+
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 18, "{} paths", paths.len());
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(!responses.is_empty(), "{method} {path} documents no response");
+            for (status, response) in responses.iter().filter(|(s, _)| s.starts_with(['4', '5'])) {
+                let content = &response["content"];
+                assert!(
+                    content.get("application/problem+json").is_some(),
+                    "{method} {path} {status} is not documented as problem+json: {content}"
+                );
+            }
+        }
+    }
+}
