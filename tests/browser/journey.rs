@@ -2,7 +2,10 @@
 //! complete, see progress, sign out and back in, and resume. Every learner page on the way
 //! passes axe with no serious or critical violation.
 
+use std::time::{Duration, Instant};
+
 use fantoccini::Locator;
+use serde_json::Value;
 
 use crate::axe;
 use crate::harness::Browser;
@@ -15,14 +18,26 @@ async fn fill(browser: &Browser, id: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
+/// Every click in the journey loads a new page: mark the old document, click, and wait (with a
+/// deadline) until a fresh, fully loaded one replaces it, so no check reads the page it left.
+async fn navigate_by(browser: &Browser, target: Locator<'_>, what: &str) {
+    browser.client.execute("window.__mendOldPage = true;", vec![]).await.unwrap();
+    let element = browser.client.find(target).await;
+    element.unwrap_or_else(|e| panic!("find {what}: {e}")).click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let fresh = "return window.__mendOldPage === undefined && document.readyState === 'complete';";
+    while !matches!(browser.client.execute(fresh, vec![]).await, Ok(Value::Bool(true))) {
+        assert!(Instant::now() < deadline, "clicking {what} did not load a new page");
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 async fn click(browser: &Browser, css: &str) {
-    let element = browser.client.find(Locator::Css(css)).await;
-    element.unwrap_or_else(|e| panic!("find {css}: {e}")).click().await.unwrap();
+    navigate_by(browser, Locator::Css(css), css).await;
 }
 
 async fn click_link(browser: &Browser, text: &str) {
-    let link = browser.client.find(Locator::LinkText(text)).await;
-    link.unwrap_or_else(|e| panic!("link {text}: {e}")).click().await.unwrap();
+    navigate_by(browser, Locator::LinkText(text), text).await;
 }
 
 /// Screenshots the page and fails on any serious or critical axe violation.
