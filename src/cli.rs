@@ -168,7 +168,7 @@ fn check(dir: &std::path::Path) -> Result<(), Failure> {
         eprintln!("{diagnostic}");
     }
     let s = &compilation.summary;
-    let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
+    let errors = compilation.error_count();
     let warnings = compilation.diagnostics.len() - errors;
     #[expect(clippy::print_stdout, reason = "the summary is this command's output")]
     {

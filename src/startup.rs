@@ -115,7 +115,7 @@ fn compile_content(
     let compilation =
         content::compile(&settings.content_dir).map_err(|e| content_dir_error(settings, e))?;
     log_diagnostics(&compilation.diagnostics);
-    let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
+    let errors = compilation.error_count();
     store.publish(compilation, clock.now());
     if errors > 0 && !settings.watch {
         return Err(StartupError::ContentErrors { errors });

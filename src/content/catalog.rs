@@ -272,11 +272,6 @@ impl Course {
         let next = all[position + 1..].iter().find(|x| !x.draft).copied();
         Some(LessonView { module, lesson, prev, next })
     }
-
-    /// Lessons a learner sees, in order (drafts skipped).
-    pub fn learner_lessons(&self) -> impl Iterator<Item = &Lesson> {
-        self.modules.iter().flat_map(|m| &m.lessons).filter(|l| !l.draft)
-    }
 }
 
 /// The MIME type for a file name, by extension.

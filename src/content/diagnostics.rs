@@ -25,6 +25,11 @@ impl fmt::Display for Severity {
     }
 }
 
+/// How many of `diagnostics` are errors: the number authors are told to fix.
+pub fn error_count(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics.iter().filter(|d| d.is_error()).count()
+}
+
 /// One problem found in the content, pointing into the original file so an author can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {

@@ -30,7 +30,7 @@ pub use catalog::{
     Reminders, TocEntry, Worksheet, WorksheetBlock,
 };
 pub use compiler::Compiler;
-pub use diagnostics::{Diagnostic, Severity};
+pub use diagnostics::{Diagnostic, Severity, error_count};
 pub use lesson::{LessonOutput, compile_lesson_source};
 pub use links::LinkContext;
 pub use store::{CatalogStore, CompileStatus};
@@ -77,9 +77,9 @@ pub struct Compilation {
 }
 
 impl Compilation {
-    /// Whether any diagnostic is an error (`mend check` then exits non-zero).
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
+    /// How many diagnostics are errors (`mend check` exits non-zero, `serve` refuses to start).
+    pub fn error_count(&self) -> usize {
+        error_count(&self.diagnostics)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::content;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::session::{Author, page_context};
@@ -16,7 +17,7 @@ pub async fn status(
     let status = state.catalog.status();
     let diagnostics: Vec<String> =
         status.iter().flat_map(|s| &s.diagnostics).map(ToString::to_string).collect();
-    let errors = status.iter().flat_map(|s| &s.diagnostics).filter(|d| d.is_error()).count();
+    let errors = status.as_deref().map_or(0, |s| content::error_count(&s.diagnostics));
     let mut context = page_context(&req);
     context.insert("status", &status.as_deref());
     context.insert("diagnostics", &diagnostics);

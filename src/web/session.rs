@@ -350,7 +350,7 @@ pub fn page_context(req: &HttpRequest) -> Context {
 fn insert_content_errors(context: &mut Context, state: &AppState) {
     let Some(status) = state.catalog.status() else { return };
     if !status.published {
-        let errors = status.diagnostics.iter().filter(|d| d.is_error()).count();
+        let errors = crate::content::error_count(&status.diagnostics);
         context.insert("content_errors", &errors);
     }
 }

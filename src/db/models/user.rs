@@ -48,11 +48,6 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
     users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }
 
-/// How many accounts exist; used by backups and health reports.
-pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
-    users::table.count().get_result(conn)
-}
-
 /// Finds an account by id.
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
     users::table.find(id).select(User::as_select()).first(conn).optional()
