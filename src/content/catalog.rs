@@ -266,10 +266,11 @@ impl Course {
         let &(m, l) = self.lesson_index.get(slug)?;
         let module = self.modules.get(m)?;
         let lesson = module.lessons.get(l)?;
-        let all: Vec<&Lesson> = self.modules.iter().flat_map(|m| &m.lessons).collect();
-        let position = all.iter().position(|x| x.slug == slug)?;
-        let prev = all[..position].iter().rev().find(|x| !x.draft).copied();
-        let next = all[position + 1..].iter().find(|x| !x.draft).copied();
+        // Walk outwards from the lesson's own position: no per-request list of every lesson.
+        let earlier_modules = self.modules[..m].iter().rev().flat_map(|m| m.lessons.iter().rev());
+        let prev = module.lessons[..l].iter().rev().chain(earlier_modules).find(|x| !x.draft);
+        let later_modules = self.modules[m + 1..].iter().flat_map(|m| &m.lessons);
+        let next = module.lessons[l + 1..].iter().chain(later_modules).find(|x| !x.draft);
         Some(LessonView { module, lesson, prev, next })
     }
 }
