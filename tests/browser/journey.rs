@@ -2,14 +2,14 @@
 //! complete, see progress, sign out and back in, and resume. Every learner page on the way
 //! passes axe with no serious or critical violation.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
 
 use crate::axe;
 use crate::harness::Browser;
-use crate::support::{Backend, PASSWORD, TestApp};
+use crate::support::{Backend, PASSWORD, TestApp, eventually};
 
 const EMAIL: &str = "robin@example.test";
 
@@ -24,12 +24,11 @@ async fn navigate_by(browser: &Browser, target: Locator<'_>, what: &str) {
     browser.client.execute("window.__mendOldPage = true;", vec![]).await.unwrap();
     let element = browser.client.find(target).await;
     element.unwrap_or_else(|e| panic!("find {what}: {e}")).click().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
     let fresh = "return window.__mendOldPage === undefined && document.readyState === 'complete';";
-    while !matches!(browser.client.execute(fresh, vec![]).await, Ok(Value::Bool(true))) {
-        assert!(Instant::now() < deadline, "clicking {what} did not load a new page");
-        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(&format!("clicking {what} to load a new page"), Duration::from_secs(20), || async {
+        matches!(browser.client.execute(fresh, vec![]).await, Ok(Value::Bool(true))).then_some(())
+    })
+    .await;
 }
 
 async fn click(browser: &Browser, css: &str) {

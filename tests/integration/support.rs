@@ -273,17 +273,14 @@ impl TestApp {
 
     /// Waits for the `count`-th message to `to`, sending due mail meanwhile.
     pub async fn mail_to(&self, to: &str, count: usize) -> Vec<Received> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
+        let what = format!("mail {count} to {to}");
+        eventually(&what, std::time::Duration::from_secs(10), || async {
             self.worker.run_once().await.unwrap();
             let received: Vec<Received> =
                 self.mail.received().into_iter().filter(|m| m.to.iter().any(|t| t == to)).collect();
-            if received.len() >= count {
-                return received;
-            }
-            assert!(std::time::Instant::now() < deadline, "no mail {count} to {to}");
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+            (received.len() >= count).then_some(received)
+        })
+        .await
     }
 
     /// The path and query of the link to `path` in the latest mail to `to`.
