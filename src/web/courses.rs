@@ -149,10 +149,11 @@ pub async fn show_worksheet(
 ) -> Result<HttpResponse, AppError> {
     let (course_slug, worksheet_slug) = path.into_inner();
     let catalog = state.catalog()?;
-    let course = visible_course(&catalog, &course_slug, audience_of(&req))?;
+    let audience = audience_of(&req);
+    let course = visible_course(&catalog, &course_slug, audience)?;
     let worksheet = course.worksheets.get(&worksheet_slug).ok_or(AppError::NotFound)?;
     let mut context = page_context(&req);
-    context.insert("course", &CourseSummary::of(course, audience_of(&req)));
+    context.insert("course", &CourseSummary::of(course, audience));
     context.insert("worksheet", &WorksheetSummary::of(&course.slug, worksheet));
     context.insert("blocks", &views::worksheet_blocks(worksheet));
     state.templates.page("pages/worksheet.html", &context)
