@@ -5,4 +5,5 @@ pub mod account;
 pub mod device;
 pub mod drip;
 pub mod enrolment;
+pub mod ids;
 pub mod progress;
