@@ -1,8 +1,10 @@
 //! Who is asking: password hashing, signed session tokens, CSRF tokens, one-time email tokens
-//! and rate limits. Nothing here knows about HTTP; `web::session` wires it into requests.
+//! and rate limits, and the keyring that seals what learners write. Nothing here knows about
+//! HTTP; `web::session` wires it into requests.
 
 pub mod csrf;
 pub mod jwt;
+pub mod keyring;
 pub mod keys;
 pub mod password;
 pub mod rate_limit;
