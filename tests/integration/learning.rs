@@ -14,6 +14,7 @@ use mend::db::models::user::{self, NewUser};
 use mend::db::models::{access_code, lesson_progress};
 use mend::db::schema::{access_codes, enrollments, lesson_progress as progress_table};
 use mend::domain::drip::{LessonState, LockReason};
+use mend::domain::ids::UserId;
 use mend::learning::{self, EnrollError, EnrollOutcome, LearningError};
 
 use crate::both_backends;
@@ -77,7 +78,7 @@ fn env_with_pool(test_db: &TestDb, pool_size: u32) -> Env {
 }
 
 impl Env {
-    fn at<'a>(&'a self, user_id: i64, course_slug: &'a str) -> learning::LearnerCourse<'a> {
+    fn at<'a>(&'a self, user_id: UserId, course_slug: &'a str) -> learning::LearnerCourse<'a> {
         learning::LearnerCourse {
             db: &self.db,
             clock: self.clock.as_ref(),
@@ -88,7 +89,7 @@ impl Env {
     }
 }
 
-fn add_user(env: &Env, email: &str) -> i64 {
+fn add_user(env: &Env, email: &str) -> UserId {
     let now = epoch().naive_utc();
     let new = NewUser {
         email,
@@ -99,7 +100,7 @@ fn add_user(env: &Env, email: &str) -> i64 {
         created_at: now,
         updated_at: now,
     };
-    user::insert(&mut env.db.connection().unwrap(), &new).unwrap().id
+    UserId::from(user::insert(&mut env.db.connection().unwrap(), &new).unwrap().id)
 }
 
 fn new_code(env: &Env, course: &str, max_uses: Option<u32>) -> String {
@@ -111,21 +112,21 @@ fn new_code(env: &Env, course: &str, max_uses: Option<u32>) -> String {
 
 async fn enroll(
     env: &Env,
-    user: i64,
+    user: UserId,
     course: &str,
     code: Option<&str>,
 ) -> Result<EnrollOutcome, EnrollError> {
     learning::enroll(env.at(user, course), code).await
 }
 
-async fn states(env: &Env, user: i64) -> Vec<(String, LessonState)> {
+async fn states(env: &Env, user: UserId) -> Vec<(String, LessonState)> {
     let view = learning::course_view(env.at(user, "open-course")).await.unwrap();
     view.lessons.into_iter().map(|l| (l.slug, l.state)).collect()
 }
 
 async fn complete(
     env: &Env,
-    user: i64,
+    user: UserId,
     lesson: &str,
 ) -> Result<learning::Completion, LearningError> {
     learning::complete_lesson(env.at(user, "open-course"), lesson).await
@@ -209,7 +210,7 @@ both_backends! {
             .select((enrollments::status, enrollments::access_code_id))
             .first(&mut *env.db.connection().unwrap())
             .unwrap();
-        assert_eq!(stored, ("active".to_owned(), Some(row.id)));
+        assert_eq!(stored, ("active".to_owned(), Some(row.id.get())));
     }
 
     async fn invite_courses_enrol_only_through_an_admin(test_db: TestDb) {
@@ -322,11 +323,11 @@ both_backends! {
     }
 }
 
-async fn states_or_err(env: &Env, user: i64) -> Result<learning::CourseView, LearningError> {
+async fn states_or_err(env: &Env, user: UserId) -> Result<learning::CourseView, LearningError> {
     learning::course_view(env.at(user, "open-course")).await
 }
 
-async fn toggle(env: &Env, user: i64, what: &str) -> Result<(), LearningError> {
+async fn toggle(env: &Env, user: UserId, what: &str) -> Result<(), LearningError> {
     match what {
         "pause" => learning::pause(env.at(user, "open-course")).await,
         _ => learning::resume(env.at(user, "open-course")).await,
