@@ -386,7 +386,7 @@ async fn queries_of<F: std::future::Future>(statements: &Mutex<Vec<String>>, wor
 
 /// Whether a statement writes or takes the SQLite write lock.
 fn writes(statement: &str) -> bool {
-    let verb = statement.trim_start().split_whitespace().next().unwrap_or_default();
+    let verb = statement.split_whitespace().next().unwrap_or_default();
     ["INSERT", "UPDATE", "DELETE", "BEGIN"].iter().any(|w| verb.eq_ignore_ascii_case(w))
 }
 
