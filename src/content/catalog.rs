@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::Audience;
+
 /// Every course, compiled once: shared read-only between request handlers.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Catalog {
@@ -266,11 +268,13 @@ impl Course {
         let &(m, l) = self.lesson_index.get(slug)?;
         let module = self.modules.get(m)?;
         let lesson = module.lessons.get(l)?;
+        let learner = Audience::Learner;
         // Walk outwards from the lesson's own position: no per-request list of every lesson.
         let earlier_modules = self.modules[..m].iter().rev().flat_map(|m| m.lessons.iter().rev());
-        let prev = module.lessons[..l].iter().rev().chain(earlier_modules).find(|x| !x.draft);
+        let prev =
+            module.lessons[..l].iter().rev().chain(earlier_modules).find(|x| learner.sees(x));
         let later_modules = self.modules[m + 1..].iter().flat_map(|m| &m.lessons);
-        let next = module.lessons[l + 1..].iter().chain(later_modules).find(|x| !x.draft);
+        let next = module.lessons[l + 1..].iter().chain(later_modules).find(|x| learner.sees(x));
         Some(LessonView { module, lesson, prev, next })
     }
 }

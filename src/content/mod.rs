@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+mod audience;
 mod cache;
 mod catalog;
 mod checks;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use audience::Audience;
 pub use catalog::{
     Catalog, CatalogFile, Course, Enrollment, Field, FieldKind, Lesson, LessonView, Module,
     Reminders, TocEntry, Worksheet, WorksheetBlock,

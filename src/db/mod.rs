@@ -173,7 +173,12 @@ impl Database {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        // The blocking thread has no span of its own: enter the caller's (the request), so the
+        // time spent here and anything logged shows under it.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _request = span.enter();
+            let _db = tracing::debug_span!("db").entered();
             let mut conn = pool.get_timeout(checkout).map_err(DbError::from)?;
             work(&mut conn)
         })
@@ -224,9 +229,12 @@ fn ensure_parent_dir(path: &std::path::Path) -> Result<(), DbError> {
     }
 }
 
+/// Runs `work` in one write transaction on a connection already checked out, for a unit of
+/// work that reads first and writes only when its read found something to record.
+///
 /// Begins the transaction by hand so SQLite can use `BEGIN IMMEDIATE`; commit and rollback go
 /// through diesel's transaction manager so nested `transaction` calls still become savepoints.
-fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<DbError>,

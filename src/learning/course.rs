@@ -1,9 +1,12 @@
 //! A learner inside a course: the course page's lesson states and progress, reading,
-//! completing, pausing and resuming, and the dashboard over all courses. Each function reads
-//! in a fixed number of queries whatever the course size; the only per-lesson writes are the
-//! one-time unlock records on SQLite (see [`lesson_progress::mark_unlocked`]).
+//! completing, pausing and resuming, and the dashboard over all courses. Each function is one
+//! blocking-pool hop that reads in a fixed number of queries whatever the course size. Pages
+//! write only what their read found new (a first view, a first unlock), in the same hop; the
+//! only per-lesson writes are those one-time unlock records on SQLite (see
+//! [`lesson_progress::mark_unlocked`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -12,9 +15,10 @@ use crate::clock::Clock;
 use crate::content::Catalog;
 use crate::db::models::lesson_progress::LessonProgress;
 use crate::db::models::{enrollment, lesson_progress};
-use crate::db::{Database, DbConnection, DbError};
+use crate::db::{Database, DbConnection, DbError, write_transaction};
 use crate::domain::drip::{LessonState, LockReason};
 use crate::domain::enrolment::EnrollmentStatus;
+use crate::domain::ids::UserId;
 use crate::domain::progress::{self, CourseProgress};
 
 use super::LearnerCourse;
@@ -80,19 +84,92 @@ pub struct Completion {
     pub course_complete: bool,
 }
 
-/// A unit of work for one learner in one course, ready to move onto the blocking pool.
+/// A unit of work for one learner in one course, ready to move onto the blocking pool. It
+/// carries the shared catalog, so nothing of the course is copied per request.
 struct Work {
-    plan: Plan,
-    user_id: i64,
+    catalog: Arc<Catalog>,
+    course_slug: String,
+    user_id: UserId,
     now: DateTime<Utc>,
 }
 
 impl Work {
     fn new(at: LearnerCourse<'_>) -> Result<Self, LearningError> {
-        let course = at.catalog.course(at.course_slug).ok_or(LearningError::NoSuchCourse)?;
-        Ok(Self { plan: Plan::of(course), user_id: at.user_id, now: at.clock.now() })
+        at.catalog.course(at.course_slug).ok_or(LearningError::NoSuchCourse)?;
+        Ok(Self {
+            catalog: Arc::clone(at.catalog),
+            course_slug: at.course_slug.to_owned(),
+            user_id: at.user_id,
+            now: at.clock.now(),
+        })
     }
 
+    /// The learner's side of the course, borrowed from the catalog on the blocking pool.
+    fn learner(&self) -> Result<Learner<'_>, LearningError> {
+        let course = self.catalog.course(&self.course_slug).ok_or(LearningError::NoSuchCourse)?;
+        Ok(Learner { plan: Plan::of(course), user_id: self.user_id, now: self.now })
+    }
+
+    /// Runs `job` in one blocking-pool hop, outside a transaction: reads never take the SQLite
+    /// write lock, and `job` opens a write transaction only when it has something to record.
+    async fn read<T, F>(self, db: &Database, job: F) -> Result<T, LearningError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Learner<'_>, &mut DbConnection) -> Result<T, LearningError> + Send + 'static,
+    {
+        db.run(move |conn| job(&self.learner()?, conn)).await
+    }
+
+    /// Runs `job` in one write transaction, for actions that always write.
+    async fn write<T, F>(self, db: &Database, job: F) -> Result<T, LearningError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Learner<'_>, &mut DbConnection) -> Result<T, LearningError> + Send + 'static,
+    {
+        db.transaction(move |conn| job(&self.learner()?, conn)).await
+    }
+}
+
+/// One learner in one course, inside a unit of work.
+struct Learner<'a> {
+    plan: Plan<'a>,
+    user_id: UserId,
+    now: DateTime<Utc>,
+}
+
+/// What a read found that was never recorded: lessons open for the first time (they never lock
+/// again once recorded) and the first view of the lesson being read.
+struct News<'a> {
+    unlocked: Vec<&'a str>,
+    viewed: Option<&'a str>,
+}
+
+impl News<'_> {
+    fn is_empty(&self) -> bool {
+        self.unlocked.is_empty() && self.viewed.is_none()
+    }
+}
+
+/// A lesson read: the learner's facts, every lesson's state, and what is new to record.
+struct LessonRead<'a> {
+    facts: Facts,
+    states: Vec<LessonState>,
+    index: usize,
+    news: News<'a>,
+}
+
+impl LessonRead<'_> {
+    /// Refuses the lesson while it is locked.
+    fn refuse_locked(&self) -> Result<(), LearningError> {
+        match self.states.get(self.index) {
+            Some(LessonState::Locked(reason)) => Err(LearningError::Locked(reason.clone())),
+            Some(LessonState::Open | LessonState::Completed) => Ok(()),
+            None => Err(LearningError::NoSuchLesson),
+        }
+    }
+}
+
+impl<'a> Learner<'a> {
     fn facts(&self, conn: &mut DbConnection) -> Result<Facts, LearningError> {
         load_facts(conn, &self.plan, self.user_id)?.ok_or(LearningError::NotEnrolled)
     }
@@ -106,158 +183,72 @@ impl Work {
         }
     }
 
-    /// Records every lesson open for the first time as unlocked for good. Nothing to write on
-    /// later visits; see [`lesson_progress::mark_unlocked`] for the statements.
-    fn remember_unlocked(
-        &self,
-        conn: &mut DbConnection,
-        facts: &Facts,
-        states: &[LessonState],
-    ) -> Result<(), LearningError> {
-        let fresh: Vec<&str> = self
-            .plan
-            .lessons
-            .iter()
+    /// Lessons open now that were never recorded as unlocked.
+    fn fresh_unlocks(&self, facts: &Facts, states: &[LessonState]) -> Vec<&'a str> {
+        self.plan
+            .slugs()
             .zip(states)
-            .filter(|(l, s)| {
-                **s == LessonState::Open
-                    && facts.records.get(&l.slug).is_none_or(|r| r.unlocked_at.is_none())
+            .filter(|(slug, state)| {
+                **state == LessonState::Open
+                    && facts.records.get(*slug).is_none_or(|r| r.unlocked_at.is_none())
             })
-            .map(|(l, _)| l.slug.as_str())
-            .collect();
-        let owner = self.plan.owner(self.user_id);
-        Ok(lesson_progress::mark_unlocked(conn, owner, &fresh, self.now.naive_utc())?)
+            .map(|(slug, _)| slug)
+            .collect()
     }
 
-    /// Checks the lesson exists for learners and is readable now.
-    fn open_lesson(&self, conn: &mut DbConnection, lesson: &str) -> Result<Facts, LearningError> {
+    /// Reads what a visit to `lesson` needs, in two queries: an unknown lesson or an enrolment
+    /// without access is refused; `view` asks to record the lesson's first view when it is
+    /// readable and was never viewed.
+    fn read_lesson(
+        &self,
+        conn: &mut DbConnection,
+        lesson: &str,
+        view: bool,
+    ) -> Result<LessonRead<'a>, LearningError> {
         let index = self.plan.position(lesson).ok_or(LearningError::NoSuchLesson)?;
         let facts = self.accessible_facts(conn)?;
         let states = facts.states(&self.plan, self.now);
-        self.remember_unlocked(conn, &facts, &states)?;
-        match states.get(index) {
-            Some(LessonState::Locked(reason)) => Err(LearningError::Locked(reason.clone())),
-            Some(LessonState::Open | LessonState::Completed) => Ok(facts),
-            None => Err(LearningError::NoSuchLesson),
+        let readable = !matches!(states.get(index), Some(LessonState::Locked(_)) | None);
+        let unseen = facts.records.get(lesson).is_none_or(|r| r.first_viewed_at.is_none());
+        let viewed = (view && readable && unseen).then(|| self.plan.lessons[index].1.slug.as_str());
+        let news = News { unlocked: self.fresh_unlocks(&facts, &states), viewed };
+        Ok(LessonRead { facts, states, index, news })
+    }
+
+    /// Writes `news` (no statement at all when there is none) and notes it in `facts`, so the
+    /// page shows what was just recorded without reading it again. Call inside a transaction.
+    fn record(
+        &self,
+        conn: &mut DbConnection,
+        facts: &mut Facts,
+        news: &News<'_>,
+    ) -> Result<(), LearningError> {
+        let owner = self.plan.owner(self.user_id);
+        let now = self.now.naive_utc();
+        lesson_progress::mark_unlocked(conn, owner, &news.unlocked, now)?;
+        for slug in &news.unlocked {
+            facts.record_mut(slug).unlocked_at.get_or_insert(self.now);
         }
+        if let Some(lesson) = news.viewed {
+            lesson_progress::mark_viewed(conn, owner, lesson, now)?;
+            facts.record_mut(lesson).first_viewed_at.get_or_insert(self.now);
+        }
+        Ok(())
     }
-}
 
-/// The course page for an enrolled learner: lesson states, progress and where to resume.
-/// Lessons seen open for the first time are recorded so they never lock again.
-pub async fn course_view(at: LearnerCourse<'_>) -> Result<CourseView, LearningError> {
-    let work = Work::new(at)?;
-    at.db
-        .run(move |conn| {
-            let facts = work.facts(conn)?;
-            let status = facts.status(work.now);
-            let states = facts.states(&work.plan, work.now);
-            if status.grants_access() {
-                work.remember_unlocked(conn, &facts, &states)?;
-            }
-            Ok(build_view(&work.plan, &facts, status, states))
-        })
-        .await
-}
-
-fn build_view(
-    plan: &Plan,
-    facts: &Facts,
-    status: EnrollmentStatus,
-    states: Vec<LessonState>,
-) -> CourseView {
-    let progress = progress::course_progress(&plan.module_lessons(), &facts.records);
-    let ordered: Vec<(&str, &LessonState)> =
-        plan.lessons.iter().map(|l| l.slug.as_str()).zip(&states).collect();
-    let resume = progress::resume_target(&ordered, &facts.records).map(str::to_owned);
-    let lessons = plan
-        .lessons
-        .iter()
-        .zip(states)
-        .map(|(l, state)| LessonEntry { module: l.module.clone(), slug: l.slug.clone(), state })
-        .collect();
-    CourseView {
-        status,
-        enrolled_at: facts.schedule.enrolled_at,
-        paused: facts.schedule.paused_at.is_some(),
-        zone: facts.schedule.zone,
-        lessons,
-        progress,
-        resume,
+    /// [`Learner::record`] after a plain read: a write transaction only when there is news.
+    fn record_news(
+        &self,
+        conn: &mut DbConnection,
+        facts: &mut Facts,
+        news: &News<'_>,
+    ) -> Result<(), LearningError> {
+        if news.is_empty() {
+            return Ok(());
+        }
+        write_transaction(conn, |conn| self.record(conn, facts, news))
     }
-}
 
-/// A learner opens a lesson: refused while locked; otherwise the first view is recorded.
-pub async fn view_lesson(at: LearnerCourse<'_>, lesson: &str) -> Result<(), LearningError> {
-    let work = Work::new(at)?;
-    let lesson = lesson.to_owned();
-    at.db
-        .run(move |conn| {
-            work.open_lesson(conn, &lesson)?;
-            let owner = work.plan.owner(work.user_id);
-            Ok(lesson_progress::mark_viewed(conn, owner, &lesson, work.now.naive_utc())?)
-        })
-        .await
-}
-
-/// Marks an open lesson done (idempotent: the first completion time is kept) and the course
-/// completed when it was the last one.
-pub async fn complete_lesson(
-    at: LearnerCourse<'_>,
-    lesson: &str,
-) -> Result<Completion, LearningError> {
-    let work = Work::new(at)?;
-    let lesson = lesson.to_owned();
-    at.db
-        .transaction(move |conn| {
-            let mut facts = work.open_lesson(conn, &lesson)?;
-            let hash = work
-                .plan
-                .lessons
-                .iter()
-                .find(|l| l.slug == lesson)
-                .map(|l| l.content_hash.as_str())
-                .unwrap_or_default();
-            lesson_progress::complete(
-                conn,
-                work.plan.owner(work.user_id),
-                &lesson,
-                hash,
-                work.now.naive_utc(),
-            )?;
-            let record = facts.records.entry(lesson).or_default();
-            record.completed_at = record.completed_at.or(Some(work.now));
-            work.record_completion(conn, &facts)
-        })
-        .await
-}
-
-/// Marks a lesson not done again; a completed course becomes active again.
-pub async fn uncomplete_lesson(
-    at: LearnerCourse<'_>,
-    lesson: &str,
-) -> Result<Completion, LearningError> {
-    let work = Work::new(at)?;
-    let lesson = lesson.to_owned();
-    at.db
-        .transaction(move |conn| {
-            work.plan.position(&lesson).ok_or(LearningError::NoSuchLesson)?;
-            let mut facts = work.accessible_facts(conn)?;
-            lesson_progress::uncomplete(
-                conn,
-                work.plan.owner(work.user_id),
-                &lesson,
-                work.now.naive_utc(),
-            )?;
-            if let Some(record) = facts.records.get_mut(&lesson) {
-                record.completed_at = None;
-            }
-            work.record_completion(conn, &facts)
-        })
-        .await
-}
-
-impl Work {
     /// Stores activity and the course's completion after a lesson changed state.
     fn record_completion(
         &self,
@@ -273,13 +264,113 @@ impl Work {
     }
 }
 
+/// The course page for an enrolled learner: lesson states, progress and where to resume.
+/// Lessons seen open for the first time are recorded so they never lock again.
+pub async fn course_view(at: LearnerCourse<'_>) -> Result<CourseView, LearningError> {
+    Work::new(at)?
+        .read(at.db, |learner, conn| {
+            let mut facts = learner.facts(conn)?;
+            let status = facts.status(learner.now);
+            let states = facts.states(&learner.plan, learner.now);
+            if status.grants_access() {
+                let news = News { unlocked: learner.fresh_unlocks(&facts, &states), viewed: None };
+                learner.record_news(conn, &mut facts, &news)?;
+            }
+            Ok(build_view(&learner.plan, &facts, status, states))
+        })
+        .await
+}
+
+fn build_view(
+    plan: &Plan<'_>,
+    facts: &Facts,
+    status: EnrollmentStatus,
+    states: Vec<LessonState>,
+) -> CourseView {
+    let progress = progress::course_progress(&plan.module_lessons(), &facts.records);
+    let ordered: Vec<(&str, &LessonState)> = plan.slugs().zip(&states).collect();
+    let resume = progress::resume_target(&ordered, &facts.records).map(str::to_owned);
+    let lessons = plan
+        .lessons
+        .iter()
+        .zip(states)
+        .map(|((m, l), state)| LessonEntry { module: m.slug.clone(), slug: l.slug.clone(), state })
+        .collect();
+    CourseView {
+        status,
+        enrolled_at: facts.schedule.enrolled_at,
+        paused: facts.schedule.paused_at.is_some(),
+        zone: facts.schedule.zone,
+        lessons,
+        progress,
+        resume,
+    }
+}
+
+/// A learner opens a lesson: refused while locked; otherwise the course view the lesson page
+/// shows beside it. One blocking-pool hop and one read; the first view and first unlocks are
+/// written in the same hop, and a repeat view writes nothing.
+pub async fn view_lesson(at: LearnerCourse<'_>, lesson: &str) -> Result<CourseView, LearningError> {
+    let lesson = lesson.to_owned();
+    Work::new(at)?
+        .read(at.db, move |learner, conn| {
+            let mut read = learner.read_lesson(conn, &lesson, true)?;
+            learner.record_news(conn, &mut read.facts, &read.news)?;
+            read.refuse_locked()?;
+            let status = read.facts.status(learner.now);
+            Ok(build_view(&learner.plan, &read.facts, status, read.states))
+        })
+        .await
+}
+
+/// Marks an open lesson done (idempotent: the first completion time is kept) and the course
+/// completed when it was the last one.
+pub async fn complete_lesson(
+    at: LearnerCourse<'_>,
+    lesson: &str,
+) -> Result<Completion, LearningError> {
+    let lesson = lesson.to_owned();
+    Work::new(at)?
+        .write(at.db, move |learner, conn| {
+            let mut read = learner.read_lesson(conn, &lesson, false)?;
+            learner.record(conn, &mut read.facts, &read.news)?;
+            read.refuse_locked()?;
+            let hash = learner.plan.lesson(&lesson).map(|l| l.content_hash.as_str());
+            let owner = learner.plan.owner(learner.user_id);
+            let now = learner.now.naive_utc();
+            lesson_progress::complete(conn, owner, &lesson, hash.unwrap_or_default(), now)?;
+            read.facts.record_mut(&lesson).completed_at.get_or_insert(learner.now);
+            learner.record_completion(conn, &read.facts)
+        })
+        .await
+}
+
+/// Marks a lesson not done again; a completed course becomes active again.
+pub async fn uncomplete_lesson(
+    at: LearnerCourse<'_>,
+    lesson: &str,
+) -> Result<Completion, LearningError> {
+    let lesson = lesson.to_owned();
+    Work::new(at)?
+        .write(at.db, move |learner, conn| {
+            learner.plan.position(&lesson).ok_or(LearningError::NoSuchLesson)?;
+            let mut facts = learner.accessible_facts(conn)?;
+            let owner = learner.plan.owner(learner.user_id);
+            lesson_progress::uncomplete(conn, owner, &lesson, learner.now.naive_utc())?;
+            if let Some(record) = facts.records.get_mut(&lesson) {
+                record.completed_at = None;
+            }
+            learner.record_completion(conn, &facts)
+        })
+        .await
+}
+
 /// Pauses the course: nothing new unlocks until [`resume`]. Pausing a paused course is a no-op.
 pub async fn pause(at: LearnerCourse<'_>) -> Result<(), LearningError> {
-    let work = Work::new(at)?;
-    at.db
-        .transaction(move |conn| {
-            let facts = work.accessible_facts(conn)?;
-            enrollment::pause(conn, facts.enrollment.id, work.now.naive_utc())?;
+    Work::new(at)?
+        .write(at.db, |learner, conn| {
+            let facts = learner.accessible_facts(conn)?;
+            enrollment::pause(conn, facts.enrollment.id, learner.now.naive_utc())?;
             Ok(())
         })
         .await
@@ -288,12 +379,11 @@ pub async fn pause(at: LearnerCourse<'_>) -> Result<(), LearningError> {
 /// Resumes a paused course: the drip schedule shifts by the length of the pause. Resuming a
 /// course that is not paused is a no-op.
 pub async fn resume(at: LearnerCourse<'_>) -> Result<(), LearningError> {
-    let work = Work::new(at)?;
-    at.db
-        .transaction(move |conn| {
-            let facts = work.facts(conn)?;
-            let total = facts.schedule.paused_seconds_after_resume(work.now);
-            enrollment::resume(conn, facts.enrollment.id, total, work.now.naive_utc())?;
+    Work::new(at)?
+        .write(at.db, |learner, conn| {
+            let facts = learner.facts(conn)?;
+            let total = facts.schedule.paused_seconds_after_resume(learner.now);
+            enrollment::resume(conn, facts.enrollment.id, total, learner.now.naive_utc())?;
             Ok(())
         })
         .await
@@ -315,7 +405,7 @@ pub async fn dashboard(
     db: &Database,
     clock: &dyn Clock,
     catalog: &Catalog,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<Vec<DashboardEntry>, LearningError> {
     let now = clock.now();
     let (enrolments, rows) = db
@@ -331,10 +421,10 @@ pub async fn dashboard(
     }
     let entries = enrolments.into_iter().filter_map(|(enrolment, zone)| {
         let plan = Plan::of(catalog.course(&enrolment.course_slug)?);
-        let rows = by_course.remove(&plan.course_slug).unwrap_or_default();
+        let rows = by_course.remove(&plan.course.slug).unwrap_or_default();
         let facts = Facts::new(enrolment, &zone, rows);
         let view = build_view(&plan, &facts, facts.status(now), facts.states(&plan, now));
-        Some(DashboardEntry { course_slug: plan.course_slug, view })
+        Some(DashboardEntry { course_slug: plan.course.slug.clone(), view })
     });
     Ok(entries.collect())
 }

@@ -8,6 +8,7 @@ use crate::db::models::enrollment::{self, NewEnrollment};
 use crate::db::{DbConnection, DbError};
 use crate::domain::access_code::AccessCode;
 use crate::domain::enrolment::{self, Admission, Enroller, EnrollmentStatus, Existing, Refusal};
+use crate::domain::ids::UserId;
 
 use super::{LearnerCourse, utc};
 
@@ -92,7 +93,7 @@ async fn submit(
 
 /// One enrol request, owned so it can run on the blocking pool.
 struct Request {
-    user_id: i64,
+    user_id: UserId,
     course_slug: String,
     policy: Policy,
     by: Enroller,

@@ -18,8 +18,8 @@ pub use enrol::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_acce
 pub struct LearnerCourse<'a> {
     pub db: &'a crate::db::Database,
     pub clock: &'a dyn crate::clock::Clock,
-    pub catalog: &'a crate::content::Catalog,
-    pub user_id: i64,
+    pub catalog: &'a std::sync::Arc<crate::content::Catalog>,
+    pub user_id: crate::domain::ids::UserId,
     pub course_slug: &'a str,
 }
 

@@ -1,65 +1,52 @@
-//! A course reduced to what the learner rules need, owned so a unit of work can carry it onto
-//! the blocking pool, plus the per-learner facts loaded for it.
+//! A course as the learner rules see it, borrowed from the shared catalog (nothing is copied
+//! per request), plus the per-learner facts loaded for it.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::content::Course;
+use crate::content::{Audience, Course, Lesson, Module};
 use crate::db::DbConnection;
 use crate::db::models::enrollment::{self, Enrollment};
 use crate::db::models::lesson_progress::{self, LessonProgress, Owner};
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
 use crate::domain::enrolment::EnrollmentStatus;
+use crate::domain::ids::UserId;
 
 use super::utc;
 
-/// One non-draft lesson of the plan.
+/// The lessons a learner sees of a course, in course order, each with its module.
 #[derive(Debug, Clone)]
-pub(super) struct PlannedLesson {
-    pub module: String,
-    pub slug: String,
-    pub unlock_after_days: Option<u32>,
-    pub requires: Vec<String>,
-    pub content_hash: String,
+pub(super) struct Plan<'a> {
+    pub course: &'a Course,
+    pub lessons: Vec<(&'a Module, &'a Lesson)>,
 }
 
-/// The non-draft lessons of a course, in course order, with their modules.
-#[derive(Debug, Clone)]
-pub(super) struct Plan {
-    pub course_slug: String,
-    pub lessons: Vec<PlannedLesson>,
-    pub modules: Vec<String>,
-}
-
-impl Plan {
-    /// Drafts are not part of a learner's course, so they are left out here once.
-    pub fn of(course: &Course) -> Self {
-        let lessons = course
-            .modules
-            .iter()
-            .flat_map(|m| m.lessons.iter().filter(|l| !l.draft).map(move |l| (m, l)))
-            .map(|(m, l)| PlannedLesson {
-                module: m.slug.clone(),
-                slug: l.slug.clone(),
-                unlock_after_days: l.unlock_after_days,
-                requires: l.requires.clone(),
-                content_hash: l.content_hash.clone(),
-            })
-            .collect();
-        let modules = course.modules.iter().map(|m| m.slug.clone()).collect();
-        Self { course_slug: course.slug.clone(), lessons, modules }
+impl<'a> Plan<'a> {
+    /// What [`Audience::Learner`] sees of `course`.
+    pub fn of(course: &'a Course) -> Self {
+        Self { course, lessons: course.lessons_for(Audience::Learner).collect() }
     }
 
     /// Position of a learner-visible lesson.
     pub fn position(&self, slug: &str) -> Option<usize> {
-        self.lessons.iter().position(|l| l.slug == slug)
+        self.lessons.iter().position(|(_, l)| l.slug == slug)
     }
 
-    fn rules(&self) -> Vec<LessonRule<'_>> {
+    /// The learner-visible lesson with this slug.
+    pub fn lesson(&self, slug: &str) -> Option<&'a Lesson> {
+        self.position(slug).and_then(|i| self.lessons.get(i)).map(|(_, l)| *l)
+    }
+
+    /// The slugs of the plan's lessons, in order.
+    pub fn slugs(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.lessons.iter().map(|(_, l)| l.slug.as_str())
+    }
+
+    fn rules(&self) -> Vec<LessonRule<'a>> {
         self.lessons
             .iter()
-            .map(|l| LessonRule {
+            .map(|(_, l)| LessonRule {
                 slug: &l.slug,
                 unlock_after_days: l.unlock_after_days,
                 requires: &l.requires,
@@ -68,20 +55,20 @@ impl Plan {
     }
 
     /// Each module's slug with the slugs of its lessons, for progress counts.
-    pub fn module_lessons(&self) -> Vec<(&str, Vec<&str>)> {
-        self.modules
+    pub fn module_lessons(&self) -> Vec<(&'a str, Vec<&'a str>)> {
+        self.course
+            .modules
             .iter()
             .map(|m| {
-                let lessons =
-                    self.lessons.iter().filter(|l| &l.module == m).map(|l| l.slug.as_str());
-                (m.as_str(), lessons.collect())
+                let lessons = self.lessons.iter().filter(|(of, _)| of.slug == m.slug);
+                (m.slug.as_str(), lessons.map(|(_, l)| l.slug.as_str()).collect())
             })
             .collect()
     }
 
     /// The owner of the progress rows for `user_id` in this course.
-    pub fn owner(&self, user_id: i64) -> Owner<'_> {
-        Owner { user_id, course_slug: &self.course_slug }
+    pub fn owner(&self, user_id: UserId) -> Owner<'a> {
+        Owner { user_id, course_slug: &self.course.slug }
     }
 }
 
@@ -93,14 +80,15 @@ pub(super) struct Facts {
     pub records: HashMap<String, LessonRecord>,
 }
 
-/// Loads the facts in two queries whatever the course size; `None` when not enrolled.
+/// Loads the facts in two queries whatever the course size; `None` when not enrolled. Plain
+/// reads: on SQLite they never wait for the write lock.
 pub(super) fn load_facts(
     conn: &mut DbConnection,
-    plan: &Plan,
-    user_id: i64,
+    plan: &Plan<'_>,
+    user_id: UserId,
 ) -> diesel::QueryResult<Option<Facts>> {
     let Some((enrollment, zone)) =
-        enrollment::find_with_time_zone(conn, user_id, &plan.course_slug)?
+        enrollment::find_with_time_zone(conn, user_id, &plan.course.slug)?
     else {
         return Ok(None);
     };
@@ -130,9 +118,7 @@ impl Facts {
         };
         Self { enrollment, schedule, records }
     }
-}
 
-impl Facts {
     /// The enrolment's status at `now` (expiry applied).
     pub fn status(&self, now: DateTime<Utc>) -> EnrollmentStatus {
         EnrollmentStatus::parse(&self.enrollment.status)
@@ -140,7 +126,12 @@ impl Facts {
     }
 
     /// The state of every lesson of the plan at `now`, in plan order.
-    pub fn states(&self, plan: &Plan, now: DateTime<Utc>) -> Vec<LessonState> {
+    pub fn states(&self, plan: &Plan<'_>, now: DateTime<Utc>) -> Vec<LessonState> {
         drip::lesson_states(&self.schedule, &plan.rules(), &self.records, now)
+    }
+
+    /// The record of `lesson`, created empty when there is none yet.
+    pub fn record_mut(&mut self, lesson: &str) -> &mut LessonRecord {
+        self.records.entry(lesson.to_owned()).or_default()
     }
 }

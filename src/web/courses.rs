@@ -67,7 +67,7 @@ pub async fn show_course(
     let catalog = state.catalog()?;
     let audience = audience_of(&req);
     let course = visible_course(&catalog, &path, audience)?;
-    let first_lesson = course.modules.iter().flat_map(|m| &m.lessons).find(|l| audience.sees(l));
+    let first_lesson = course.lessons_for(audience).next().map(|(_, l)| l);
     let progress = learner::course_progress(&req, &state, &catalog, course).await?;
     let mut context = page_context(&req);
     context.insert("progress", &progress);
@@ -95,6 +95,7 @@ pub async fn show_lesson(
         readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug).await?;
     let mut context = page_context(&req);
     context.insert("done", &progress.as_ref().is_some_and(|p| p.is_done(&lesson_slug)));
+    context.insert("curriculum", &progress.as_ref().and_then(|p| p.module_of(&lesson_slug)));
     context.insert("progress", &progress);
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("module", view.module);
@@ -116,7 +117,7 @@ pub async fn show_lesson(
 pub(crate) async fn readable_lesson<'a>(
     req: &HttpRequest,
     state: &AppState,
-    catalog: &'a Catalog,
+    catalog: &'a Arc<Catalog>,
     course_slug: &str,
     lesson_slug: &str,
 ) -> Result<(&'a Course, LessonView<'a>, Option<CourseProgressView>), AppError> {

@@ -2,6 +2,8 @@
 //! mark lessons done, take a break, and the dashboard. Handlers call [`crate::learning`] and
 //! shape its answers with [`crate::web::progress`]; the rules and queries live there.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
@@ -9,6 +11,7 @@ use serde::Deserialize;
 
 use crate::content::{Catalog, Course};
 use crate::domain::drip::parse_zone;
+use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::learning::{self, Completion, LearnerCourse, LearningError};
 use crate::state::AppState;
@@ -27,7 +30,7 @@ pub struct EnrollForm {
 /// The learner context for one course.
 pub(crate) fn learner_at<'a>(
     state: &'a AppState,
-    catalog: &'a Catalog,
+    catalog: &'a Arc<Catalog>,
     identity: &Identity,
     course: &'a str,
 ) -> LearnerCourse<'a> {
@@ -35,7 +38,7 @@ pub(crate) fn learner_at<'a>(
         db: &state.db,
         clock: &*state.clock,
         catalog,
-        user_id: identity.user.id,
+        user_id: UserId::from(identity.user.id),
         course_slug: course,
     }
 }
@@ -61,7 +64,7 @@ pub(crate) fn refusal(error: LearningError, identity: &Identity, course: &Course
 pub async fn course_progress(
     req: &HttpRequest,
     state: &AppState,
-    catalog: &Catalog,
+    catalog: &Arc<Catalog>,
     course: &Course,
 ) -> Result<Option<CourseProgressView>, AppError> {
     let Some(identity) = req.extensions().get::<Identity>().cloned() else { return Ok(None) };
@@ -73,18 +76,18 @@ pub async fn course_progress(
 }
 
 /// Checks a learner may read a lesson (recording the first view) and returns their progress
-/// for the page. Visitors are told how to enrol.
+/// for the page, from one unit of work. Visitors are told how to enrol.
 pub async fn open_lesson(
     req: &HttpRequest,
     state: &AppState,
-    catalog: &Catalog,
+    catalog: &Arc<Catalog>,
     course: &Course,
     lesson: &str,
 ) -> Result<CourseProgressView, AppError> {
     let identity = req.extensions().get::<Identity>().cloned().ok_or(AppError::NotEnrolled)?;
     let at = learner_at(state, catalog, &identity, &course.slug);
-    learning::view_lesson(at, lesson).await.map_err(|e| refusal(e, &identity, course))?;
-    let view = learning::course_view(at).await.map_err(|e| refusal(e, &identity, course))?;
+    let view =
+        learning::view_lesson(at, lesson).await.map_err(|e| refusal(e, &identity, course))?;
     Ok(progress::course(course, &view))
 }
 
@@ -199,7 +202,9 @@ pub async fn dashboard(
     CurrentUser(identity): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let entries = learning::dashboard(&state.db, &*state.clock, &catalog, identity.user.id).await?;
+    let entries =
+        learning::dashboard(&state.db, &*state.clock, &catalog, UserId::from(identity.user.id))
+            .await?;
     let courses = progress::dashboard(&catalog, &entries);
     let mut context = page_context(&req);
     context.insert("courses", &courses);

@@ -20,6 +20,8 @@ pub struct LessonStatus {
     pub minutes: u32,
     /// `done`, `current` (where to resume), `open`, `locked` or `paused`.
     pub state: &'static str,
+    /// The state in words for lesson lists: "Done", "Up next", "Open", "Paused", "Locked".
+    pub label: &'static str,
     /// Why a locked lesson is locked, in words.
     pub note: String,
 }
@@ -50,6 +52,11 @@ impl CourseProgressView {
     /// Whether `lesson` is done, for the lesson page's "Mark complete" or "Undo".
     pub fn is_done(&self, lesson: &str) -> bool {
         self.modules.iter().flat_map(|m| &m.lessons).any(|l| l.slug == lesson && l.state == "done")
+    }
+
+    /// The module holding `lesson`, for the lesson page's curriculum sidebar.
+    pub fn module_of(&self, lesson: &str) -> Option<&ModuleStatus> {
+        self.modules.iter().find(|m| m.lessons.iter().any(|l| l.slug == lesson))
     }
 }
 
@@ -100,13 +107,14 @@ pub fn course(course: &Course, view: &CourseView) -> CourseProgressView {
                 .iter()
                 .filter_map(|lesson| {
                     let state = states.get(lesson.slug.as_str())?;
-                    let (state, note) = describe(state, view, &lesson.slug, &title_of);
+                    let (state, label, note) = describe(state, view, &lesson.slug, &title_of);
                     Some(LessonStatus {
                         slug: lesson.slug.clone(),
                         url: lesson_url(&course.slug, &lesson.slug),
                         title: lesson.title.clone(),
                         minutes: lesson.minutes,
                         state,
+                        label,
                         note,
                     })
                 })
@@ -132,21 +140,25 @@ pub fn course(course: &Course, view: &CourseView) -> CourseProgressView {
     }
 }
 
-/// The state's name for the template and, when locked, why.
+/// The state's name for the template, its label in words and, when locked, why.
 fn describe(
     state: &LessonState,
     view: &CourseView,
     slug: &str,
     title_of: &impl Fn(&str) -> String,
-) -> (&'static str, String) {
+) -> (&'static str, &'static str, String) {
     match state {
-        LessonState::Completed => ("done", String::new()),
-        LessonState::Open if view.resume.as_deref() == Some(slug) => ("current", String::new()),
-        LessonState::Open => ("open", String::new()),
-        LessonState::Locked(LockReason::Paused) => {
-            ("paused", "Waiting for you while you take a break.".into())
+        LessonState::Completed => ("done", "Done", String::new()),
+        LessonState::Open if view.resume.as_deref() == Some(slug) => {
+            ("current", "Up next", String::new())
         }
-        LessonState::Locked(reason) => ("locked", lock_detail(reason, view.zone, title_of)),
+        LessonState::Open => ("open", "Open", String::new()),
+        LessonState::Locked(LockReason::Paused) => {
+            ("paused", "Paused", "Waiting for you while you take a break.".into())
+        }
+        LessonState::Locked(reason) => {
+            ("locked", "Locked", lock_detail(reason, view.zone, title_of))
+        }
     }
 }
 

@@ -2,26 +2,8 @@
 
 use serde::Serialize;
 
+pub use crate::content::Audience;
 use crate::content::{Course, FieldKind, Lesson, Worksheet, WorksheetBlock};
-
-/// Which lessons a page may show: learners never see drafts; authors previewing do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    Learner,
-    AuthorPreview,
-}
-
-impl Audience {
-    /// Whether `lesson` is visible to this audience.
-    pub fn sees(self, lesson: &Lesson) -> bool {
-        !lesson.draft || self == Self::AuthorPreview
-    }
-
-    /// Whether `course` is visible: unpublished courses only to authors previewing.
-    pub fn sees_course(self, course: &Course) -> bool {
-        course.published || self == Self::AuthorPreview
-    }
-}
 
 /// The URL of a course's landing page.
 pub fn course_url(course: &str) -> String {
@@ -49,16 +31,14 @@ pub struct CourseSummary {
 impl CourseSummary {
     /// Counts what `audience` can see.
     pub fn of(course: &Course, audience: Audience) -> Self {
-        let visible =
-            || course.modules.iter().flat_map(|m| &m.lessons).filter(|l| audience.sees(l));
-        let minutes: u32 = visible().map(|l| l.minutes).sum();
+        let minutes: u32 = course.lessons_for(audience).map(|(_, l)| l.minutes).sum();
         Self {
             slug: course.slug.clone(),
             url: course_url(&course.slug),
             title: course.title.clone(),
             summary: course.summary.clone(),
             modules: course.modules.len(),
-            lessons: visible().count(),
+            lessons: course.lessons_for(audience).count(),
             hours: reading_time(minutes),
         }
     }

@@ -91,6 +91,48 @@ both_backends! {
     }
 }
 
+/// The lesson page's module sidebar: each lesson's title with its status, `*` marking the
+/// page's own lesson.
+fn curriculum(page: &str) -> Vec<String> {
+    let start = page.find("<details class=\"curriculum\">").expect("a curriculum sidebar");
+    let end = start + page[start..].find("</details>").unwrap();
+    page[start..end]
+        .split("<li class=\"curriculum__lesson")
+        .skip(1)
+        .map(|item| {
+            let inner = |open: &str, close: &str| {
+                let from = item.find(open).unwrap() + open.len();
+                let from = from + item[from..].find('>').unwrap() + 1;
+                item[from..from + item[from..].find(close).unwrap()].trim().to_owned()
+            };
+            let title =
+                if item.contains("<a ") { inner("<a ", "</a>") } else { inner("<span", "</span>") };
+            let current = if item.contains("aria-current=\"page\"") { "*" } else { "" };
+            format!("{current}{title}: {}", inner("<span class=\"curriculum__status\"", "</span>"))
+        })
+        .collect()
+}
+
+both_backends! {
+    async fn the_lesson_page_lists_its_module_with_each_lesson_status_before_the_text(app: TestApp) {
+        let learner = enrolled(&app).await;
+        assert_eq!(learner.submit(&format!("{FIRST}/complete"), &[]).await.status(), 303);
+        let second = format!("{COURSE}/lessons/safety-and-support");
+        let (status, page) = text(learner.get(&second).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            curriculum(&page),
+            ["Welcome: Done", "*Safety and support: Up next", "How to use this course together: Open"]
+        );
+        assert!(page.contains("1 of 3 done"), "the module's own count: {page}");
+        let text_at = page.find("<div class=\"prose\">").unwrap();
+        assert!(page.find("<details class=\"curriculum\">").unwrap() < text_at, "sidebar first on phones");
+        if let Some(toc) = page.find("On this page") {
+            assert!(toc < text_at, "\"On this page\" comes before the lesson text");
+        }
+    }
+}
+
 both_backends! {
     async fn the_profile_takes_a_name_and_an_iana_time_zone(app: TestApp) {
         let learner = enrolled(&app).await;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::connection::{Connection, InstrumentationEvent};
@@ -14,6 +14,7 @@ use mend::db::models::user::{self, NewUser};
 use mend::db::models::{access_code, lesson_progress};
 use mend::db::schema::{access_codes, enrollments, lesson_progress as progress_table};
 use mend::domain::drip::{LessonState, LockReason};
+use mend::domain::ids::UserId;
 use mend::learning::{self, EnrollError, EnrollOutcome, LearningError};
 
 use crate::both_backends;
@@ -77,7 +78,7 @@ fn env_with_pool(test_db: &TestDb, pool_size: u32) -> Env {
 }
 
 impl Env {
-    fn at<'a>(&'a self, user_id: i64, course_slug: &'a str) -> learning::LearnerCourse<'a> {
+    fn at<'a>(&'a self, user_id: UserId, course_slug: &'a str) -> learning::LearnerCourse<'a> {
         learning::LearnerCourse {
             db: &self.db,
             clock: self.clock.as_ref(),
@@ -88,7 +89,7 @@ impl Env {
     }
 }
 
-fn add_user(env: &Env, email: &str) -> i64 {
+fn add_user(env: &Env, email: &str) -> UserId {
     let now = epoch().naive_utc();
     let new = NewUser {
         email,
@@ -99,7 +100,7 @@ fn add_user(env: &Env, email: &str) -> i64 {
         created_at: now,
         updated_at: now,
     };
-    user::insert(&mut env.db.connection().unwrap(), &new).unwrap().id
+    UserId::from(user::insert(&mut env.db.connection().unwrap(), &new).unwrap().id)
 }
 
 fn new_code(env: &Env, course: &str, max_uses: Option<u32>) -> String {
@@ -111,21 +112,21 @@ fn new_code(env: &Env, course: &str, max_uses: Option<u32>) -> String {
 
 async fn enroll(
     env: &Env,
-    user: i64,
+    user: UserId,
     course: &str,
     code: Option<&str>,
 ) -> Result<EnrollOutcome, EnrollError> {
     learning::enroll(env.at(user, course), code).await
 }
 
-async fn states(env: &Env, user: i64) -> Vec<(String, LessonState)> {
+async fn states(env: &Env, user: UserId) -> Vec<(String, LessonState)> {
     let view = learning::course_view(env.at(user, "open-course")).await.unwrap();
     view.lessons.into_iter().map(|l| (l.slug, l.state)).collect()
 }
 
 async fn complete(
     env: &Env,
-    user: i64,
+    user: UserId,
     lesson: &str,
 ) -> Result<learning::Completion, LearningError> {
     learning::complete_lesson(env.at(user, "open-course"), lesson).await
@@ -209,7 +210,7 @@ both_backends! {
             .select((enrollments::status, enrollments::access_code_id))
             .first(&mut *env.db.connection().unwrap())
             .unwrap();
-        assert_eq!(stored, ("active".to_owned(), Some(row.id)));
+        assert_eq!(stored, ("active".to_owned(), Some(row.id.get())));
     }
 
     async fn invite_courses_enrol_only_through_an_admin(test_db: TestDb) {
@@ -322,11 +323,11 @@ both_backends! {
     }
 }
 
-async fn states_or_err(env: &Env, user: i64) -> Result<learning::CourseView, LearningError> {
+async fn states_or_err(env: &Env, user: UserId) -> Result<learning::CourseView, LearningError> {
     learning::course_view(env.at(user, "open-course")).await
 }
 
-async fn toggle(env: &Env, user: i64, what: &str) -> Result<(), LearningError> {
+async fn toggle(env: &Env, user: UserId, what: &str) -> Result<(), LearningError> {
     match what {
         "pause" => learning::pause(env.at(user, "open-course")).await,
         _ => learning::resume(env.at(user, "open-course")).await,
@@ -356,23 +357,37 @@ both_backends! {
     }
 }
 
-/// Counts the statements sent over the pool's only connection (the pool's checkout ping too).
-fn count_queries(db: &Database) -> Arc<AtomicUsize> {
-    let counter = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&counter);
+/// Records the statements sent over the pool's only connection (the pool's checkout ping too).
+fn record_statements(db: &Database) -> Arc<Mutex<Vec<String>>> {
+    let statements = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&statements);
     db.connection().unwrap().set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-            seen.fetch_add(1, Ordering::SeqCst);
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            seen.lock().unwrap().push(query.to_string());
         }
     });
-    counter
+    statements
 }
 
 /// Statements `work` sends.
-async fn queries_of<F: std::future::Future>(counter: &AtomicUsize, work: F) -> usize {
-    counter.store(0, Ordering::SeqCst);
+async fn statements_of<F: std::future::Future>(
+    statements: &Mutex<Vec<String>>,
+    work: F,
+) -> Vec<String> {
+    statements.lock().unwrap().clear();
     work.await;
-    counter.load(Ordering::SeqCst)
+    std::mem::take(&mut *statements.lock().unwrap())
+}
+
+/// Statements `work` sends, counted.
+async fn queries_of<F: std::future::Future>(statements: &Mutex<Vec<String>>, work: F) -> usize {
+    statements_of(statements, work).await.len()
+}
+
+/// Whether a statement writes or takes the SQLite write lock.
+fn writes(statement: &str) -> bool {
+    let verb = statement.split_whitespace().next().unwrap_or_default();
+    ["INSERT", "UPDATE", "DELETE", "BEGIN"].iter().any(|w| verb.eq_ignore_ascii_case(w))
 }
 
 both_backends! {
@@ -382,7 +397,7 @@ both_backends! {
         enroll(&env, learner, "open-course", None).await.unwrap();
         learning::admin_enroll(env.at(learner, "invite-course")).await.unwrap();
         complete(&env, learner, "one").await.unwrap();
-        let counter = count_queries(&env.db);
+        let counter = record_statements(&env.db);
 
         let env = &env;
         let view = |course| async move { learning::course_view(env.at(learner, course)).await.unwrap() };
@@ -399,5 +414,44 @@ both_backends! {
         let three_courses = queries_of(&counter, dashboard()).await;
         assert_eq!(two_courses, three_courses);
         assert!((2..=3).contains(&two_courses), "{two_courses}");
+    }
+}
+
+both_backends! {
+    async fn a_repeat_lesson_view_reads_once_and_writes_nothing(test_db: TestDb) {
+        let env = env_with_pool(&test_db, 1);
+        let learner = add_user(&env, "a@example.org");
+        enroll(&env, learner, "open-course", None).await.unwrap();
+        learning::admin_enroll(env.at(learner, "invite-course")).await.unwrap();
+        let statements = record_statements(&env.db);
+
+        let env = &env;
+        let view = |course, lesson| async move {
+            learning::view_lesson(env.at(learner, course), lesson).await.unwrap()
+        };
+        let first = statements_of(&statements, view("open-course", "one")).await;
+        assert!(first.iter().any(|s| writes(s)), "the first view is recorded: {first:#?}");
+        let again = statements_of(&statements, view("open-course", "one")).await;
+        assert!(!again.iter().any(|s| writes(s)), "a repeat view only reads: {again:#?}");
+        view("invite-course", "welcome").await;
+        let one_lesson = queries_of(&statements, view("invite-course", "welcome")).await;
+        assert_eq!(again.len(), one_lesson, "the same read whatever the course size");
+        assert!((2..=3).contains(&one_lesson), "ping, enrolment with zone, progress: {again:#?}");
+    }
+
+    async fn the_first_view_is_recorded_once_and_kept(test_db: TestDb) {
+        let env = env(&test_db);
+        let learner = add_user(&env, "a@example.org");
+        enroll(&env, learner, "open-course", None).await.unwrap();
+        let view = learning::view_lesson(env.at(learner, "open-course"), "one").await.unwrap();
+        assert_eq!(view.resume.as_deref(), Some("one"), "the page already shows the new view");
+        env.clock.advance(Duration::hours(5));
+        learning::view_lesson(env.at(learner, "open-course"), "one").await.unwrap();
+        let viewed: Vec<Option<chrono::NaiveDateTime>> = progress_table::table
+            .filter(progress_table::lesson_slug.eq("one"))
+            .select(progress_table::first_viewed_at)
+            .load(&mut *env.db.connection().unwrap())
+            .unwrap();
+        assert_eq!(viewed, [Some(epoch().naive_utc())], "one row, keeping the first time");
     }
 }

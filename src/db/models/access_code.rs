@@ -6,12 +6,14 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::access_codes;
+use crate::domain::ids::AccessCodeId;
 
 /// A stored access code.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = access_codes)]
 pub struct AccessCodeRow {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: AccessCodeId,
     pub code: String,
     pub course_slug: String,
     pub max_uses: Option<i32>,
@@ -58,7 +60,7 @@ pub fn redeem(
     code: &str,
     course: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<AccessCodeId>> {
     diesel::update(
         access_codes::table
             .filter(access_codes::code.eq(code))
@@ -73,13 +75,14 @@ pub fn redeem(
     )
     .set(access_codes::uses.eq(access_codes::uses + 1))
     .returning(access_codes::id)
-    .get_result(conn)
+    .get_result::<i64>(conn)
     .optional()
+    .map(|id| id.map(AccessCodeId::from))
 }
 
 /// Withdraws a code: it can no longer be redeemed (enrolments made with it stay).
-pub fn revoke(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(access_codes::table.find(id).filter(access_codes::revoked_at.is_null()))
+pub fn revoke(conn: &mut DbConnection, id: AccessCodeId, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(access_codes::table.find(id.get()).filter(access_codes::revoked_at.is_null()))
         .set(access_codes::revoked_at.eq(now))
         .execute(conn)
 }

@@ -5,16 +5,18 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::enrollments;
+use crate::domain::ids::{AccessCodeId, EnrollmentId, UserId};
 
-/// A stored enrolment.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+/// A stored enrolment (which code admitted it is written, never read back here).
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = enrollments)]
 pub struct Enrollment {
-    pub id: i64,
-    pub user_id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: EnrollmentId,
+    #[diesel(deserialize_as = i64)]
+    pub user_id: UserId,
     pub course_slug: String,
     pub status: String,
-    pub access_code_id: Option<i64>,
     pub enrolled_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
     pub paused_at: Option<NaiveDateTime>,
@@ -26,10 +28,11 @@ pub struct Enrollment {
 
 /// The fields of a new enrolment; the rest take their defaults (active, never paused, no code
 /// until [`set_access_code`]).
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, Copy, Insertable)]
 #[diesel(table_name = enrollments)]
 pub struct NewEnrollment<'a> {
-    pub user_id: i64,
+    #[diesel(serialize_as = i64)]
+    pub user_id: UserId,
     pub course_slug: &'a str,
     pub enrolled_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -38,11 +41,11 @@ pub struct NewEnrollment<'a> {
 /// The learner's enrolment in a course, if any.
 pub fn find(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course: &str,
 ) -> QueryResult<Option<Enrollment>> {
     enrollments::table
-        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::user_id.eq(user_id.get()))
         .filter(enrollments::course_slug.eq(course))
         .select(Enrollment::as_select())
         .first(conn)
@@ -54,7 +57,7 @@ pub fn find(
 /// aborting a PostgreSQL transaction on a unique violation.
 pub fn insert_if_absent(conn: &mut DbConnection, new: &NewEnrollment<'_>) -> QueryResult<bool> {
     let inserted = crate::per_backend!(conn, |c| diesel::insert_into(enrollments::table)
-        .values(new)
+        .values(*new)
         .on_conflict((enrollments::user_id, enrollments::course_slug))
         .do_nothing()
         .execute(c))?;
@@ -64,10 +67,14 @@ pub fn insert_if_absent(conn: &mut DbConnection, new: &NewEnrollment<'_>) -> Que
 /// Makes an expired or revoked enrolment active again, keeping its schedule and progress.
 /// Returns 0 when it is already valid at `now`, e.g. renewed by a concurrent request: the
 /// check and the write are one statement.
-pub fn reactivate(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn reactivate(
+    conn: &mut DbConnection,
+    id: EnrollmentId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     let lapsed =
         enrollments::status.ne_all(["active", "completed"]).or(enrollments::expires_at.le(now));
-    diesel::update(enrollments::table.find(id).filter(lapsed))
+    diesel::update(enrollments::table.find(id.get()).filter(lapsed))
         .set((
             enrollments::status.eq("active"),
             enrollments::expires_at.eq(None::<NaiveDateTime>),
@@ -78,8 +85,8 @@ pub fn reactivate(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Query
 }
 
 /// Starts a pause; a second call while paused changes nothing (returns 0).
-pub fn pause(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(enrollments::table.find(id).filter(enrollments::paused_at.is_null()))
+pub fn pause(conn: &mut DbConnection, id: EnrollmentId, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(id.get()).filter(enrollments::paused_at.is_null()))
         .set((enrollments::paused_at.eq(now), enrollments::updated_at.eq(now)))
         .execute(conn)
 }
@@ -87,11 +94,11 @@ pub fn pause(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResul
 /// Ends the running pause, storing the new pause total; only while paused (else returns 0).
 pub fn resume(
     conn: &mut DbConnection,
-    id: i64,
+    id: EnrollmentId,
     paused_seconds: i64,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(enrollments::table.find(id).filter(enrollments::paused_at.is_not_null()))
+    diesel::update(enrollments::table.find(id.get()).filter(enrollments::paused_at.is_not_null()))
         .set((
             enrollments::paused_at.eq(None::<NaiveDateTime>),
             enrollments::paused_seconds.eq(paused_seconds),
@@ -104,12 +111,12 @@ pub fn resume(
 /// becomes completed with `completed_at`, or active again when a lesson was un-completed.
 pub fn record_activity(
     conn: &mut DbConnection,
-    id: i64,
+    id: EnrollmentId,
     completed_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let status = if completed_at.is_some() { "completed" } else { "active" };
-    diesel::update(enrollments::table.find(id))
+    diesel::update(enrollments::table.find(id.get()))
         .set((
             enrollments::status.eq(status),
             enrollments::completed_at.eq(completed_at),
@@ -123,12 +130,12 @@ pub fn record_activity(
 /// needs besides the progress rows.
 pub fn find_with_time_zone(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course: &str,
 ) -> QueryResult<Option<(Enrollment, String)>> {
     enrollments::table
         .inner_join(crate::db::schema::users::table)
-        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::user_id.eq(user_id.get()))
         .filter(enrollments::course_slug.eq(course))
         .select((Enrollment::as_select(), crate::db::schema::users::time_zone))
         .first(conn)
@@ -138,27 +145,27 @@ pub fn find_with_time_zone(
 /// Records which access code admitted the learner.
 pub fn set_access_code(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course: &str,
-    access_code_id: i64,
+    access_code_id: AccessCodeId,
 ) -> QueryResult<usize> {
     diesel::update(
         enrollments::table
-            .filter(enrollments::user_id.eq(user_id))
+            .filter(enrollments::user_id.eq(user_id.get()))
             .filter(enrollments::course_slug.eq(course)),
     )
-    .set(enrollments::access_code_id.eq(access_code_id))
+    .set(enrollments::access_code_id.eq(access_code_id.get()))
     .execute(conn)
 }
 
 /// Every enrolment of a learner with their time zone, in one query (the dashboard).
 pub fn list_with_time_zone(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
 ) -> QueryResult<Vec<(Enrollment, String)>> {
     enrollments::table
         .inner_join(crate::db::schema::users::table)
-        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::user_id.eq(user_id.get()))
         .order((enrollments::enrolled_at, enrollments::id))
         .select((Enrollment::as_select(), crate::db::schema::users::time_zone))
         .load(conn)

@@ -6,13 +6,15 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::lesson_progress;
+use crate::domain::ids::UserId;
 
 /// A stored progress row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = lesson_progress)]
 pub struct LessonProgress {
     pub id: i64,
-    pub user_id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub user_id: UserId,
     pub course_slug: String,
     pub lesson_slug: String,
     pub first_viewed_at: Option<NaiveDateTime>,
@@ -34,7 +36,7 @@ struct NewRow<'a> {
 /// Which learner's progress in which course.
 #[derive(Debug, Clone, Copy)]
 pub struct Owner<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub course_slug: &'a str,
 }
 
@@ -44,7 +46,7 @@ pub fn load_course_progress(
     owner: Owner<'_>,
 ) -> QueryResult<Vec<LessonProgress>> {
     lesson_progress::table
-        .filter(lesson_progress::user_id.eq(owner.user_id))
+        .filter(lesson_progress::user_id.eq(owner.user_id.get()))
         .filter(lesson_progress::course_slug.eq(owner.course_slug))
         .select(LessonProgress::as_select())
         .load(conn)
@@ -53,10 +55,10 @@ pub fn load_course_progress(
 /// Every progress row of a learner in every course, in one query (the dashboard).
 pub fn load_user_progress(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
 ) -> QueryResult<Vec<LessonProgress>> {
     lesson_progress::table
-        .filter(lesson_progress::user_id.eq(user_id))
+        .filter(lesson_progress::user_id.eq(user_id.get()))
         .select(LessonProgress::as_select())
         .load(conn)
 }
@@ -73,7 +75,7 @@ fn ensure_rows(
     let rows: Vec<NewRow<'_>> = lessons
         .iter()
         .map(|lesson_slug| NewRow {
-            user_id: owner.user_id,
+            user_id: owner.user_id.get(),
             course_slug: owner.course_slug,
             lesson_slug,
             updated_at: now,
@@ -107,7 +109,7 @@ fn ensure_rows(
 macro_rules! rows_of {
     ($owner:expr, $lessons:expr) => {
         lesson_progress::table
-            .filter(lesson_progress::user_id.eq($owner.user_id))
+            .filter(lesson_progress::user_id.eq($owner.user_id.get()))
             .filter(lesson_progress::course_slug.eq($owner.course_slug))
             .filter(lesson_progress::lesson_slug.eq_any($lessons.iter().copied()))
     };

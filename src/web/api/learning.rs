@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::content::Course;
 use crate::domain::drip::{LessonState, LockReason};
+use crate::domain::ids::UserId;
 use crate::error::{AppError, Problem};
 use crate::learning::{self, CourseView, EnrollOutcome, LearningError};
 use crate::state::AppState;
@@ -341,7 +342,9 @@ pub async fn my_progress(
     CurrentUser(identity): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let entries = learning::dashboard(&state.db, &*state.clock, &catalog, identity.user.id).await?;
+    let entries =
+        learning::dashboard(&state.db, &*state.clock, &catalog, UserId::from(identity.user.id))
+            .await?;
     let out: Vec<CourseProgressOut> = entries
         .iter()
         .map(|e| CourseProgressOut {
