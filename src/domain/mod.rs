@@ -7,3 +7,4 @@ pub mod drip;
 pub mod enrolment;
 pub mod ids;
 pub mod progress;
+pub mod return_path;

@@ -11,6 +11,7 @@ use crate::domain::drip::{LessonState, LockReason};
 use crate::error::{AppError, Problem};
 use crate::learning::{self, CourseView, EnrollOutcome, LearningError};
 use crate::state::AppState;
+use crate::web::api::OptionalJson;
 use crate::web::courses::{audience_of, readable_lesson, visible_course};
 use crate::web::learner::{learner_at, mark, refusal, set_paused};
 use crate::web::progress::course_link;
@@ -225,10 +226,10 @@ pub async fn enroll(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
     path: web::Path<String>,
-    body: Option<web::Json<EnrollRequest>>,
+    OptionalJson(body): OptionalJson<EnrollRequest>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.unwrap_or_default();
     let code = body.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let outcome = learning::enroll(learner_at(&state, &catalog, &identity, &path), code).await?;
     let (mut response, outcome) = match outcome {
