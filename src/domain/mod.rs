@@ -8,3 +8,4 @@ pub mod enrolment;
 pub mod ids;
 pub mod progress;
 pub mod return_path;
+pub mod utc;
