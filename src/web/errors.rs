@@ -107,6 +107,7 @@ fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<
     };
     copy_header(&res, &mut replacement, header::RETRY_AFTER);
     copy_header(&res, &mut replacement, header::WWW_AUTHENTICATE);
+    copy_header(&res, &mut replacement, header::ALLOW);
     copy_set_cookies(&res, &mut replacement);
     let res = ServiceResponse::new(req, replacement).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
