@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash, from_fn};
+use actix_web::middleware::{Compress, DefaultHeaders, NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
@@ -271,6 +271,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(crate::web::errors::renderer())
             .wrap(security_headers(https))
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+            // gzip or brotli by `Accept-Encoding` (with `Vary`), error pages and assets included.
+            .wrap(Compress::default())
             .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
             .app_data(data.clone())
             .app_data(crate::web::errors::form_config())

@@ -16,16 +16,20 @@ pub struct Profile {
     pub email: String,
     pub display_name: String,
     pub role: String,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
     pub email_verified_at: Option<NaiveDateTime>,
     pub time_zone: String,
     pub locale: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub updated_at: NaiveDateTime,
 }
 
 /// Everything about one learner, as one JSON document.
 #[derive(Debug, Serialize)]
 pub struct PersonalData {
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub exported_at: NaiveDateTime,
     pub profile: Profile,
     pub enrollments: Vec<EnrollmentRecord>,

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// What was wrong with an account field; the message is safe to show to the person typing it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -50,16 +52,18 @@ impl Email {
 pub struct DisplayName(String);
 
 impl DisplayName {
-    /// Trims and checks the length (in characters, not bytes).
+    /// Trims, normalises to NFC and checks the length (in characters, not bytes). Control,
+    /// bidirectional-override and invisible characters are refused, so one learner cannot
+    /// pose as "Admin" to another.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let name = input.trim();
+        let name: String = input.trim().nfc().collect();
         match name.chars().count() {
             0 => Err(FieldError::new("display_name", "tell us what to call you")),
             81.. => Err(FieldError::new("display_name", "use at most 80 characters")),
-            _ if name.chars().any(char::is_control) => {
+            _ if name.chars().any(|c| c.is_control() || is_hidden(c)) => {
                 Err(FieldError::new("display_name", "use letters, numbers and punctuation only"))
             }
-            _ => Ok(Self(name.to_owned())),
+            _ => Ok(Self(name)),
         }
     }
 
@@ -67,6 +71,12 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters that reorder or hide text: bidi embeddings, overrides and isolates, zero-width
+/// spaces and joiners, directional marks and the byte-order mark.
+fn is_hidden(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{FEFF}')
 }
 
 /// A new password: 8–128 characters of any kind, no composition rules (NIST SP 800-63B).
@@ -163,6 +173,18 @@ mod tests {
         assert_eq!(DisplayName::parse("   ").unwrap_err().field, "display_name");
         assert!(DisplayName::parse(&"é".repeat(80)).is_ok());
         assert!(DisplayName::parse(&"é".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn display_names_refuse_hidden_characters_and_are_nfc() {
+        for c in ('\u{202A}'..='\u{202E}')
+            .chain('\u{2066}'..='\u{2069}')
+            .chain('\u{200B}'..='\u{200F}')
+            .chain(['\u{FEFF}'])
+        {
+            assert!(DisplayName::parse(&format!("Ad{c}min")).is_err(), "{c:?}");
+        }
+        assert_eq!(DisplayName::parse("Zoe\u{301}").unwrap().as_str(), "Zo\u{e9}");
     }
 
     #[test]

@@ -7,3 +7,5 @@ pub mod drip;
 pub mod enrolment;
 pub mod ids;
 pub mod progress;
+pub mod return_path;
+pub mod utc;

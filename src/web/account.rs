@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::accounts::{AccountError, Client, Credentials, Registration};
 use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, TimeZone};
 use crate::domain::device;
+use crate::domain::return_path::ReturnPath;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
@@ -49,9 +50,8 @@ pub struct NextQuery {
 }
 
 /// Only local paths are followed after sign-in, so the link cannot send people elsewhere.
-fn local_path(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next } else { "/dashboard" }
+fn local_path(next: &str) -> String {
+    ReturnPath::parse(next).map_or_else(|| "/dashboard".to_owned(), ReturnPath::into_string)
 }
 
 /// The forgotten-password form.
@@ -187,7 +187,7 @@ pub async fn sign_in(
     client: Client,
     CsrfForm(form): CsrfForm<SignInForm>,
 ) -> Result<HttpResponse, AppError> {
-    let next = local_path(&form.next).to_owned();
+    let next = local_path(&form.next);
     let values = json!({ "email": form.email, "remember": form.remember.is_some(), "next": next });
     let credentials = Credentials {
         email: form.email,

@@ -41,6 +41,14 @@ pub fn json_config() -> web::JsonConfig {
             JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
                 AppError::PayloadTooLarge
             }
+            // Broken JSON is 400; well-formed JSON with a value of the wrong type is 422.
+            JsonPayloadError::Deserialize(parse) if parse.is_data() => {
+                let field = named_field(&parse.to_string()).unwrap_or_else(|| "body".to_owned());
+                AppError::BadInput {
+                    field: Some(field),
+                    message: "is missing or has the wrong type".into(),
+                }
+            }
             JsonPayloadError::Deserialize(parse) => bad_input(&parse.to_string(), "JSON"),
             JsonPayloadError::ContentType => AppError::BadInput {
                 field: None,
@@ -54,11 +62,7 @@ pub fn json_config() -> web::JsonConfig {
 
 /// Names the field serde complained about, without echoing any submitted value.
 fn bad_input(serde_message: &str, format: &str) -> AppError {
-    let field = serde_message
-        .split_once("field `")
-        .and_then(|(_, rest)| rest.split_once('`'))
-        .map(|(name, _)| name.to_owned());
-    match field {
+    match named_field(serde_message) {
         Some(field) => {
             AppError::BadInput { field: Some(field), message: "is missing or not valid".into() }
         }
@@ -66,6 +70,14 @@ fn bad_input(serde_message: &str, format: &str) -> AppError {
             AppError::BadInput { field: None, message: format!("the {format} body is not valid") }
         }
     }
+}
+
+/// The field a serde message names (`missing field `email``), if any.
+fn named_field(serde_message: &str) -> Option<String> {
+    serde_message
+        .split_once("field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned())
 }
 
 /// Unknown routes are ordinary 404s, rendered like any other error.
@@ -95,6 +107,7 @@ fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<
     };
     copy_header(&res, &mut replacement, header::RETRY_AFTER);
     copy_header(&res, &mut replacement, header::WWW_AUTHENTICATE);
+    copy_header(&res, &mut replacement, header::ALLOW);
     copy_set_cookies(&res, &mut replacement);
     let res = ServiceResponse::new(req, replacement).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))

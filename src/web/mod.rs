@@ -7,69 +7,141 @@ pub mod author;
 pub mod courses;
 pub mod errors;
 pub mod health;
+pub mod input;
 pub mod learner;
 pub mod progress;
 pub mod session;
 pub mod templates;
 pub mod views;
 
-use actix_web::web;
+use actix_web::middleware::from_fn;
+use actix_web::{Resource, Route, guard, web};
+
+/// Every path the server answers, each declared once with all its methods, so that an
+/// unsupported method gets 405 with `Allow` (actix's resource default) rather than a 404.
+#[derive(Default)]
+pub struct RouteTable {
+    resources: Vec<(&'static str, Resource)>,
+}
+
+impl RouteTable {
+    /// Adds the path with the routes `build` gives it.
+    pub fn at(
+        &mut self,
+        path: &'static str,
+        build: impl FnOnce(Resource) -> Resource,
+    ) -> &mut Self {
+        self.resources.push((path, build(web::resource(path))));
+        self
+    }
+
+    /// The path patterns, in matching order (for tests and documentation).
+    pub fn paths(&self) -> Vec<&'static str> {
+        self.resources.iter().map(|(path, _)| *path).collect()
+    }
+
+    /// Registers every resource, each behind the edge check of its path, query and body text.
+    fn register(self, cfg: &mut web::ServiceConfig) {
+        for (_, resource) in self.resources {
+            cfg.service(resource.wrap(from_fn(input::check)));
+        }
+    }
+}
+
+/// A `GET` route that also answers `HEAD` (actix-http sends the headers without the body), for
+/// uptime monitors, link checkers and cache revalidation.
+pub fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
 
 /// The one route table, shared by `serve` and the tests.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/static/{file}", web::get().to(assets::serve))
-        .route("/", web::get().to(courses::list_courses))
-        .route("/courses/{course}", web::get().to(courses::show_course))
-        .route("/courses/{course}/lessons/{lesson}", web::get().to(courses::show_lesson))
-        .route("/courses/{course}/worksheets/{worksheet}", web::get().to(courses::show_worksheet))
-        .route("/courses/{course}/files/{path:.+}", web::get().to(courses::download_file))
-        .configure(learner_routes)
-        .route("/author/status", web::get().to(author::status))
-        .configure(account_routes)
-        .configure(api::routes);
+    route_table().register(cfg);
 }
 
-fn learner_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/dashboard", web::get().to(learner::dashboard))
-        .route("/courses/{course}/enroll", web::post().to(learner::enroll))
-        .route("/courses/{course}/{action:pause|resume}", web::post().to(learner::take_a_break))
-        .route("/courses/{course}/complete", web::get().to(learner::show_complete))
-        .route(
-            "/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}",
-            web::post().to(learner::mark_lesson),
-        );
+/// Every route the server answers.
+pub fn route_table() -> RouteTable {
+    let mut table = RouteTable::default();
+    table
+        .at("/healthz", |r| r.route(get().to(health::healthz)))
+        .at("/readyz", |r| r.route(get().to(health::readyz)))
+        .at("/static/{file}", |r| r.route(get().to(assets::serve)))
+        .at("/", |r| r.route(get().to(courses::list_courses)))
+        .at("/courses/{course}", |r| r.route(get().to(courses::show_course)))
+        .at("/courses/{course}/lessons/{lesson}", |r| r.route(get().to(courses::show_lesson)))
+        .at("/courses/{course}/worksheets/{worksheet}", |r| {
+            r.route(get().to(courses::show_worksheet))
+        })
+        .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(courses::download_file)));
+    learner_routes(&mut table);
+    table.at("/author/status", |r| r.route(get().to(author::status)));
+    account_routes(&mut table);
+    profile_routes(&mut table);
+    api::routes(&mut table);
+    table
 }
 
-fn account_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/account", web::get().to(account::show_account))
-        .route("/account/register", web::get().to(account::show_register))
-        .route("/account/register", web::post().to(account::register))
-        .route("/account/check-email", web::get().to(account::check_email))
-        .route("/account/verify", web::get().to(account::show_verify))
-        .route("/account/verify", web::post().to(account::verify))
-        .route("/account/verify/resend", web::post().to(account::resend_verification))
-        .route("/account/sign-in", web::get().to(account::show_sign_in))
-        .route("/account/sign-in", web::post().to(account::sign_in))
-        .route("/account/sign-out", web::post().to(account::sign_out))
-        .route("/account/sign-out-everywhere", web::post().to(account::sign_out_everywhere))
-        .route("/account/forgot", web::get().to(account::show_forgot))
-        .route("/account/forgot", web::post().to(account::forgot))
-        .route("/account/reset", web::get().to(account::show_reset))
-        .route("/account/reset", web::post().to(account::reset))
-        .route("/account/profile", web::get().to(account::show_profile))
-        .route("/account/profile", web::post().to(account::update_profile))
-        .route("/account/password", web::get().to(account::show_password))
-        .route("/account/password", web::post().to(account::change_password))
-        .route("/account/sessions", web::get().to(account::show_sessions))
-        .route("/account/sessions/revoke", web::post().to(account::revoke_session))
-        .route("/account/email", web::get().to(account::show_change_email))
-        .route("/account/email", web::post().to(account::change_email))
-        .route("/account/email/confirm", web::get().to(account::show_confirm_email))
-        .route("/account/email/confirm", web::post().to(account::confirm_email))
+fn learner_routes(table: &mut RouteTable) {
+    table
+        .at("/dashboard", |r| r.route(get().to(learner::dashboard)))
+        .at("/courses/{course}/enroll", |r| r.route(web::post().to(learner::enroll)))
+        .at("/courses/{course}/{action:pause|resume}", |r| {
+            r.route(web::post().to(learner::take_a_break))
+        })
+        .at("/courses/{course}/complete", |r| r.route(get().to(learner::show_complete)))
+        .at("/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}", |r| {
+            r.route(web::post().to(learner::mark_lesson))
+        });
+}
+
+fn account_routes(table: &mut RouteTable) {
+    table
+        .at("/account", |r| r.route(get().to(account::show_account)))
+        .at("/account/register", |r| {
+            r.route(get().to(account::show_register)).route(web::post().to(account::register))
+        })
+        .at("/account/check-email", |r| r.route(get().to(account::check_email)))
+        .at("/account/verify", |r| {
+            r.route(get().to(account::show_verify)).route(web::post().to(account::verify))
+        })
+        .at("/account/verify/resend", |r| r.route(web::post().to(account::resend_verification)))
+        .at("/account/sign-in", |r| {
+            r.route(get().to(account::show_sign_in)).route(web::post().to(account::sign_in))
+        })
+        .at("/account/sign-out", |r| r.route(web::post().to(account::sign_out)))
+        .at("/account/sign-out-everywhere", |r| {
+            r.route(web::post().to(account::sign_out_everywhere))
+        })
+        .at("/account/forgot", |r| {
+            r.route(get().to(account::show_forgot)).route(web::post().to(account::forgot))
+        })
+        .at("/account/reset", |r| {
+            r.route(get().to(account::show_reset)).route(web::post().to(account::reset))
+        });
+}
+
+fn profile_routes(table: &mut RouteTable) {
+    table
+        .at("/account/profile", |r| {
+            r.route(get().to(account::show_profile)).route(web::post().to(account::update_profile))
+        })
+        .at("/account/password", |r| {
+            r.route(get().to(account::show_password))
+                .route(web::post().to(account::change_password))
+        })
+        .at("/account/sessions", |r| r.route(get().to(account::show_sessions)))
+        .at("/account/sessions/revoke", |r| r.route(web::post().to(account::revoke_session)))
+        .at("/account/email", |r| {
+            r.route(get().to(account::show_change_email))
+                .route(web::post().to(account::change_email))
+        })
+        .at("/account/email/confirm", |r| {
+            r.route(get().to(account::show_confirm_email))
+                .route(web::post().to(account::confirm_email))
+        })
         // The same download for the browser (cookie) and API clients (bearer).
-        .route("/account/export", web::get().to(api::me::export))
-        .route("/account/delete", web::get().to(account::show_delete))
-        .route("/account/delete", web::post().to(account::delete));
+        .at("/account/export", |r| r.route(get().to(api::me::export)))
+        .at("/account/delete", |r| {
+            r.route(get().to(account::show_delete)).route(web::post().to(account::delete))
+        });
 }

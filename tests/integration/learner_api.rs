@@ -9,7 +9,7 @@ use crate::support::TestApp;
 const API: &str = "/api/v1/courses/rebuilding-trust";
 
 /// A bearer token for a new learner.
-async fn token(app: &TestApp) -> String {
+pub(crate) async fn token(app: &TestApp) -> String {
     app.signed_in_as("api@example.com", Role::Learner).await;
     let login = app
         .client

@@ -12,6 +12,8 @@ mod accounts;
 
 mod cli;
 mod courses;
+mod delivery;
+mod edge_input;
 mod health;
 mod learner_api;
 mod learner_web;

@@ -13,9 +13,13 @@ use crate::db::schema::{enrollments, lesson_progress, outbox, sessions, users};
 pub struct EnrollmentRecord {
     pub course: String,
     pub status: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub enrolled_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
     pub expires_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
     pub completed_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
     pub last_activity_at: Option<NaiveDateTime>,
 }
 
@@ -24,7 +28,9 @@ pub struct EnrollmentRecord {
 pub struct ProgressRecord {
     pub course: String,
     pub lesson: String,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
     pub first_viewed_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
     pub completed_at: Option<NaiveDateTime>,
 }
 
@@ -32,9 +38,13 @@ pub struct ProgressRecord {
 #[derive(Debug, Queryable, Serialize)]
 pub struct SessionRecord {
     pub user_agent: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub last_seen_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub expires_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 

@@ -17,14 +17,18 @@ use crate::web::session::{CurrentUser, api_csrf_token};
 /// `POST /api/v1/auth/register` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(format = Email)]
     email: String,
+    #[schema(min_length = 1, max_length = 80)]
     display_name: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
 }
 
 /// `POST /api/v1/auth/login` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(format = Email)]
     email: String,
     password: String,
     #[serde(default)]
@@ -42,6 +46,7 @@ pub struct LoginResponse {
 /// `POST /api/v1/auth/password-reset` body.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetRequest {
+    #[schema(format = Email)]
     email: String,
 }
 
@@ -49,6 +54,7 @@ pub struct ResetRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetConfirm {
     token: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
 }
 
@@ -76,7 +82,8 @@ const ACCEPTED: Accepted =
 /// Registers an account (201 whether or not the address was taken).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, description = "Accepted; a confirmation (or, for a taken address, a note to its owner) is mailed", body = Accepted),
-        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON, is malformed, or was sent without Content-Type: application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid (email format, password 8-128 and display name 1-80 characters)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn register(
     state: web::Data<AppState>,
@@ -98,7 +105,9 @@ pub async fn register(
 /// Signs in: the token in the body, and the session cookie for browsers.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in; the token is also set as the session cookie", body = LoginResponse),
+        (status = 400, description = "The body is not JSON, is malformed, or was sent without Content-Type: application/json", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The email and password do not match an account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, has the wrong type, or holds a control character", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn login(
     state: web::Data<AppState>,
@@ -148,7 +157,8 @@ pub async fn me(
 /// Mails a reset link if the address has an account (202 either way).
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequest,
     responses((status = 202, description = "Accepted; a link is mailed if the address has an account", body = Accepted),
-        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON, is malformed, or was sent without Content-Type: application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an email address, or a field is missing or has the wrong type", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_reset(
     state: web::Data<AppState>,
@@ -163,8 +173,8 @@ pub async fn request_reset(
 /// Sets a new password from a reset token; every session ends.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirm,
     responses((status = 204, description = "The password is changed and every session ended"),
-        (status = 400, description = "The link is not valid, was used, or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The password is not acceptable", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "The link is not valid, was used, or expired; or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password is not 8-128 characters, or a field is missing or has the wrong type", body = Problem, content_type = "application/problem+json")))]
 pub async fn confirm_reset(
     state: web::Data<AppState>,
     body: web::Json<ResetConfirm>,

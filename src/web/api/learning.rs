@@ -12,6 +12,7 @@ use crate::domain::ids::UserId;
 use crate::error::{AppError, Problem};
 use crate::learning::{self, CourseView, EnrollOutcome, LearningError};
 use crate::state::AppState;
+use crate::web::api::OptionalJson;
 use crate::web::courses::{audience_of, readable_lesson, visible_course};
 use crate::web::learner::{learner_at, mark, refusal, set_paused};
 use crate::web::progress::course_link;
@@ -143,7 +144,8 @@ pub async fn list_courses(
 #[utoipa::path(get, path = "/api/v1/courses/{course}", tag = "courses",
     params(("course" = String, Path, description = "Course slug")),
     responses((status = 200, description = "The outline", body = Outline),
-        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json")))]
 pub async fn show_course(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -218,18 +220,20 @@ fn outline_lesson(lesson: &crate::content::Lesson, state: Option<&LessonState>) 
     params(("course" = String, Path, description = "Course slug")),
     responses((status = 201, description = "Enrolled", body = EnrollResponse),
         (status = 200, description = "Already enrolled", body = EnrollResponse),
+        (status = 400, description = "The body is not JSON, is malformed, or was sent without Content-Type: application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Invite only, or access withdrawn", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Access code missing or not valid", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Access code missing or not valid, a field has the wrong type, or a control character", body = Problem, content_type = "application/problem+json")))]
 pub async fn enroll(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
     path: web::Path<String>,
-    body: Option<web::Json<EnrollRequest>>,
+    OptionalJson(body): OptionalJson<EnrollRequest>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.unwrap_or_default();
     let code = body.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let outcome = learning::enroll(learner_at(&state, &catalog, &identity, &path), code).await?;
     let (mut response, outcome) = match outcome {
@@ -246,6 +250,8 @@ pub async fn enroll(
     params(("course" = String, Path, description = "Course slug"),
         ("lesson" = String, Path, description = "Lesson slug")),
     responses((status = 200, description = "The lesson", body = LessonOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not enrolled, or locked (the detail says when or why)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn show_lesson(
@@ -253,6 +259,9 @@ pub async fn show_lesson(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
+    if identity(&req).is_none() {
+        return Err(AppError::Unauthorized);
+    }
     let (course_slug, lesson_slug) = path.into_inner();
     let catalog = state.catalog()?;
     let (_, view, progress) =
@@ -275,6 +284,8 @@ pub async fn show_lesson(
     params(("course" = String, Path, description = "Course slug"),
         ("lesson" = String, Path, description = "Lesson slug")),
     responses((status = 204, description = "Done (also when it already was)"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not enrolled, or locked", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_lesson(
@@ -293,6 +304,8 @@ pub async fn complete_lesson(
     params(("course" = String, Path, description = "Course slug"),
         ("lesson" = String, Path, description = "Lesson slug")),
     responses((status = 204, description = "Not done (also when it already was not)"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn uncomplete_lesson(
@@ -309,6 +322,9 @@ pub async fn uncomplete_lesson(
 #[utoipa::path(post, path = "/api/v1/courses/{course}/pause", tag = "courses",
     security(("bearer" = [])), params(("course" = String, Path, description = "Course slug")),
     responses((status = 204, description = "Paused"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json")))]
 pub async fn pause(
     state: web::Data<AppState>,
@@ -323,6 +339,9 @@ pub async fn pause(
 #[utoipa::path(post, path = "/api/v1/courses/{course}/resume", tag = "courses",
     security(("bearer" = [])), params(("course" = String, Path, description = "Course slug")),
     responses((status = 204, description = "Resumed"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json")))]
 pub async fn resume(
     state: web::Data<AppState>,

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -16,8 +16,8 @@ use crate::web::session::CurrentUser;
 pub struct SessionInfo {
     id: String,
     device: String,
-    created_at: NaiveDateTime,
-    last_seen_at: NaiveDateTime,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
     /// The session this request was made with.
     current: bool,
 }
@@ -48,8 +48,8 @@ pub async fn sessions(
         .map(|s| SessionInfo {
             current: s.id == identity.session.id,
             device: crate::domain::device::describe(&s.user_agent),
-            created_at: s.created_at,
-            last_seen_at: s.last_seen_at,
+            created_at: s.created_at.and_utc(),
+            last_seen_at: s.last_seen_at.and_utc(),
             id: s.id,
         })
         .collect();
@@ -60,7 +60,8 @@ pub async fn sessions(
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", security(("bearer" = [])),
     params(("id" = String, Path, description = "A session id from the list")),
     responses((status = 204, description = "Signed out (also when it already was)"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_session(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -96,7 +97,8 @@ fn attachment(filename: &str) -> header::ContentDisposition {
     request_body = DeleteRequest,
     responses((status = 204, description = "The account and its data are erased"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Wrong password", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "The body is not JSON, is malformed, or was sent without Content-Type: application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong password, or a field is missing or has the wrong type", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     state: web::Data<AppState>,
     CurrentUser(identity): CurrentUser,
@@ -110,7 +112,8 @@ pub async fn delete(
 /// Confirms an address with the token from the confirmation email.
 #[utoipa::path(post, path = "/api/v1/auth/verify", tag = "auth", request_body = VerifyRequest,
     responses((status = 204, description = "The address is confirmed"),
-        (status = 400, description = "The link is not valid, was used, or expired", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "The link is not valid, was used, or expired; or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, has the wrong type, or holds a control character", body = Problem, content_type = "application/problem+json")))]
 pub async fn verify(
     state: web::Data<AppState>,
     body: web::Json<VerifyRequest>,

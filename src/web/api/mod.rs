@@ -9,33 +9,61 @@ pub mod openapi;
 
 use actix_web::web;
 
+use crate::web::{RouteTable, get};
+
 /// The API routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/auth/register", web::post().to(auth::register))
-        .route("/api/v1/auth/login", web::post().to(auth::login))
-        .route("/api/v1/auth/logout", web::post().to(auth::logout))
-        .route("/api/v1/auth/password-reset", web::post().to(auth::request_reset))
-        .route("/api/v1/auth/password-reset/confirm", web::post().to(auth::confirm_reset))
-        .route("/api/v1/auth/verify", web::post().to(me::verify))
-        .route("/api/v1/me", web::get().to(auth::me))
-        .route("/api/v1/me", web::delete().to(me::delete))
-        .route("/api/v1/me/sessions", web::get().to(me::sessions))
-        .route("/api/v1/me/sessions/{id}", web::delete().to(me::revoke_session))
-        .route("/api/v1/me/export", web::get().to(me::export))
-        .route("/api/v1/me/progress", web::get().to(learning::my_progress))
-        .route("/api/v1/courses", web::get().to(learning::list_courses))
-        .route("/api/v1/courses/{course}", web::get().to(learning::show_course))
-        .route("/api/v1/courses/{course}/enroll", web::post().to(learning::enroll))
-        .route("/api/v1/courses/{course}/pause", web::post().to(learning::pause))
-        .route("/api/v1/courses/{course}/resume", web::post().to(learning::resume))
-        .route("/api/v1/courses/{course}/lessons/{lesson}", web::get().to(learning::show_lesson))
-        .route(
-            "/api/v1/courses/{course}/lessons/{lesson}/complete",
-            web::put().to(learning::complete_lesson),
-        )
-        .route(
-            "/api/v1/courses/{course}/lessons/{lesson}/complete",
-            web::delete().to(learning::uncomplete_lesson),
-        )
-        .route("/api/openapi.json", web::get().to(openapi::document));
+pub fn routes(table: &mut RouteTable) {
+    table
+        .at("/api/v1/auth/register", |r| r.route(web::post().to(auth::register)))
+        .at("/api/v1/auth/login", |r| r.route(web::post().to(auth::login)))
+        .at("/api/v1/auth/logout", |r| r.route(web::post().to(auth::logout)))
+        .at("/api/v1/auth/password-reset", |r| r.route(web::post().to(auth::request_reset)))
+        .at("/api/v1/auth/password-reset/confirm", |r| r.route(web::post().to(auth::confirm_reset)))
+        .at("/api/v1/auth/verify", |r| r.route(web::post().to(me::verify)))
+        .at("/api/v1/me", |r| r.route(get().to(auth::me)).route(web::delete().to(me::delete)))
+        .at("/api/v1/me/sessions", |r| r.route(get().to(me::sessions)))
+        .at("/api/v1/me/sessions/{id}", |r| r.route(web::delete().to(me::revoke_session)))
+        .at("/api/v1/me/export", |r| r.route(get().to(me::export)))
+        .at("/api/v1/me/progress", |r| r.route(get().to(learning::my_progress)))
+        .at("/api/v1/courses", |r| r.route(get().to(learning::list_courses)))
+        .at("/api/v1/courses/{course}", |r| r.route(get().to(learning::show_course)))
+        .at("/api/v1/courses/{course}/enroll", |r| r.route(web::post().to(learning::enroll)))
+        .at("/api/v1/courses/{course}/pause", |r| r.route(web::post().to(learning::pause)))
+        .at("/api/v1/courses/{course}/resume", |r| r.route(web::post().to(learning::resume)))
+        .at("/api/v1/courses/{course}/lessons/{lesson}", |r| {
+            r.route(get().to(learning::show_lesson))
+        })
+        .at("/api/v1/courses/{course}/lessons/{lesson}/complete", |r| {
+            r.route(web::put().to(learning::complete_lesson))
+                .route(web::delete().to(learning::uncomplete_lesson))
+        })
+        .at("/api/openapi.json", |r| r.route(get().to(openapi::document)));
+}
+
+/// A JSON body that may be left out entirely (no body at all); a body that is there is read
+/// like any other, so malformed JSON is 400, a wrong type 422 and an oversized body 413.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for OptionalJson<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        use actix_web::http::header;
+        let headers = req.headers();
+        let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+        let empty = match length {
+            Some(length) => length.trim() == "0",
+            None => !headers.contains_key(header::TRANSFER_ENCODING),
+        };
+        if empty {
+            return Box::pin(std::future::ready(Ok(Self(None))));
+        }
+        let json = web::Json::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(Self(Some(json.await?.into_inner()))) })
+    }
 }
