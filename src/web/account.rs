@@ -15,8 +15,8 @@ use crate::accounts::{AccountError, Client, Credentials, Registration};
 use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, TimeZone};
 use crate::domain::device;
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
+use crate::web::state::AppState;
 
 /// A form with nothing but its CSRF token (sign out, resend).
 #[derive(Debug, Deserialize)]
@@ -114,7 +114,7 @@ fn message_page(
     let mut context = page_context(req);
     context.insert("title", title);
     context.insert("text", text);
-    state.templates.page("pages/account/message.html", &context)
+    state.page("pages/account/message.html", &context)
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -242,7 +242,7 @@ pub async fn show_account(
     state: web::Data<AppState>,
     _user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    state.templates.page("pages/account/account.html", &page_context(&req))
+    state.page("pages/account/account.html", &page_context(&req))
 }
 
 /// A page whose only job is a button that uses an email link's token. Opening the link does
@@ -423,7 +423,7 @@ pub async fn show_sessions(
         .collect();
     let mut context = page_context(&req);
     context.insert("sessions", &sessions);
-    state.templates.page("pages/account/sessions.html", &context)
+    state.page("pages/account/sessions.html", &context)
 }
 
 /// `POST /account/sessions/revoke`: signs one of your devices out.

@@ -8,9 +8,10 @@ pub mod courses;
 pub mod errors;
 pub mod health;
 pub mod learner;
+pub mod pages;
 pub mod progress;
 pub mod session;
-pub mod templates;
+pub mod state;
 pub mod views;
 
 use actix_web::web;
