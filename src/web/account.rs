@@ -469,7 +469,7 @@ pub async fn delete(
     let mut response = message_page(&req, &state, "Your account is deleted", text)?;
     response
         .add_cookie(&state.cookies.session_removal())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok(response)
 }
 
