@@ -71,6 +71,10 @@ impl From<AccountError> for AppError {
             }
             AccountError::BadLink => Self::BadLink,
             AccountError::NotSignedIn => Self::Unauthorized,
+            AccountError::NoSuchAccount => Self::NotFound,
+            error @ AccountError::AccountExists => {
+                Self::InvalidField { field: "email", message: error.to_string() }
+            }
             AccountError::Database(error) => Self::Database(error),
             other => Self::Internal(Box::new(other)),
         }

@@ -11,6 +11,7 @@ mod password;
 mod privacy;
 mod register;
 mod sessions;
+mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::templates::EmailTemplates;
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, Credentials, SignedIn};
+pub use users::{create_verified_user, set_role};
 
 /// Why an account action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,11 @@ pub enum AccountError {
     BadLink,
     #[error("not signed in")]
     NotSignedIn,
+    /// Only for operators: public registration never says an address is taken.
+    #[error("an account for this address already exists")]
+    AccountExists,
+    #[error("no account for this address")]
+    NoSuchAccount,
     #[error(transparent)]
     Database(#[from] DbError),
     #[error(transparent)]

@@ -585,13 +585,6 @@ pub async fn update_profile(
             return profile_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, values, &errors);
         }
     };
-    let (id, now) = (identity.user.id, state.clock.now().naive_utc());
-    state
-        .db
-        .run(move |conn| {
-            crate::db::models::user::update_profile(conn, id, name.as_str(), zone.name(), now)
-                .map_err(|e| AppError::Database(e.into()))
-        })
-        .await?;
+    state.accounts.update_profile(identity.user.id, name, zone).await?;
     Ok(see_other("/account"))
 }
