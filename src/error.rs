@@ -118,8 +118,10 @@ pub struct FieldProblem {
 /// One kind of problem: its stable `type` URI (what clients match on), status and words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProblemType {
+    /// `/problems/<kind>`: never renamed once released.
     pub uri: &'static str,
     pub status: StatusCode,
+    /// What a person reads first.
     pub title: &'static str,
     /// Shown unless the error carries a more specific detail of its own.
     pub detail: Option<&'static str>,
@@ -129,49 +131,49 @@ pub struct ProblemType {
 const TRY_AGAIN: Option<&str> = Some("Nothing you entered was lost. Please try again in a moment.");
 
 impl ProblemType {
-    pub const NOT_FOUND: Self = Self {
+    const NOT_FOUND: Self = Self {
         uri: "/problems/not-found",
         status: StatusCode::NOT_FOUND,
         title: "We couldn't find that page",
         detail: Some("The link may be old, or the page may have moved."),
     };
-    pub const INVALID_FIELD: Self = Self {
+    const INVALID_FIELD: Self = Self {
         uri: "/problems/invalid-field",
         status: StatusCode::UNPROCESSABLE_ENTITY,
         title: "Please check what you entered",
         detail: None,
     };
-    pub const UNREADABLE_BODY: Self = Self {
+    const UNREADABLE_BODY: Self = Self {
         uri: "/problems/unreadable-body",
         status: StatusCode::BAD_REQUEST,
         title: "We couldn't read that request",
         detail: None,
     };
-    pub const UNREADABLE_FIELD: Self = Self {
+    const UNREADABLE_FIELD: Self = Self {
         uri: "/problems/unreadable-field",
         status: StatusCode::UNPROCESSABLE_ENTITY,
         title: "We couldn't read that request",
         detail: None,
     };
-    pub const PAYLOAD_TOO_LARGE: Self = Self {
+    const PAYLOAD_TOO_LARGE: Self = Self {
         uri: "/problems/payload-too-large",
         status: StatusCode::PAYLOAD_TOO_LARGE,
         title: "That was too large to accept",
         detail: None,
     };
-    pub const NOT_SIGNED_IN: Self = Self {
+    const NOT_SIGNED_IN: Self = Self {
         uri: "/problems/not-signed-in",
         status: StatusCode::UNAUTHORIZED,
         title: "Please sign in",
         detail: Some("Your session has ended or was signed out."),
     };
-    pub const BAD_CREDENTIALS: Self = Self {
+    const BAD_CREDENTIALS: Self = Self {
         uri: "/problems/bad-credentials",
         status: StatusCode::UNAUTHORIZED,
         title: "That email and password don't match",
         detail: None,
     };
-    pub const FORBIDDEN: Self = Self {
+    const FORBIDDEN: Self = Self {
         uri: "/problems/forbidden",
         status: StatusCode::FORBIDDEN,
         title: "We couldn't accept that form",
@@ -180,13 +182,13 @@ impl ProblemType {
              Please go back, reload the page and try again.",
         ),
     };
-    pub const RATE_LIMITED: Self = Self {
+    const RATE_LIMITED: Self = Self {
         uri: "/problems/rate-limited",
         status: StatusCode::TOO_MANY_REQUESTS,
         title: "Let's pause for a moment",
         detail: Some("There were many attempts in a short time. Please try again a little later."),
     };
-    pub const EXPIRED_LINK: Self = Self {
+    const EXPIRED_LINK: Self = Self {
         uri: "/problems/expired-link",
         status: StatusCode::BAD_REQUEST,
         title: "That link has expired",
@@ -194,7 +196,7 @@ impl ProblemType {
             "Links in our emails work once and only for a while. You can ask for a new one.",
         ),
     };
-    pub const NOT_ENROLLED: Self = Self {
+    const NOT_ENROLLED: Self = Self {
         uri: "/problems/not-enrolled",
         status: StatusCode::FORBIDDEN,
         title: "This lesson is for enrolled learners",
@@ -203,7 +205,7 @@ impl ProblemType {
              open for you.",
         ),
     };
-    pub const ACCESS_ENDED: Self = Self {
+    const ACCESS_ENDED: Self = Self {
         uri: "/problems/access-ended",
         status: StatusCode::FORBIDDEN,
         title: "Your access to this course has ended",
@@ -212,7 +214,7 @@ impl ProblemType {
              your progress is kept.",
         ),
     };
-    pub const INVITE_ONLY: Self = Self {
+    const INVITE_ONLY: Self = Self {
         uri: "/problems/invite-only",
         status: StatusCode::FORBIDDEN,
         title: "This course is by invitation",
@@ -221,19 +223,19 @@ impl ProblemType {
              your dashboard.",
         ),
     };
-    pub const LESSON_LOCKED: Self = Self {
+    const LESSON_LOCKED: Self = Self {
         uri: "/problems/lesson-locked",
         status: StatusCode::FORBIDDEN,
         title: "This lesson isn't open yet",
         detail: None,
     };
-    pub const NOT_READY: Self = Self {
+    const NOT_READY: Self = Self {
         uri: "/problems/not-ready",
         status: StatusCode::SERVICE_UNAVAILABLE,
         title: "Mend is not ready yet",
         detail: None,
     };
-    pub const INTERNAL: Self = Self {
+    const INTERNAL: Self = Self {
         uri: "/problems/internal",
         status: StatusCode::INTERNAL_SERVER_ERROR,
         title: "Something went wrong on our side",
