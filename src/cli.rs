@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use diesel::Connection;
 
+use crate::accounts::{self, AccountError, Registration};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{FlagOverrides, RawSettings, Settings};
-use crate::db::models::audit;
-use crate::db::models::user::{self, NewUser};
 use crate::domain::account::{DisplayName, Email, NewPassword, Role};
 use crate::startup::{self, Application, StartupError};
 
@@ -67,7 +66,7 @@ enum UserCommand {
     Create {
         #[arg(long)]
         email: String,
-        #[arg(long, value_enum, default_value = "learner")]
+        #[arg(long, value_parser = role_parser(), default_value = "learner")]
         role: Role,
         /// Display name (default: the part of the email before the @).
         #[arg(long)]
@@ -77,9 +76,14 @@ enum UserCommand {
     Role {
         #[arg(long)]
         email: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = role_parser())]
         role: Role,
     },
+}
+
+/// `--role`: the stored spellings, listed in `--help` and checked by clap.
+fn role_parser() -> impl TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(Role::ALL.map(Role::as_str)).try_map(|name| name.parse::<Role>())
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,58 +203,34 @@ fn create_user(
 ) -> Result<(), Failure> {
     let email = Email::parse(email).map_err(failed)?;
     let default_name = email.as_str().split('@').next().unwrap_or_default().to_owned();
-    let name = DisplayName::parse(name.unwrap_or(&default_name)).map_err(failed)?;
+    let display_name = DisplayName::parse(name.unwrap_or(&default_name)).map_err(failed)?;
     let password = NewPassword::parse(read_password()?).map_err(failed)?;
-    let hash = crate::auth::password::hash(&password).map_err(failed)?;
+    let account = Registration { email, display_name, password };
     let mut conn = startup::open_connection(settings)?;
-    if user::find_by_email(&mut conn, email.as_str()).map_err(failed)?.is_some() {
-        return Err(failed(format!("an account for {} already exists", email.as_str())));
-    }
-    let now = SystemClock.now().naive_utc();
-    let new = NewUser {
-        email: email.as_str(),
-        display_name: name.as_str(),
-        password_hash: &hash,
-        role: role.as_str(),
-        // An operator creating the account vouches for the address.
-        email_verified_at: Some(now),
-        created_at: now,
-        updated_at: now,
-    };
-    let created = user::insert(&mut conn, &new).map_err(failed)?;
+    let created = accounts::create_verified_user(&mut conn, &account, role, SystemClock.now())
+        .map_err(|error| about(&account.email, error))?;
     eprintln!("mend: created {} account #{} for {}", role.as_str(), created.id, created.email);
     Ok(())
 }
 
-/// Sets the role and records who had which role before, in one transaction.
+/// Sets the role; the service records who had which role before.
 fn change_role(settings: &Settings, email: &str, role: Role) -> Result<(), Failure> {
     let email = Email::parse(email).map_err(failed)?;
     let mut conn = startup::open_connection(settings)?;
-    let now = SystemClock.now().naive_utc();
-    let changed = conn.transaction(|conn| {
-        let Some(found) = user::find_by_email(conn, email.as_str())? else {
-            return Ok(None);
-        };
-        user::set_role(conn, found.id, role.as_str(), now)?;
-        let detail = serde_json::json!({ "from": found.role, "to": role.as_str(), "by": "cli" });
-        let target_id = found.id.to_string();
-        let entry = audit::NewEntry {
-            actor_id: None,
-            action: "user.role_changed",
-            target_type: "user",
-            target_id: &target_id,
-            detail: &detail.to_string(),
-            created_at: now,
-        };
-        audit::record(conn, &entry)?;
-        Ok::<_, diesel::result::Error>(Some(found.id))
-    });
-    match changed.map_err(failed)? {
-        Some(id) => {
-            eprintln!("mend: account #{id} is now {}", role.as_str());
-            Ok(())
+    let changed = accounts::set_role(&mut conn, &email, role, "cli", SystemClock.now())
+        .map_err(|error| about(&email, error))?;
+    eprintln!("mend: account #{} is now {}", changed.id, role.as_str());
+    Ok(())
+}
+
+/// An account error, naming the address (the operator typed it, so it is no secret here).
+fn about(email: &Email, error: AccountError) -> Failure {
+    match error {
+        AccountError::AccountExists => {
+            failed(format!("an account for {} already exists", email.as_str()))
         }
-        None => Err(failed(format!("no account for {}", email.as_str()))),
+        AccountError::NoSuchAccount => failed(format!("no account for {}", email.as_str())),
+        other => failed(other),
     }
 }
 

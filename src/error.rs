@@ -7,12 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use chrono_tz::Tz;
-
 use crate::accounts::AccountError;
 use crate::db::DbError;
-use crate::domain::drip::LockReason;
-use crate::learning::{EnrollError, LearningError};
+use crate::learning::EnrollError;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +22,7 @@ pub enum AppError {
     NotReady(String),
     #[error(transparent)]
     Database(#[from] DbError),
-    #[error("template failed: {0}")]
+    #[error("template failed")]
     Template(#[from] tera::Error),
     /// No valid session: missing, tampered, expired or revoked token (never says which).
     #[error("not signed in")]
@@ -44,9 +41,10 @@ pub enum AppError {
     BadInput { field: Option<String>, message: String },
     #[error("request body too large")]
     PayloadTooLarge,
-    /// A failure in Mend itself (hashing, mail rendering, signing); the cause is logged.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure in Mend itself (hashing, mail rendering, signing); the cause is kept for the
+    /// log and never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A lesson of a course the learner has not enrolled in.
     #[error("not enrolled")]
     NotEnrolled,
@@ -73,8 +71,12 @@ impl From<AccountError> for AppError {
             }
             AccountError::BadLink => Self::BadLink,
             AccountError::NotSignedIn => Self::Unauthorized,
+            AccountError::NoSuchAccount => Self::NotFound,
+            error @ AccountError::AccountExists => {
+                Self::InvalidField { field: "email", message: error.to_string() }
+            }
             AccountError::Database(error) => Self::Database(error),
-            other => Self::Internal(other.to_string()),
+            other => Self::Internal(Box::new(other)),
         }
     }
 }
@@ -89,53 +91,6 @@ impl From<EnrollError> for AppError {
             EnrollError::InviteOnly => Self::InviteOnly,
             EnrollError::Revoked => Self::AccessEnded,
             EnrollError::Db(error) => Self::Database(error),
-        }
-    }
-}
-
-impl From<LearningError> for AppError {
-    /// Lock times are shown in UTC here; pages that know the learner's zone use
-    /// [`AppError::from_learning`].
-    fn from(error: LearningError) -> Self {
-        Self::from_learning(error, Tz::UTC, |slug| slug.to_owned())
-    }
-}
-
-impl AppError {
-    /// The one mapping of learner refusals to HTTP: a locked lesson says when it opens (in
-    /// `zone`) or which lessons it needs (named by `title_of`).
-    pub fn from_learning(
-        error: LearningError,
-        zone: Tz,
-        title_of: impl Fn(&str) -> String,
-    ) -> Self {
-        match error {
-            LearningError::NoSuchCourse | LearningError::NoSuchLesson => Self::NotFound,
-            LearningError::NotEnrolled => Self::NotEnrolled,
-            LearningError::NoAccess(_) => Self::AccessEnded,
-            LearningError::Locked(reason) => {
-                Self::Locked { detail: lock_detail(&reason, zone, title_of) }
-            }
-            LearningError::Db(error) => Self::Database(error),
-        }
-    }
-}
-
-/// Says, warmly, when or why a lesson opens.
-pub fn lock_detail(reason: &LockReason, zone: Tz, title_of: impl Fn(&str) -> String) -> String {
-    match reason {
-        LockReason::OpensAt(at) => format!(
-            "It opens on {} ({zone}). Lessons arrive one step at a time so there is room to take each in.",
-            at.with_timezone(&zone).format("%A %-d %B %Y at %H:%M")
-        ),
-        LockReason::Requires(slugs) => {
-            let titles: Vec<String> = slugs.iter().map(|s| title_of(s)).collect();
-            format!("It opens once you have completed: {}.", titles.join(", "))
-        }
-        LockReason::Paused => {
-            "Your course is paused while you take a break. Resume it from the course page and \
-             your lessons will be waiting."
-                .to_owned()
         }
     }
 }
@@ -160,41 +115,221 @@ pub struct FieldProblem {
     pub message: String,
 }
 
-impl Problem {
-    /// A problem with only a status and its standard title, for errors raised outside Mend
-    /// (actix extractors, unknown routes).
-    pub fn for_status(status: StatusCode) -> Self {
-        let title = match status {
-            StatusCode::NOT_FOUND => "We couldn't find that page",
-            StatusCode::PAYLOAD_TOO_LARGE => "That was too large to accept",
-            s if s.is_server_error() => "Something went wrong on our side",
-            s => s.canonical_reason().unwrap_or("Request failed"),
-        };
-        Self {
-            kind: "about:blank",
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail: None,
+/// One kind of problem: its stable `type` URI (what clients match on), status and words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType {
+    /// `/problems/<kind>`: never renamed once released.
+    pub uri: &'static str,
+    pub status: StatusCode,
+    /// What a person reads first.
+    pub title: &'static str,
+    /// Shown unless the error carries a more specific detail of its own.
+    pub detail: Option<&'static str>,
+}
+
+/// Said after every failure in Mend itself, whatever the cause.
+const TRY_AGAIN: Option<&str> = Some("Nothing you entered was lost. Please try again in a moment.");
+
+impl ProblemType {
+    const NOT_FOUND: Self = Self {
+        uri: "/problems/not-found",
+        status: StatusCode::NOT_FOUND,
+        title: "We couldn't find that page",
+        detail: Some("The link may be old, or the page may have moved."),
+    };
+    const INVALID_FIELD: Self = Self {
+        uri: "/problems/invalid-field",
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        title: "Please check what you entered",
+        detail: None,
+    };
+    const UNREADABLE_BODY: Self = Self {
+        uri: "/problems/unreadable-body",
+        status: StatusCode::BAD_REQUEST,
+        title: "We couldn't read that request",
+        detail: None,
+    };
+    const UNREADABLE_FIELD: Self = Self {
+        uri: "/problems/unreadable-field",
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        title: "We couldn't read that request",
+        detail: None,
+    };
+    const PAYLOAD_TOO_LARGE: Self = Self {
+        uri: "/problems/payload-too-large",
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        title: "That was too large to accept",
+        detail: None,
+    };
+    const NOT_SIGNED_IN: Self = Self {
+        uri: "/problems/not-signed-in",
+        status: StatusCode::UNAUTHORIZED,
+        title: "Please sign in",
+        detail: Some("Your session has ended or was signed out."),
+    };
+    const BAD_CREDENTIALS: Self = Self {
+        uri: "/problems/bad-credentials",
+        status: StatusCode::UNAUTHORIZED,
+        title: "That email and password don't match",
+        detail: None,
+    };
+    const FORBIDDEN: Self = Self {
+        uri: "/problems/forbidden",
+        status: StatusCode::FORBIDDEN,
+        title: "We couldn't accept that form",
+        detail: Some(
+            "It may have come from another site, or the page was open for a long time. \
+             Please go back, reload the page and try again.",
+        ),
+    };
+    const RATE_LIMITED: Self = Self {
+        uri: "/problems/rate-limited",
+        status: StatusCode::TOO_MANY_REQUESTS,
+        title: "Let's pause for a moment",
+        detail: Some("There were many attempts in a short time. Please try again a little later."),
+    };
+    const EXPIRED_LINK: Self = Self {
+        uri: "/problems/expired-link",
+        status: StatusCode::BAD_REQUEST,
+        title: "That link has expired",
+        detail: Some(
+            "Links in our emails work once and only for a while. You can ask for a new one.",
+        ),
+    };
+    const NOT_ENROLLED: Self = Self {
+        uri: "/problems/not-enrolled",
+        status: StatusCode::FORBIDDEN,
+        title: "This lesson is for enrolled learners",
+        detail: Some(
+            "You're welcome here. Sign in and enrol from the course page, and the lessons will \
+             open for you.",
+        ),
+    };
+    const ACCESS_ENDED: Self = Self {
+        uri: "/problems/access-ended",
+        status: StatusCode::FORBIDDEN,
+        title: "Your access to this course has ended",
+        detail: Some(
+            "If you think this is a mistake, please contact the person who gave you access; \
+             your progress is kept.",
+        ),
+    };
+    const INVITE_ONLY: Self = Self {
+        uri: "/problems/invite-only",
+        status: StatusCode::FORBIDDEN,
+        title: "This course is by invitation",
+        detail: Some(
+            "Your counsellor or programme can invite you; once they do, the course appears on \
+             your dashboard.",
+        ),
+    };
+    const LESSON_LOCKED: Self = Self {
+        uri: "/problems/lesson-locked",
+        status: StatusCode::FORBIDDEN,
+        title: "This lesson isn't open yet",
+        detail: None,
+    };
+    const NOT_READY: Self = Self {
+        uri: "/problems/not-ready",
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        title: "Mend is not ready yet",
+        detail: None,
+    };
+    const INTERNAL: Self = Self {
+        uri: "/problems/internal",
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        title: "Something went wrong on our side",
+        detail: TRY_AGAIN,
+    };
+
+    /// Every kind, for the OpenAPI document and the tests that keep them distinct.
+    pub const ALL: [Self; 16] = [
+        Self::NOT_FOUND,
+        Self::INVALID_FIELD,
+        Self::UNREADABLE_BODY,
+        Self::UNREADABLE_FIELD,
+        Self::PAYLOAD_TOO_LARGE,
+        Self::NOT_SIGNED_IN,
+        Self::BAD_CREDENTIALS,
+        Self::FORBIDDEN,
+        Self::RATE_LIMITED,
+        Self::EXPIRED_LINK,
+        Self::NOT_ENROLLED,
+        Self::ACCESS_ENDED,
+        Self::INVITE_ONLY,
+        Self::LESSON_LOCKED,
+        Self::NOT_READY,
+        Self::INTERNAL,
+    ];
+
+    /// The problem document of this kind, before any error-specific detail or field.
+    fn problem(self) -> Problem {
+        Problem {
+            kind: self.uri,
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.map(str::to_owned),
             errors: Vec::new(),
         }
     }
 }
 
+impl Problem {
+    /// The problem for an error raised outside Mend (actix extractors, unknown routes): one of
+    /// Mend's kinds when the status has one, else `about:blank` with the standard reason.
+    pub fn for_status(status: StatusCode) -> Self {
+        let known = match status {
+            StatusCode::NOT_FOUND => Some(ProblemType::NOT_FOUND),
+            StatusCode::PAYLOAD_TOO_LARGE => Some(ProblemType::PAYLOAD_TOO_LARGE),
+            s if s.is_server_error() => Some(ProblemType::INTERNAL),
+            _ => None,
+        };
+        known.map_or_else(
+            || Problem {
+                kind: "about:blank",
+                title: status.canonical_reason().unwrap_or("Request failed").to_owned(),
+                status: status.as_u16(),
+                detail: None,
+                errors: Vec::new(),
+            },
+            ProblemType::problem,
+        )
+    }
+}
+
 impl AppError {
-    fn problem(&self) -> Problem {
-        let mut problem = Problem::for_status(self.status_code());
+    /// The row of the problem table this error feeds.
+    pub fn problem_type(&self) -> ProblemType {
         match self {
-            Self::NotFound => {
-                problem.detail = Some("The link may be old, or the page may have moved.".into());
-            }
+            Self::NotFound => ProblemType::NOT_FOUND,
+            Self::InvalidField { .. } => ProblemType::INVALID_FIELD,
+            Self::BadInput { field: None, .. } => ProblemType::UNREADABLE_BODY,
+            Self::BadInput { field: Some(_), .. } => ProblemType::UNREADABLE_FIELD,
+            Self::PayloadTooLarge => ProblemType::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized => ProblemType::NOT_SIGNED_IN,
+            Self::BadCredentials => ProblemType::BAD_CREDENTIALS,
+            Self::Forbidden(_) => ProblemType::FORBIDDEN,
+            Self::TooManyRequests { .. } => ProblemType::RATE_LIMITED,
+            Self::BadLink => ProblemType::EXPIRED_LINK,
+            Self::NotEnrolled => ProblemType::NOT_ENROLLED,
+            Self::AccessEnded => ProblemType::ACCESS_ENDED,
+            Self::InviteOnly => ProblemType::INVITE_ONLY,
+            Self::Locked { .. } => ProblemType::LESSON_LOCKED,
+            Self::NotReady(_) => ProblemType::NOT_READY,
+            Self::Database(_) | Self::Template(_) | Self::Internal(_) => ProblemType::INTERNAL,
+        }
+    }
+
+    /// The problem document: the table's row plus what this error knows (fields, detail).
+    fn problem(&self) -> Problem {
+        let mut problem = self.problem_type().problem();
+        match self {
             Self::InvalidField { field, message } => {
-                problem.title = "Please check what you entered".into();
                 problem
                     .errors
                     .push(FieldProblem { field: (*field).to_owned(), message: message.clone() });
             }
             Self::BadInput { field, message } => {
-                problem.title = "We couldn't read that request".into();
                 problem.detail = Some(message.clone());
                 if let Some(field) = field {
                     problem
@@ -202,103 +337,35 @@ impl AppError {
                         .push(FieldProblem { field: field.clone(), message: message.clone() });
                 }
             }
-            Self::Unauthorized => {
-                problem.title = "Please sign in".into();
-                problem.detail = Some("Your session has ended or was signed out.".into());
-            }
-            Self::Forbidden(_) => {
-                problem.title = "We couldn't accept that form".into();
-                problem.detail = Some(
-                    "It may have come from another site, or the page was open for a long time. \
-                     Please go back, reload the page and try again."
-                        .into(),
-                );
-            }
-            Self::TooManyRequests { .. } => {
-                problem.title = "Let's pause for a moment".into();
-                problem.detail = Some(
-                    "There were many attempts in a short time. Please try again a little later."
-                        .into(),
-                );
-            }
-            Self::BadCredentials => {
-                problem.title = "That email and password don't match".into();
-            }
-            Self::BadLink => {
-                problem.title = "That link has expired".into();
-                problem.detail = Some(
-                    "Links in our emails work once and only for a while. You can ask for a new one.".into(),
-                );
-            }
-            Self::NotEnrolled => {
-                problem.title = "This lesson is for enrolled learners".into();
-                problem.detail = Some(
-                    "You're welcome here. Sign in and enrol from the course page, and the \
-                     lessons will open for you."
-                        .into(),
-                );
-            }
-            Self::AccessEnded => {
-                problem.title = "Your access to this course has ended".into();
-                problem.detail = Some(
-                    "If you think this is a mistake, please contact the person who gave you \
-                     access; your progress is kept."
-                        .into(),
-                );
-            }
-            Self::InviteOnly => {
-                problem.title = "This course is by invitation".into();
-                problem.detail = Some(
-                    "Your counsellor or programme can invite you; once they do, the course \
-                     appears on your dashboard."
-                        .into(),
-                );
-            }
-            Self::Locked { detail } => {
-                problem.title = "This lesson isn't open yet".into();
-                problem.detail = Some(detail.clone());
-            }
-            Self::PayloadTooLarge => {}
-            Self::Internal(_) => {
-                problem.detail =
-                    Some("Nothing you entered was lost. Please try again in a moment.".into());
-            }
-            Self::NotReady(_) => problem.title = "Mend is not ready yet".into(),
-            Self::Database(_) | Self::Template(_) => {
-                problem.detail =
-                    Some("Nothing you entered was lost. Please try again in a moment.".into());
-            }
+            Self::Locked { detail } => problem.detail = Some(detail.clone()),
+            _ => {}
         }
         problem
     }
 }
 
+/// The error and every cause under it, outermost first, joined by ": " for one log line.
+pub fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Database(_) | Self::Template(_) | Self::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_)
-            | Self::NotEnrolled
-            | Self::AccessEnded
-            | Self::InviteOnly
-            | Self::Locked { .. } => StatusCode::FORBIDDEN,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::BadLink => StatusCode::BAD_REQUEST,
-            Self::BadInput { field: Some(_), .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadInput { field: None, .. } => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        }
+        self.problem_type().status
     }
 
+    /// Logs a failure in Mend once, with its whole cause chain; the response carries only the
+    /// problem document.
     fn error_response(&self) -> HttpResponse {
         if self.status_code().is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %cause_chain(self), "request failed");
         }
         let problem = self.problem();
         let mut builder = HttpResponse::build(self.status_code());
@@ -311,5 +378,92 @@ impl ResponseError for AppError {
         let mut response = builder.content_type("application/problem+json").json(&problem);
         response.extensions_mut().insert(problem);
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::body::MessageBody;
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+
+    #[test]
+    fn problem_types_are_distinct_and_stable() {
+        let uris: HashSet<&str> = ProblemType::ALL.iter().map(|kind| kind.uri).collect();
+        assert_eq!(uris.len(), ProblemType::ALL.len(), "two kinds share a type URI");
+        for kind in ProblemType::ALL {
+            let slug = kind.uri.strip_prefix("/problems/").unwrap_or_default();
+            assert!(!slug.is_empty() && slug.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+        }
+        // Clients match on these; renaming one is a breaking change.
+        let locked = AppError::Locked { detail: "soon".into() };
+        assert_eq!(locked.problem().kind, "/problems/lesson-locked");
+        assert_eq!(AppError::NotEnrolled.problem().kind, "/problems/not-enrolled");
+        assert_eq!(AppError::NotFound.problem().kind, "/problems/not-found");
+    }
+
+    #[test]
+    fn each_error_answers_with_its_kinds_status_and_words() {
+        let bad_body =
+            AppError::BadInput { field: None, message: "the JSON body is not valid".into() };
+        let bad_field =
+            AppError::BadInput { field: Some("email".into()), message: "missing".into() };
+        assert_eq!(bad_body.status_code(), StatusCode::BAD_REQUEST);
+        assert_eq!(bad_field.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad_field.problem().errors[0].field, "email");
+        let locked = AppError::Locked { detail: "It opens on Monday.".into() }.problem();
+        assert_eq!(locked.status, 403);
+        assert_eq!(locked.title, "This lesson isn't open yet");
+        assert_eq!(locked.detail.as_deref(), Some("It opens on Monday."));
+        assert_eq!(Problem::for_status(StatusCode::METHOD_NOT_ALLOWED).kind, "about:blank");
+        assert_eq!(Problem::for_status(StatusCode::BAD_GATEWAY).kind, "/problems/internal");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("signing the session failed")]
+    struct Signing(#[source] std::io::Error);
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl MakeWriter<'_> for Captured {
+        type Writer = Self;
+
+        fn make_writer(&self) -> Self {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn an_internal_errors_causes_reach_the_log_once_but_not_the_response() {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt().with_writer(logs.clone()).finish();
+        let cause = Signing(std::io::Error::other("key file unreadable"));
+        let response = tracing::subscriber::with_default(subscriber, || {
+            AppError::Internal(Box::new(cause)).error_response()
+        });
+        let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let chain = "internal error: signing the session failed: key file unreadable";
+        assert_eq!(logged.matches(chain).count(), 1, "{logged}");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().try_into_bytes().unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("/problems/internal"), "{body}");
+        assert!(!body.contains("signing") && !body.contains("key file"), "{body}");
     }
 }

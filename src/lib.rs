@@ -16,6 +16,6 @@ pub mod error;
 pub mod learning;
 pub mod mail;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
+pub mod templates;
 pub mod web;

@@ -20,10 +20,10 @@ use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
 use crate::mail::{MailError, Mailer, OutboxWorker, WorkerHandle};
-use crate::state::AppState;
+use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
-use crate::web::templates::Templates;
+use crate::web::state::AppState;
 
 /// Why Mend could not start; each names the setting to fix.
 #[derive(Debug, thiserror::Error)]
@@ -187,12 +187,12 @@ impl Application {
         let db = open_database_off_thread(&settings).await?;
         let outbox = outbox_worker(&settings, &db, &clock)?;
         let assets = Arc::new(AssetManifest::build());
-        let templates = Arc::new(Templates::load(&assets)?);
+        let templates = Arc::new(PageTemplates::load(&assets.template_urls())?);
         let accounts = Arc::new(Accounts::new(
             db.clone(),
             clock.clone(),
             SessionTokens::new(&secret, &settings.base_url.origin().ascii_serialization()),
-            templates.clone(),
+            Arc::new(EmailTemplates::load()?),
             settings.base_url.clone(),
         )?);
         let watch = settings.watch;

@@ -11,6 +11,7 @@ mod password;
 mod privacy;
 mod register;
 mod sessions;
+mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -26,11 +27,12 @@ use crate::clock::SharedClock;
 use crate::db::{Database, DbError};
 use crate::domain::account::FieldError;
 use crate::mail::{MailError, RenderedEmail};
-use crate::web::templates::Templates;
+use crate::templates::EmailTemplates;
 
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, Credentials, SignedIn};
+pub use users::{create_verified_user, set_role};
 
 /// Why an account action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,11 @@ pub enum AccountError {
     BadLink,
     #[error("not signed in")]
     NotSignedIn,
+    /// Only for operators: public registration never says an address is taken.
+    #[error("an account for this address already exists")]
+    AccountExists,
+    #[error("no account for this address")]
+    NoSuchAccount,
     #[error(transparent)]
     Database(#[from] DbError),
     #[error(transparent)]
@@ -80,7 +87,7 @@ pub struct Accounts {
     clock: SharedClock,
     passwords: Passwords,
     tokens: SessionTokens,
-    templates: Arc<Templates>,
+    emails: Arc<EmailTemplates>,
     base_url: Url,
     limits: RateLimiter,
     backoff: FailureBackoff,
@@ -92,7 +99,7 @@ impl Accounts {
         db: Database,
         clock: SharedClock,
         tokens: SessionTokens,
-        templates: Arc<Templates>,
+        emails: Arc<EmailTemplates>,
         base_url: Url,
     ) -> Result<Self, HashError> {
         Ok(Self {
@@ -100,7 +107,7 @@ impl Accounts {
             clock,
             passwords: Passwords::new()?,
             tokens,
-            templates,
+            emails,
             base_url,
             limits: RateLimiter::default(),
             backoff: FailureBackoff::default(),
@@ -140,14 +147,14 @@ impl Accounts {
         context.insert("link", self.link(path, Some(token)).as_str());
         context.insert("valid_hours", &valid_for.num_hours());
         context.insert("valid_minutes", &valid_for.num_minutes());
-        crate::mail::render(&self.templates, name, &context)
+        crate::mail::render(&self.emails, name, &context)
     }
 
     /// Renders a notice that carries only a link to a page (no token).
     fn notice(&self, name: &str, path: &str) -> Result<RenderedEmail, MailError> {
         let mut context = Context::new();
         context.insert("link", self.link(path, None).as_str());
-        crate::mail::render(&self.templates, name, &context)
+        crate::mail::render(&self.emails, name, &context)
     }
 
     fn link(&self, path: &str, token: Option<&str>) -> Url {

@@ -1,6 +1,7 @@
 //! Account inputs, parsed once at the edge so the rest of Mend never sees an unchecked value.
 
 use std::fmt;
+use std::str::FromStr;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -106,9 +107,7 @@ impl fmt::Debug for NewPassword {
 }
 
 /// What an account may do.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Learner,
@@ -117,6 +116,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, least power first.
+    pub const ALL: [Self; 3] = [Self::Learner, Self::Author, Self::Admin];
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -124,6 +126,18 @@ impl Role {
             Self::Author => "author",
             Self::Admin => "admin",
         }
+    }
+}
+
+impl FromStr for Role {
+    type Err = FieldError;
+
+    /// Reads the stored spelling back (also what operators type).
+    fn from_str(input: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == input)
+            .ok_or(FieldError::new("role", "use learner, author or admin"))
     }
 }
 
@@ -150,6 +164,14 @@ impl TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_read_back_their_stored_spelling() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        assert_eq!("Admin".parse::<Role>().unwrap_err().field, "role");
+    }
 
     #[test]
     fn time_zones_are_iana_names() {

@@ -1,5 +1,5 @@
 //! Email templates are data: `templates/emails/<name>/{subject.txt, body.txt, body.html}`, all
-//! rendered from one context by the application's embedded [`Templates`] (HTML is escaped, text
+//! rendered from one context by the mail environment, [`EmailTemplates`] (HTML is escaped, text
 //! is not). Anything in a subject or body can be read over a shoulder or on a lock screen, so
 //! templates say nothing about courses, partners or what a learner is working through.
 
@@ -7,7 +7,7 @@ use tera::Context;
 
 use crate::db::models::outbox::NewMessage;
 use crate::mail::MailError;
-use crate::web::templates::Templates;
+use crate::templates::EmailTemplates;
 
 /// One email rendered from its templates, ready to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl RenderedEmail {
 
 /// Renders `emails/<name>/` with `context`. The subject is folded onto one line.
 pub fn render(
-    templates: &Templates,
+    templates: &EmailTemplates,
     name: &str,
     context: &Context,
 ) -> Result<RenderedEmail, MailError> {
@@ -61,10 +61,9 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::assets::AssetManifest;
 
     fn verify_email(link: &str) -> RenderedEmail {
-        let templates = Templates::load(&AssetManifest::build()).unwrap();
+        let templates = EmailTemplates::load().unwrap();
         let mut context = Context::new();
         context.insert("link", link);
         context.insert("valid_hours", &24);
@@ -82,7 +81,7 @@ mod tests {
 
     #[test]
     fn account_emails_say_nothing_sensitive() {
-        let templates = Templates::load(&AssetManifest::build()).unwrap();
+        let templates = EmailTemplates::load().unwrap();
         let mut context = Context::new();
         context.insert("link", "https://mend.test/v");
         context.insert("valid_hours", &24);
@@ -109,7 +108,7 @@ mod tests {
 
     #[test]
     fn missing_templates_name_the_file() {
-        let templates = Templates::load(&AssetManifest::build()).unwrap();
+        let templates = EmailTemplates::load().unwrap();
         let error = render(&templates, "no_such_email", &Context::new()).unwrap_err();
         assert!(error.to_string().contains("emails/no_such_email/subject.txt"));
     }

@@ -16,8 +16,8 @@ use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, TimeZo
 use crate::domain::device;
 use crate::domain::return_path::ReturnPath;
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
+use crate::web::state::AppState;
 
 /// A form with nothing but its CSRF token (sign out, resend).
 #[derive(Debug, Deserialize)]
@@ -114,7 +114,7 @@ fn message_page(
     let mut context = page_context(req);
     context.insert("title", title);
     context.insert("text", text);
-    state.templates.page("pages/account/message.html", &context)
+    state.page("pages/account/message.html", &context)
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -242,7 +242,7 @@ pub async fn show_account(
     state: web::Data<AppState>,
     _user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    state.templates.page("pages/account/account.html", &page_context(&req))
+    state.page("pages/account/account.html", &page_context(&req))
 }
 
 /// A page whose only job is a button that uses an email link's token. Opening the link does
@@ -423,7 +423,7 @@ pub async fn show_sessions(
         .collect();
     let mut context = page_context(&req);
     context.insert("sessions", &sessions);
-    state.templates.page("pages/account/sessions.html", &context)
+    state.page("pages/account/sessions.html", &context)
 }
 
 /// `POST /account/sessions/revoke`: signs one of your devices out.
@@ -469,7 +469,7 @@ pub async fn delete(
     let mut response = message_page(&req, &state, "Your account is deleted", text)?;
     response
         .add_cookie(&state.cookies.session_removal())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok(response)
 }
 
@@ -585,13 +585,6 @@ pub async fn update_profile(
             return profile_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, values, &errors);
         }
     };
-    let (id, now) = (identity.user.id, state.clock.now().naive_utc());
-    state
-        .db
-        .run(move |conn| {
-            crate::db::models::user::update_profile(conn, id, name.as_str(), zone.name(), now)
-                .map_err(|e| AppError::Database(e.into()))
-        })
-        .await?;
+    state.accounts.update_profile(identity.user.id, name, zone).await?;
     Ok(see_other("/account"))
 }

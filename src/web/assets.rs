@@ -8,7 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 #[derive(rust_embed::Embed)]
 #[folder = "static/"]

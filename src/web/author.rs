@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::content;
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::session::{Author, page_context};
+use crate::web::state::AppState;
 
 /// `/author/status`: the last compile's outcome and every diagnostic, so an author whose edit did
 /// not go live can see why. Authors and admins only.
@@ -23,5 +23,5 @@ pub async fn status(
     context.insert("diagnostics", &diagnostics);
     context.insert("errors", &errors);
     context.insert("warnings", &(diagnostics.len() - errors));
-    state.templates.page("pages/author_status.html", &context)
+    state.page("pages/author_status.html", &context)
 }

@@ -1,27 +1,16 @@
 //! Course pages: the catalog, a course's landing page, lessons, worksheets and downloads.
 //! Lesson HTML was rendered when the content was compiled; here it is only placed in the page.
 
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use crate::content::{Catalog, Course, LessonView};
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::progress::CourseProgressView;
 use crate::web::session::{Identity, page_context};
+use crate::web::state::AppState;
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
 use crate::web::{learner, progress};
-
-impl AppState {
-    /// The live catalog, or 503 while no compile has succeeded.
-    pub(crate) fn catalog(&self) -> Result<Arc<Catalog>, AppError> {
-        self.catalog
-            .current()
-            .ok_or_else(|| AppError::NotReady("the course content has errors".into()))
-    }
-}
 
 /// Authors and admins preview drafts and unpublished courses; everyone else reads as a learner.
 pub(crate) fn audience_of(req: &HttpRequest) -> Audience {
@@ -55,7 +44,7 @@ pub async fn list_courses(
         .collect();
     let mut context = page_context(&req);
     context.insert("courses", &courses);
-    state.templates.page("pages/catalog.html", &context)
+    state.page("pages/catalog.html", &context)
 }
 
 /// `/courses/{course}`: the landing page with the outline.
@@ -79,7 +68,7 @@ pub async fn show_course(
         "first_lesson_url",
         &first_lesson.map(|l| views::lesson_url(&course.slug, &l.slug)),
     );
-    state.templates.page("pages/course.html", &context)
+    state.page("pages/course.html", &context)
 }
 
 /// `/courses/{course}/lessons/{lesson}`: one lesson with its table of contents and pager.
@@ -109,7 +98,7 @@ pub async fn show_lesson(
     context.insert("toc", &view.lesson.toc);
     context.insert("prev", &view.prev.map(|l| LessonLink::of(&course.slug, l)));
     context.insert("next", &view.next.map(|l| LessonLink::of(&course.slug, l)));
-    state.templates.page("pages/lesson.html", &context)
+    state.page("pages/lesson.html", &context)
 }
 
 /// A lesson the request may read, with the learner's progress (`None` for authors
@@ -157,7 +146,7 @@ pub async fn show_worksheet(
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("worksheet", &WorksheetSummary::of(&course.slug, worksheet));
     context.insert("blocks", &views::worksheet_blocks(worksheet));
-    state.templates.page("pages/worksheet.html", &context)
+    state.page("pages/worksheet.html", &context)
 }
 
 /// Downloads are inert documents: no script, no plugins, no network, only their own styles.

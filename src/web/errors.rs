@@ -10,7 +10,7 @@ use tera::Context;
 use tracing_actix_web::RequestId;
 
 use crate::error::{AppError, Problem};
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 /// The middleware that renders errors; wraps the whole app.
 pub fn renderer<B: 'static>() -> ErrorHandlers<B> {

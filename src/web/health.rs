@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 /// Liveness: the process is up and answering. Deliberately checks nothing else, so a database
 /// outage does not get healthy instances killed.

@@ -14,10 +14,10 @@ use crate::domain::drip::parse_zone;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::learning::{self, Completion, LearnerCourse, LearningError};
-use crate::state::AppState;
 use crate::web::account::NoFields;
 use crate::web::progress::{self, CourseProgressView};
 use crate::web::session::{CsrfForm, CurrentUser, Identity, page_context};
+use crate::web::state::AppState;
 use crate::web::views::{course_url, lesson_url};
 
 /// The enrol form; `access_code` only for code courses.
@@ -192,7 +192,7 @@ pub async fn show_complete(
     }
     let mut context = page_context(&req);
     context.insert("course", &progress::course_link(course));
-    state.templates.page("pages/course_complete.html", &context)
+    state.page("pages/course_complete.html", &context)
 }
 
 /// `GET /dashboard`: my courses with progress, where to resume, and lessons open now.
@@ -208,5 +208,5 @@ pub async fn dashboard(
     let courses = progress::dashboard(&catalog, &entries);
     let mut context = page_context(&req);
     context.insert("courses", &courses);
-    state.templates.page("pages/dashboard.html", &context)
+    state.page("pages/dashboard.html", &context)
 }

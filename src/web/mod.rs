@@ -9,9 +9,10 @@ pub mod errors;
 pub mod health;
 pub mod input;
 pub mod learner;
+pub mod pages;
 pub mod progress;
 pub mod session;
-pub mod templates;
+pub mod state;
 pub mod views;
 
 use actix_web::middleware::from_fn;

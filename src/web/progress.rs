@@ -3,13 +3,61 @@
 
 use std::collections::HashMap;
 
+use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::content::{Catalog, Course, Enrollment};
 use crate::domain::drip::{LessonState, LockReason};
-use crate::error::lock_detail;
-use crate::learning::{CourseView, DashboardEntry};
+use crate::error::AppError;
+use crate::learning::{CourseView, DashboardEntry, LearningError};
 use crate::web::views::{course_url, lesson_url};
+
+impl From<LearningError> for AppError {
+    /// Lock times are shown in UTC here; pages that know the learner's zone use
+    /// [`AppError::from_learning`].
+    fn from(error: LearningError) -> Self {
+        Self::from_learning(error, Tz::UTC, |slug| slug.to_owned())
+    }
+}
+
+impl AppError {
+    /// The one mapping of learner refusals to HTTP: a locked lesson says when it opens (in
+    /// `zone`) or which lessons it needs (named by `title_of`).
+    pub fn from_learning(
+        error: LearningError,
+        zone: Tz,
+        title_of: impl Fn(&str) -> String,
+    ) -> Self {
+        match error {
+            LearningError::NoSuchCourse | LearningError::NoSuchLesson => Self::NotFound,
+            LearningError::NotEnrolled => Self::NotEnrolled,
+            LearningError::NoAccess(_) => Self::AccessEnded,
+            LearningError::Locked(reason) => {
+                Self::Locked { detail: lock_detail(&reason, zone, title_of) }
+            }
+            LearningError::Db(error) => Self::Database(error),
+        }
+    }
+}
+
+/// Says, warmly, when or why a lesson opens: page wording, so it lives with the pages.
+fn lock_detail(reason: &LockReason, zone: Tz, title_of: impl Fn(&str) -> String) -> String {
+    match reason {
+        LockReason::OpensAt(at) => format!(
+            "It opens on {} ({zone}). Lessons arrive one step at a time so there is room to take each in.",
+            at.with_timezone(&zone).format("%A %-d %B %Y at %H:%M")
+        ),
+        LockReason::Requires(slugs) => {
+            let titles: Vec<String> = slugs.iter().map(|s| title_of(s)).collect();
+            format!("It opens once you have completed: {}.", titles.join(", "))
+        }
+        LockReason::Paused => {
+            "Your course is paused while you take a break. Resume it from the course page and \
+             your lessons will be waiting."
+                .to_owned()
+        }
+    }
+}
 
 /// One lesson in the enrolled outline.
 #[derive(Debug, Serialize)]

@@ -23,7 +23,7 @@ use crate::auth::{csrf, tokens};
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 /// How the session token arrived: browsers use the cookie, API clients the bearer header
 /// (which, unlike a cookie, a browser never attaches by itself, so it needs no CSRF token).

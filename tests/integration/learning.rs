@@ -7,12 +7,13 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 use diesel::connection::{Connection, InstrumentationEvent};
 use diesel::prelude::*;
+use mend::accounts::{self, Registration};
 use mend::clock::TestClock;
 use mend::content::Catalog;
 use mend::db::Database;
-use mend::db::models::user::{self, NewUser};
 use mend::db::models::{access_code, lesson_progress};
 use mend::db::schema::{access_codes, enrollments, lesson_progress as progress_table};
+use mend::domain::account::Role;
 use mend::domain::drip::{LessonState, LockReason};
 use mend::domain::ids::UserId;
 use mend::learning::{self, EnrollError, EnrollOutcome, LearningError};
@@ -90,17 +91,10 @@ impl Env {
 }
 
 fn add_user(env: &Env, email: &str) -> UserId {
-    let now = epoch().naive_utc();
-    let new = NewUser {
-        email,
-        display_name: email,
-        password_hash: "x",
-        role: "learner",
-        email_verified_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    UserId::from(user::insert(&mut env.db.connection().unwrap(), &new).unwrap().id)
+    let account = Registration::parse(email, "Sam", crate::support::PASSWORD.into()).unwrap();
+    let mut conn = env.db.connection().unwrap();
+    UserId::from(accounts::create_verified_user(&mut conn, &account, Role::Learner, epoch()).unwrap().id)
+}
 }
 
 fn new_code(env: &Env, course: &str, max_uses: Option<u32>) -> String {

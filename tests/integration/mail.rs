@@ -10,8 +10,7 @@ use mend::clock::{Clock, TestClock};
 use mend::db::models::outbox::{self, OutboxMessage};
 use mend::db::{Database, DbError};
 use mend::mail::{MailError, Mailer, OutboxWorker, RenderedEmail};
-use mend::web::assets::AssetManifest;
-use mend::web::templates::Templates;
+use mend::templates::EmailTemplates;
 
 use crate::both_backends;
 use crate::smtp::SmtpSink;
@@ -75,7 +74,7 @@ impl Outbox {
 }
 
 fn verify_email(link: &str) -> RenderedEmail {
-    let templates = Templates::load(&AssetManifest::build()).unwrap();
+    let templates = EmailTemplates::load().unwrap();
     let mut context = tera::Context::new();
     context.insert("link", link);
     context.insert("valid_hours", &24);

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::both_backends;
 use crate::support::{Backend, TestApp};
 
 /// Every `$ref` in the document, wherever it stands.
@@ -47,6 +48,25 @@ async fn the_openapi_document_is_3_1_with_resolvable_refs_and_problem_errors() {
                     "{method} {path} {status} is not documented as problem+json: {content}"
                 );
             }
+        }
+    }
+}
+
+both_backends! {
+    async fn each_problem_names_its_kind_and_the_document_lists_every_kind(app: TestApp) {
+        let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        let kind = &doc["components"]["schemas"]["Problem"]["properties"]["type"];
+        let listed: Vec<&str> = kind["enum"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        for (path, status, uri) in [
+            ("/api/v1/courses/no-such-course", 404, "/problems/not-found"),
+            ("/api/v1/me/progress", 401, "/problems/not-signed-in"),
+        ] {
+            let response = app.get(path).await;
+            assert_eq!(response.status(), status, "{path}");
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(problem["type"], uri, "{path}");
+            assert!(listed.contains(&uri), "{uri} not in {listed:?}");
+            assert!(kind["description"].as_str().unwrap().contains(&format!("`{uri}` ({status})")));
         }
     }
 }

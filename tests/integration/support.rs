@@ -406,26 +406,16 @@ pub fn token_in(html: &str) -> String {
 }
 
 impl TestApp {
-    /// A browser signed in as a new account with `role` (created directly in the database).
+    /// A browser signed in as a new account with `role` (created as an operator would).
     pub async fn signed_in_as(
         &self,
         email: &str,
         role: mend::domain::account::Role,
     ) -> Browser<'_> {
-        let password = mend::domain::account::NewPassword::parse(PASSWORD.into()).unwrap();
-        let hash = mend::auth::password::hash(&password).unwrap();
-        let now = epoch().naive_utc();
-        let new = mend::db::models::user::NewUser {
-            email,
-            display_name: "Sam",
-            password_hash: &hash,
-            role: role.as_str(),
-            email_verified_at: Some(now),
-            created_at: now,
-            updated_at: now,
-        };
+        let account = mend::accounts::Registration::parse(email, "Sam", PASSWORD.into()).unwrap();
         let db = mend::db::Database::connect(&self.test_db.url, 1).unwrap();
-        mend::db::models::user::insert(&mut db.connection().unwrap(), &new).unwrap();
+        let mut conn = db.connection().unwrap();
+        mend::accounts::create_verified_user(&mut conn, &account, role, epoch()).unwrap();
         let browser = Browser::new(self);
         let response = browser.sign_in(email, PASSWORD).await;
         assert!(response.status().is_redirection(), "sign-in: {}", response.status());

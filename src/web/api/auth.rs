@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use crate::accounts::{Client, Credentials, Registration};
 use crate::domain::account::{Email, NewPassword};
 use crate::error::{AppError, Problem};
-use crate::state::AppState;
 use crate::web::session::{CurrentUser, api_csrf_token};
+use crate::web::state::AppState;
 
 /// `POST /api/v1/auth/register` body.
 #[derive(Debug, Deserialize, ToSchema)]

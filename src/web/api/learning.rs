@@ -11,12 +11,12 @@ use crate::domain::drip::{LessonState, LockReason};
 use crate::domain::ids::UserId;
 use crate::error::{AppError, Problem};
 use crate::learning::{self, CourseView, EnrollOutcome, LearningError};
-use crate::state::AppState;
 use crate::web::api::OptionalJson;
 use crate::web::courses::{audience_of, readable_lesson, visible_course};
 use crate::web::learner::{learner_at, mark, refusal, set_paused};
 use crate::web::progress::course_link;
 use crate::web::session::{CurrentUser, Identity};
+use crate::web::state::AppState;
 use crate::web::views::Audience;
 
 /// A course in the catalog.

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{AppError, Problem};
-use crate::state::AppState;
 use crate::web::session::CurrentUser;
+use crate::web::state::AppState;
 
 /// A signed-in device.
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,9 +2,12 @@
 //! cannot drift from the code.
 
 use actix_web::HttpResponse;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::error::ProblemType;
 use crate::web::api::{auth, learning, me};
 
 /// The API description.
@@ -33,7 +36,7 @@ use crate::web::api::{auth, learning, me};
         learning::resume,
         learning::my_progress
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ProblemTypes)
 )]
 pub struct ApiDoc;
 
@@ -45,6 +48,33 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT");
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme.build()));
+    }
+}
+
+/// Lists every problem `type` URI, with its status and title, on the `Problem` schema, so a
+/// client can match on the kind of failure instead of parsing the wording.
+struct ProblemTypes;
+
+impl Modify for ProblemTypes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
+            return;
+        };
+        let lines: Vec<String> = ProblemType::ALL
+            .iter()
+            .map(|kind| format!("- `{}` ({}): {}", kind.uri, kind.status.as_u16(), kind.title))
+            .collect();
+        let uris = ProblemType::ALL.iter().map(|kind| kind.uri).chain(["about:blank"]);
+        let kind = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(uris))
+            .description(Some(format!(
+                "What went wrong, stable across releases (`about:blank`: only the status is \
+                 known):\n{}",
+                lines.join("\n")
+            )));
+        problem.properties.insert("type".to_owned(), kind.into());
     }
 }
 

@@ -6,18 +6,19 @@ use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::content::CatalogStore;
+use crate::content::{Catalog, CatalogStore};
 use crate::db::Database;
+use crate::error::AppError;
+use crate::templates::PageTemplates;
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
-use crate::web::templates::Templates;
 
 /// Shared, cheaply cloned application state (one `Arc` per field that is expensive to copy).
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Database,
-    pub templates: Arc<Templates>,
+    pub templates: Arc<PageTemplates>,
     pub assets: Arc<AssetManifest>,
     pub clock: SharedClock,
     /// The live course catalog, swapped whole when content is recompiled.
@@ -26,4 +27,13 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
+}
+
+impl AppState {
+    /// The live catalog, or 503 while no compile has succeeded.
+    pub(crate) fn catalog(&self) -> Result<Arc<Catalog>, AppError> {
+        self.catalog
+            .current()
+            .ok_or_else(|| AppError::NotReady("the course content has errors".into()))
+    }
 }
