@@ -33,6 +33,9 @@ pub enum AppError {
     /// A cross-site request or a missing or wrong CSRF token.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// A signed-in learner on a page for course authors.
+    #[error("for course authors only")]
+    AuthorsOnly,
     #[error("rate limited")]
     TooManyRequests { retry_after: u64 },
     #[error("the email and password do not match an account")]
@@ -214,6 +217,14 @@ impl AppError {
                         .into(),
                 );
             }
+            Self::AuthorsOnly => {
+                problem.title = "This page is for course authors".into();
+                problem.detail = Some(
+                    "It shows how the course content was checked. Your own courses are on \
+                     your dashboard."
+                        .into(),
+                );
+            }
             Self::TooManyRequests { .. } => {
                 problem.title = "Let's pause for a moment".into();
                 problem.detail = Some(
@@ -284,6 +295,7 @@ impl ResponseError for AppError {
             }
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_)
+            | Self::AuthorsOnly
             | Self::NotEnrolled
             | Self::AccessEnded
             | Self::InviteOnly

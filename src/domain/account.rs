@@ -115,6 +115,16 @@ impl Role {
             Self::Admin => "admin",
         }
     }
+
+    /// Reads the stored spelling back; `None` for anything the database should never hold.
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        [Self::Learner, Self::Author, Self::Admin].into_iter().find(|r| r.as_str() == stored)
+    }
+
+    /// Authors and admins see drafts, unpublished courses and content diagnostics.
+    pub fn can_author(self) -> bool {
+        matches!(self, Self::Author | Self::Admin)
+    }
 }
 
 /// An IANA time zone chrono-tz knows, so drip dates and "opens on" are the learner's own days.
@@ -140,6 +150,17 @@ impl TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_read_back_their_stored_spelling() {
+        for role in [Role::Learner, Role::Author, Role::Admin] {
+            assert_eq!(Role::from_stored(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::from_stored("Admin"), None);
+        assert!(
+            !Role::Learner.can_author() && Role::Author.can_author() && Role::Admin.can_author()
+        );
+    }
 
     #[test]
     fn time_zones_are_iana_names() {
