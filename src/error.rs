@@ -244,8 +244,8 @@ impl AppError {
             Self::NotEnrolled => {
                 problem.title = "This lesson is for enrolled learners".into();
                 problem.detail = Some(
-                    "You're welcome here. Sign in and enrol from the course page, and the \
-                     lessons will open for you."
+                    "You're welcome here. Enrol from the course page, and the lessons will \
+                     open for you."
                         .into(),
                 );
             }

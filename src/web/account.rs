@@ -49,7 +49,7 @@ pub struct NextQuery {
 }
 
 /// Only local paths are followed after sign-in, so the link cannot send people elsewhere.
-fn local_path(next: &str) -> &str {
+pub(crate) fn local_path(next: &str) -> &str {
     let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
     if local { next } else { "/dashboard" }
 }

@@ -12,6 +12,7 @@ mod accounts;
 
 mod cli;
 mod courses;
+mod error_pages;
 mod health;
 mod learner_api;
 mod learner_web;
