@@ -19,8 +19,7 @@ use serde::de::DeserializeOwned;
 use tera::Context;
 use url::Url;
 
-use crate::accounts::Authenticated;
-use crate::accounts::{AccountError, Client, SignedIn};
+use crate::accounts::{AccountError, Authenticated, Client, SignedIn};
 use crate::auth::{csrf, tokens};
 use crate::domain::account::Role;
 use crate::domain::drip::parse_zone;
