@@ -30,6 +30,9 @@ pub enum AppError {
     /// A cross-site request or a missing or wrong CSRF token.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// A signed-in learner on a page for course authors.
+    #[error("for course authors only")]
+    AuthorsOnly,
     #[error("rate limited")]
     TooManyRequests { retry_after: u64 },
     #[error("the email and password do not match an account")]
@@ -182,6 +185,15 @@ impl ProblemType {
              Please go back, reload the page and try again.",
         ),
     };
+    const AUTHORS_ONLY: Self = Self {
+        uri: "/problems/authors-only",
+        status: StatusCode::FORBIDDEN,
+        title: "This page is for course authors",
+        detail: Some(
+            "It shows how the course content was checked. Your own courses are on your \
+             dashboard.",
+        ),
+    };
     const RATE_LIMITED: Self = Self {
         uri: "/problems/rate-limited",
         status: StatusCode::TOO_MANY_REQUESTS,
@@ -201,8 +213,7 @@ impl ProblemType {
         status: StatusCode::FORBIDDEN,
         title: "This lesson is for enrolled learners",
         detail: Some(
-            "You're welcome here. Sign in and enrol from the course page, and the lessons will \
-             open for you.",
+            "You're welcome here. Enrol from the course page, and the lessons will open for you.",
         ),
     };
     const ACCESS_ENDED: Self = Self {
@@ -243,7 +254,7 @@ impl ProblemType {
     };
 
     /// Every kind, for the OpenAPI document and the tests that keep them distinct.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::NOT_FOUND,
         Self::INVALID_FIELD,
         Self::UNREADABLE_BODY,
@@ -252,6 +263,7 @@ impl ProblemType {
         Self::NOT_SIGNED_IN,
         Self::BAD_CREDENTIALS,
         Self::FORBIDDEN,
+        Self::AUTHORS_ONLY,
         Self::RATE_LIMITED,
         Self::EXPIRED_LINK,
         Self::NOT_ENROLLED,
@@ -309,6 +321,7 @@ impl AppError {
             Self::Unauthorized => ProblemType::NOT_SIGNED_IN,
             Self::BadCredentials => ProblemType::BAD_CREDENTIALS,
             Self::Forbidden(_) => ProblemType::FORBIDDEN,
+            Self::AuthorsOnly => ProblemType::AUTHORS_ONLY,
             Self::TooManyRequests { .. } => ProblemType::RATE_LIMITED,
             Self::BadLink => ProblemType::EXPIRED_LINK,
             Self::NotEnrolled => ProblemType::NOT_ENROLLED,

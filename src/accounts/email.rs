@@ -9,8 +9,9 @@ use crate::auth::rate_limit::Limit;
 use crate::auth::tokens;
 use crate::db::models::email_token::{self, NewEmailToken, PURPOSE_CHANGE_EMAIL};
 use crate::db::models::outbox;
-use crate::db::models::user::{self, User};
+use crate::db::models::user;
 use crate::domain::account::{Email, FieldError};
+use crate::domain::ids::UserId;
 
 /// How long a confirmation link for a new address works.
 const CHANGE_VALID: Duration = Duration::hours(24);
@@ -22,13 +23,14 @@ impl Accounts {
     /// gets no link (its owner a neutral note), and the answer is the same either way.
     pub async fn request_email_change(
         &self,
-        user: &User,
+        user_id: UserId,
         password: String,
         new_email: Email,
         client: &Client,
     ) -> Result<(), AccountError> {
+        let user = self.account(user_id).await?;
         self.limit("change-email", CHANGE_LIMIT, client, Some(&user.email))?;
-        let verified = self.passwords.verify(password, Some(user.password_hash.clone())).await?;
+        let verified = self.passwords.verify(password, Some(user.password_hash)).await?;
         if verified == Verified::No {
             let message = "that is not your current password";
             return Err(FieldError { field: "current_password", message }.into());

@@ -24,8 +24,10 @@ use crate::auth::jwt::{SessionTokens, TokenError};
 use crate::auth::password::{HashError, Passwords};
 use crate::auth::rate_limit::{FailureBackoff, Limit, RateLimiter, RetryAfter};
 use crate::clock::SharedClock;
+use crate::db::models::user::{self, User};
 use crate::db::{Database, DbError};
 use crate::domain::account::FieldError;
+use crate::domain::ids::UserId;
 use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
@@ -116,6 +118,14 @@ impl Accounts {
 
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The stored account of a signed-in user, read when an action needs more than the
+    /// request's identity (its password hash, its current address); gone means signed out.
+    async fn account(&self, id: UserId) -> Result<User, AccountError> {
+        let found =
+            self.db.run(move |conn| user::find(conn, id.get()).map_err(DbError::from)).await?;
+        found.ok_or(AccountError::NotSignedIn)
     }
 
     /// Counts one attempt of `action` against the client's address and, when given, the

@@ -12,6 +12,7 @@ use crate::db::models::email_token::{self, NewEmailToken, PURPOSE_RESET};
 use crate::db::models::user::{self, User};
 use crate::db::models::{outbox, session};
 use crate::domain::account::{Email, FieldError, NewPassword};
+use crate::domain::ids::UserId;
 use crate::mail::RenderedEmail;
 
 /// How long a reset link works.
@@ -77,11 +78,12 @@ impl Accounts {
     /// and this device gets a new one.
     pub async fn change_password(
         &self,
-        user: &User,
+        user_id: UserId,
         current: String,
         new: NewPassword,
         client: &Client,
     ) -> Result<SignedIn, AccountError> {
+        let user = self.account(user_id).await?;
         let verified = self.passwords.verify(current, Some(user.password_hash.clone())).await?;
         if verified == Verified::No {
             let message = "that is not your current password";
@@ -90,11 +92,9 @@ impl Accounts {
         let hash = self.passwords.hash(screen(new)?).await?;
         let notice = self.notice("password_changed", "/account/forgot")?;
         let now = self.now().naive_utc();
-        let owner = user.clone();
-        self.db
-            .transaction(move |conn| replace_password(conn, &owner, &hash, &notice, now))
-            .await?;
-        self.open_session(user.id, None, false, client).await
+        let owner = user.id;
+        self.db.transaction(move |conn| replace_password(conn, &user, &hash, &notice, now)).await?;
+        self.open_session(owner, None, false, client).await
     }
 }
 

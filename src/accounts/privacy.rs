@@ -7,8 +7,8 @@ use crate::accounts::{AccountError, Accounts};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::personal_data::{self, EnrollmentRecord, ProgressRecord, SessionRecord};
-use crate::db::models::user::User;
 use crate::domain::account::FieldError;
+use crate::domain::ids::UserId;
 
 /// The profile part of an export.
 #[derive(Debug, Serialize)]
@@ -39,7 +39,8 @@ pub struct PersonalData {
 
 impl Accounts {
     /// Gathers the learner's data for "download my data".
-    pub async fn export(&self, user: &User) -> Result<PersonalData, AccountError> {
+    pub async fn export(&self, user_id: UserId) -> Result<PersonalData, AccountError> {
+        let user = self.account(user_id).await?;
         let user_id = user.id;
         let (enrollments, progress, sessions) = self
             .db
@@ -52,12 +53,12 @@ impl Accounts {
             })
             .await?;
         let profile = Profile {
-            email: user.email.clone(),
-            display_name: user.display_name.clone(),
-            role: user.role.clone(),
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
             email_verified_at: user.email_verified_at,
-            time_zone: user.time_zone.clone(),
-            locale: user.locale.clone(),
+            time_zone: user.time_zone,
+            locale: user.locale,
             created_at: user.created_at,
             updated_at: user.updated_at,
         };
@@ -67,14 +68,19 @@ impl Accounts {
 
     /// Erases the account after checking its password; every session ends with it. The audit
     /// entry keeps only the former id.
-    pub async fn delete_account(&self, user: &User, password: String) -> Result<(), AccountError> {
-        let verified = self.passwords.verify(password, Some(user.password_hash.clone())).await?;
+    pub async fn delete_account(
+        &self,
+        user_id: UserId,
+        password: String,
+    ) -> Result<(), AccountError> {
+        let user = self.account(user_id).await?;
+        let verified = self.passwords.verify(password, Some(user.password_hash)).await?;
         if verified == Verified::No {
             let message = "that is not your password";
             return Err(FieldError { field: "password", message }.into());
         }
         let now = self.now().naive_utc();
-        let (user_id, email) = (user.id, user.email.clone());
+        let (user_id, email) = (user.id, user.email);
         self.db
             .transaction(move |conn| {
                 personal_data::erase(conn, user_id, &email)?;

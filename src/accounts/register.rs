@@ -8,8 +8,9 @@ use crate::auth::rate_limit::Limit;
 use crate::auth::tokens;
 use crate::db::models::email_token::{self, NewEmailToken, PURPOSE_VERIFY};
 use crate::db::models::outbox;
-use crate::db::models::user::{self, NewUser, User};
+use crate::db::models::user::{self, NewUser};
 use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, Role};
+use crate::domain::ids::UserId;
 
 /// How long a confirmation link works.
 const VERIFY_VALID: Duration = Duration::hours(24);
@@ -96,9 +97,10 @@ impl Accounts {
     /// Sends a fresh confirmation link (voiding older ones) to a signed-in, unconfirmed user.
     pub async fn resend_verification(
         &self,
-        user: &User,
+        user_id: UserId,
         client: &Client,
     ) -> Result<(), AccountError> {
+        let user = self.account(user_id).await?;
         self.limit("resend-verification", RESEND_LIMIT, client, Some(&user.email))?;
         if user.email_verified_at.is_some() {
             return Ok(());
@@ -107,7 +109,7 @@ impl Accounts {
         let confirm =
             self.email_with_link("verify_email", "/account/verify", &token, VERIFY_VALID)?;
         let now = self.now().naive_utc();
-        let (user_id, email) = (user.id, user.email.clone());
+        let (user_id, email) = (user.id, user.email);
         self.db
             .transaction(move |conn| {
                 store_verify_token(conn, user_id, &token, now)?;

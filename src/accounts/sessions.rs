@@ -10,6 +10,7 @@ use crate::db::DbError;
 use crate::db::models::session::{self, NewSession, Session};
 use crate::db::models::user::{self, User};
 use crate::domain::account::Email;
+use crate::domain::ids::UserId;
 
 /// A session without "remember me" lasts this long after the last activity (sliding).
 const SESSION_TTL: Duration = Duration::hours(12);
@@ -171,8 +172,8 @@ impl Accounts {
     }
 
     /// Ends one of the user's sessions (this device, or one chosen on the sessions page).
-    pub async fn sign_out(&self, user_id: i64, session_id: String) -> Result<(), AccountError> {
-        let now = self.now().naive_utc();
+    pub async fn sign_out(&self, user_id: UserId, session_id: String) -> Result<(), AccountError> {
+        let (user_id, now) = (user_id.get(), self.now().naive_utc());
         self.db
             .run(move |conn| {
                 session::revoke(conn, user_id, &session_id, now).map_err(DbError::from)
@@ -182,8 +183,8 @@ impl Accounts {
     }
 
     /// Ends every session of the user, on every device.
-    pub async fn sign_out_everywhere(&self, user_id: i64) -> Result<(), AccountError> {
-        let now = self.now().naive_utc();
+    pub async fn sign_out_everywhere(&self, user_id: UserId) -> Result<(), AccountError> {
+        let (user_id, now) = (user_id.get(), self.now().naive_utc());
         self.db
             .run(move |conn| session::revoke_all(conn, user_id, now).map_err(DbError::from))
             .await?;
@@ -191,8 +192,8 @@ impl Accounts {
     }
 
     /// The user's live sessions, most recent first.
-    pub async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, AccountError> {
-        let now = self.now().naive_utc();
+    pub async fn sessions(&self, user_id: UserId) -> Result<Vec<Session>, AccountError> {
+        let (user_id, now) = (user_id.get(), self.now().naive_utc());
         Ok(self
             .db
             .run(move |conn| session::list_live(conn, user_id, now).map_err(DbError::from))

@@ -10,6 +10,7 @@ use crate::db::DbConnection;
 use crate::db::models::audit;
 use crate::db::models::user::{self, NewUser, User};
 use crate::domain::account::{DisplayName, Email, Role, TimeZone};
+use crate::domain::ids::UserId;
 
 /// Creates an account whose address the operator vouches for, so it starts verified. The
 /// password is hashed here (argon2 runs on the caller's thread: call it off any async worker).
@@ -71,14 +72,14 @@ impl Accounts {
     /// Stores what the learner calls themselves and the zone their lesson dates are shown in.
     pub async fn update_profile(
         &self,
-        user_id: i64,
+        user_id: UserId,
         name: DisplayName,
         zone: TimeZone,
     ) -> Result<(), AccountError> {
         let now = self.now().naive_utc();
         self.db
             .run(move |conn| {
-                user::update_profile(conn, user_id, name.as_str(), zone.name(), now)
+                user::update_profile(conn, user_id.get(), name.as_str(), zone.name(), now)
                     .map_err(AccountError::from)
             })
             .await

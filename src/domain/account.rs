@@ -127,6 +127,11 @@ impl Role {
             Self::Admin => "admin",
         }
     }
+
+    /// Authors and admins see drafts, unpublished courses and content diagnostics.
+    pub fn can_author(self) -> bool {
+        matches!(self, Self::Author | Self::Admin)
+    }
 }
 
 impl FromStr for Role {
@@ -171,6 +176,9 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
         }
         assert_eq!("Admin".parse::<Role>().unwrap_err().field, "role");
+        assert!(
+            !Role::Learner.can_author() && Role::Author.can_author() && Role::Admin.can_author()
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub struct NextQuery {
 }
 
 /// Only local paths are followed after sign-in, so the link cannot send people elsewhere.
-fn local_path(next: &str) -> String {
+pub(crate) fn local_path(next: &str) -> String {
     ReturnPath::parse(next).map_or_else(|| "/dashboard".to_owned(), ReturnPath::into_string)
 }
 
@@ -212,20 +212,20 @@ pub async fn sign_in(
 /// `POST /account/sign-out`: ends this session.
 pub async fn sign_out(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    state.accounts.sign_out(identity.user.id, identity.session.id).await?;
+    state.accounts.sign_out(user.id, user.session_id).await?;
     Ok(signed_out(&state))
 }
 
 /// `POST /account/sign-out-everywhere`: ends every session on every device.
 pub async fn sign_out_everywhere(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    state.accounts.sign_out_everywhere(identity.user.id).await?;
+    state.accounts.sign_out_everywhere(user.id).await?;
     Ok(signed_out(&state))
 }
 
@@ -284,10 +284,10 @@ pub async fn resend_verification(
     req: HttpRequest,
     state: web::Data<AppState>,
     client: Client,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    state.accounts.resend_verification(&identity.user, &client).await?;
+    state.accounts.resend_verification(user.id, &client).await?;
     let text = "We've sent a new link to your address. Links from earlier emails no longer work.";
     message_page(&req, &state, "A new link is on its way", text)
 }
@@ -370,7 +370,7 @@ pub async fn change_password(
     req: HttpRequest,
     state: web::Data<AppState>,
     client: Client,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     CsrfForm(form): CsrfForm<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let page = |errors: &[FieldError]| {
@@ -381,10 +381,8 @@ pub async fn change_password(
         Ok(password) => password,
         Err(error) => return page(&[error]),
     };
-    let changed = state
-        .accounts
-        .change_password(&identity.user, form.current_password, password, &client)
-        .await;
+    let changed =
+        state.accounts.change_password(user.id, form.current_password, password, &client).await;
     match changed {
         Ok(signed) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/account"))
@@ -407,15 +405,15 @@ struct SessionView {
 pub async fn show_sessions(
     req: HttpRequest,
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let sessions: Vec<SessionView> = state
         .accounts
-        .sessions(identity.user.id)
+        .sessions(user.id)
         .await?
         .into_iter()
         .map(|s| SessionView {
-            current: s.id == identity.session.id,
+            current: s.id == user.session_id,
             device: device::describe(&s.user_agent),
             last_seen: s.last_seen_at.format("%-d %B %Y, %H:%M UTC").to_string(),
             id: s.id,
@@ -429,11 +427,11 @@ pub async fn show_sessions(
 /// `POST /account/sessions/revoke`: signs one of your devices out.
 pub async fn revoke_session(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     CsrfForm(form): CsrfForm<SessionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let current = form.session_id == identity.session.id;
-    state.accounts.sign_out(identity.user.id, form.session_id).await?;
+    let current = form.session_id == user.session_id;
+    state.accounts.sign_out(user.id, form.session_id).await?;
     Ok(if current { signed_out(&state) } else { see_other("/account/sessions") })
 }
 
@@ -456,10 +454,10 @@ pub async fn show_delete(
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(error) = state.accounts.delete_account(&identity.user, form.password).await {
+    if let Err(error) = state.accounts.delete_account(user.id, form.password).await {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         let errors = [field_problem(error)?];
         return form_page(&req, &state, "pages/account/delete.html", status, json!({}), &errors);
@@ -495,7 +493,7 @@ pub async fn change_email(
     req: HttpRequest,
     state: web::Data<AppState>,
     client: Client,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     CsrfForm(form): CsrfForm<ChangeEmailForm>,
 ) -> Result<HttpResponse, AppError> {
     let values = json!({ "email": form.email });
@@ -507,10 +505,8 @@ pub async fn change_email(
         Ok(email) => email,
         Err(error) => return page(&[error]),
     };
-    let requested = state
-        .accounts
-        .request_email_change(&identity.user, form.current_password, email, &client)
-        .await;
+    let requested =
+        state.accounts.request_email_change(user.id, form.current_password, email, &client).await;
     match requested {
         Ok(()) => Ok(see_other("/account/check-email")),
         Err(error) => page(&[field_problem(error)?]),
@@ -562,10 +558,9 @@ fn profile_page(
 pub async fn show_profile(
     req: HttpRequest,
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let user = &identity.user;
-    let values = json!({ "display_name": user.display_name, "time_zone": user.time_zone });
+    let values = json!({ "display_name": user.display_name, "time_zone": user.time_zone.name() });
     profile_page(&req, &state, StatusCode::OK, values, &[])
 }
 
@@ -573,7 +568,7 @@ pub async fn show_profile(
 pub async fn update_profile(
     req: HttpRequest,
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     CsrfForm(form): CsrfForm<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let parsed = (DisplayName::parse(&form.display_name), TimeZone::parse(&form.time_zone));
@@ -585,6 +580,6 @@ pub async fn update_profile(
             return profile_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, values, &errors);
         }
     };
-    state.accounts.update_profile(identity.user.id, name, zone).await?;
+    state.accounts.update_profile(user.id, name, zone).await?;
     Ok(see_other("/account"))
 }

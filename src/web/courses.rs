@@ -1,21 +1,23 @@
 //! Course pages: the catalog, a course's landing page, lessons, worksheets and downloads.
 //! Lesson HTML was rendered when the content was compiled; here it is only placed in the page.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::content::{Catalog, Course, LessonView};
 use crate::error::AppError;
 use crate::web::progress::CourseProgressView;
-use crate::web::session::{Identity, page_context};
+use crate::web::session::{CurrentUser, page_context};
 use crate::web::state::AppState;
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
 use crate::web::{learner, progress};
 
 /// Authors and admins preview drafts and unpublished courses; everyone else reads as a learner.
 pub(crate) fn audience_of(req: &HttpRequest) -> Audience {
-    match req.extensions().get::<Identity>() {
-        Some(identity) if identity.can_author() => Audience::AuthorPreview,
+    match CurrentUser::of(req) {
+        Some(user) if user.role.can_author() => Audience::AuthorPreview,
         _ => Audience::Learner,
     }
 }
@@ -51,13 +53,14 @@ pub async fn list_courses(
 pub async fn show_course(
     req: HttpRequest,
     state: web::Data<AppState>,
+    user: Option<CurrentUser>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let audience = audience_of(&req);
     let course = visible_course(&catalog, &path, audience)?;
     let first_lesson = course.lessons_for(audience).next().map(|(_, l)| l);
-    let progress = learner::course_progress(&req, &state, &catalog, course).await?;
+    let progress = learner::course_progress(user.as_ref(), &state, &catalog, course).await?;
     let mut context = page_context(&req);
     context.insert("progress", &progress);
     context.insert("enrol", &progress::course_link(course));
@@ -117,7 +120,8 @@ pub(crate) async fn readable_lesson<'a>(
     let progress = match audience {
         Audience::AuthorPreview => None,
         Audience::Learner => {
-            Some(learner::open_lesson(req, state, catalog, course, lesson_slug).await?)
+            let user = CurrentUser::of(req);
+            Some(learner::open_lesson(user.as_ref(), state, catalog, course, lesson_slug).await?)
         }
     };
     Ok((course, view, progress))

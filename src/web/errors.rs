@@ -4,12 +4,15 @@
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use tera::Context;
+use serde::Serialize;
 use tracing_actix_web::RequestId;
 
 use crate::error::{AppError, Problem};
+use crate::web::account::local_path;
+use crate::web::session::{CurrentUser, page_context};
 use crate::web::state::AppState;
 
 /// The middleware that renders errors; wraps the whole app.
@@ -130,12 +133,64 @@ fn wants_html(req: &HttpRequest) -> bool {
         .is_none_or(|accept| accept.contains("text/html") || accept.contains("*/*"))
 }
 
+/// A link the error page offers; the first is the main one.
+#[derive(Debug, Serialize)]
+struct Step {
+    label: &'static str,
+    href: String,
+    quiet: bool,
+}
+
+/// What is worth doing next from this error: sign in (and come back here) when signing in could
+/// help, back to the course when the page was part of one, and always somewhere to go on from.
+fn next_steps(req: &HttpRequest, status: StatusCode) -> Vec<Step> {
+    let signed_in = CurrentUser::of(req).is_some();
+    let asks_for_sign_in =
+        status == StatusCode::UNAUTHORIZED || (status == StatusCode::FORBIDDEN && !signed_in);
+    let mut steps = Vec::new();
+    if asks_for_sign_in {
+        steps.push(("Sign in", sign_in_href(req)));
+    }
+    if let Some(course) = course_of(req.path()) {
+        steps.push(("Back to the course", course));
+    }
+    steps.push(if signed_in {
+        ("Go to my courses", "/dashboard".to_owned())
+    } else {
+        ("Browse the courses", "/".to_owned())
+    });
+    let steps = steps.into_iter().enumerate();
+    steps.map(|(i, (label, href))| Step { label, href, quiet: i > 0 }).collect()
+}
+
+/// The sign-in page, returning to the refused page when it was a page (not a form post).
+fn sign_in_href(req: &HttpRequest) -> String {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return "/account/sign-in".to_owned();
+    }
+    let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let next: String = url::form_urlencoded::byte_serialize(local_path(here).as_bytes()).collect();
+    format!("/account/sign-in?next={next}")
+}
+
+/// `/courses/{course}` for any page inside a course (a lesson, a worksheet, a form post).
+fn course_of(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/courses/")?;
+    let (slug, inner) = rest.split_once('/')?;
+    (!slug.is_empty() && !inner.is_empty()).then(|| format!("/courses/{slug}"))
+}
+
+/// The error as a page with the learner's own header, what to do next and, on failures of
+/// ours, the reference to quote.
 fn html_page(req: &HttpRequest, problem: &Problem) -> HttpResponse {
-    let status = actix_web::http::StatusCode::from_u16(problem.status)
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut context = Context::new();
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut context = page_context(req);
     context.insert("problem", problem);
-    context.insert("request_id", &req.extensions().get::<RequestId>().map(ToString::to_string));
+    context.insert("steps", &next_steps(req, status));
+    if status.is_server_error() {
+        let id = req.extensions().get::<RequestId>().map(ToString::to_string);
+        context.insert("request_id", &id);
+    }
     let rendered = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.templates.render("pages/error.html", &context));

@@ -5,18 +5,15 @@
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use chrono_tz::Tz;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::content::{Catalog, Course};
-use crate::domain::drip::parse_zone;
-use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::learning::{self, Completion, LearnerCourse, LearningError};
 use crate::web::account::NoFields;
 use crate::web::progress::{self, CourseProgressView};
-use crate::web::session::{CsrfForm, CurrentUser, Identity, page_context};
+use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
 use crate::web::views::{course_url, lesson_url};
 
@@ -31,21 +28,16 @@ pub struct EnrollForm {
 pub(crate) fn learner_at<'a>(
     state: &'a AppState,
     catalog: &'a Arc<Catalog>,
-    identity: &Identity,
+    user: &CurrentUser,
     course: &'a str,
 ) -> LearnerCourse<'a> {
     LearnerCourse {
         db: &state.db,
         clock: &*state.clock,
         catalog,
-        user_id: UserId::from(identity.user.id),
+        user_id: user.id,
         course_slug: course,
     }
-}
-
-/// The learner's zone, for lock dates.
-fn zone_of(identity: &Identity) -> Tz {
-    parse_zone(&identity.user.time_zone)
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -53,8 +45,8 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 /// A learner refusal as an error page naming lessons by title and dates in the learner's zone.
-pub(crate) fn refusal(error: LearningError, identity: &Identity, course: &Course) -> AppError {
-    AppError::from_learning(error, zone_of(identity), |slug| {
+pub(crate) fn refusal(error: LearningError, user: &CurrentUser, course: &Course) -> AppError {
+    AppError::from_learning(error, user.time_zone, |slug| {
         course.lesson(slug).map_or_else(|| slug.to_owned(), |v| v.lesson.title.clone())
     })
 }
@@ -62,81 +54,79 @@ pub(crate) fn refusal(error: LearningError, identity: &Identity, course: &Course
 /// The learner's part of the course page: progress and lesson states when enrolled, `None`
 /// for visitors and learners not enrolled (the page then offers the enrol form).
 pub async fn course_progress(
-    req: &HttpRequest,
+    user: Option<&CurrentUser>,
     state: &AppState,
     catalog: &Arc<Catalog>,
     course: &Course,
 ) -> Result<Option<CourseProgressView>, AppError> {
-    let Some(identity) = req.extensions().get::<Identity>().cloned() else { return Ok(None) };
-    match learning::course_view(learner_at(state, catalog, &identity, &course.slug)).await {
+    let Some(user) = user else { return Ok(None) };
+    match learning::course_view(learner_at(state, catalog, user, &course.slug)).await {
         Ok(view) => Ok(Some(progress::course(course, &view))),
         Err(LearningError::NotEnrolled) => Ok(None),
-        Err(error) => Err(refusal(error, &identity, course)),
+        Err(error) => Err(refusal(error, user, course)),
     }
 }
 
 /// Checks a learner may read a lesson (recording the first view) and returns their progress
 /// for the page, from one unit of work. Visitors are told how to enrol.
 pub async fn open_lesson(
-    req: &HttpRequest,
+    user: Option<&CurrentUser>,
     state: &AppState,
     catalog: &Arc<Catalog>,
     course: &Course,
     lesson: &str,
 ) -> Result<CourseProgressView, AppError> {
-    let identity = req.extensions().get::<Identity>().cloned().ok_or(AppError::NotEnrolled)?;
-    let at = learner_at(state, catalog, &identity, &course.slug);
-    let view =
-        learning::view_lesson(at, lesson).await.map_err(|e| refusal(e, &identity, course))?;
+    let user = user.ok_or(AppError::NotEnrolled)?;
+    let at = learner_at(state, catalog, user, &course.slug);
+    let view = learning::view_lesson(at, lesson).await.map_err(|e| refusal(e, user, course))?;
     Ok(progress::course(course, &view))
 }
 
 /// `POST /courses/{course}/enroll`: visitors are sent to sign in and back; learners enrol
 /// (with a code for code courses) and land on the course page.
 pub async fn enroll(
-    req: HttpRequest,
     state: web::Data<AppState>,
+    user: Option<CurrentUser>,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<EnrollForm>,
 ) -> Result<HttpResponse, AppError> {
     let url = course_url(&path);
-    let Some(identity) = req.extensions().get::<Identity>().cloned() else {
+    let Some(user) = user else {
         return Ok(see_other(&format!("/account/sign-in?next={url}")));
     };
     let catalog = state.catalog()?;
     let code = form.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    learning::enroll(learner_at(&state, &catalog, &identity, &path), code).await?;
+    learning::enroll(learner_at(&state, &catalog, &user, &path), code).await?;
     Ok(see_other(&url))
 }
 
 /// Marks a lesson done (`true`) or not done; refusals name lessons and dates for the learner.
 pub(crate) async fn mark(
     state: &AppState,
-    identity: &Identity,
+    user: &CurrentUser,
     course: &str,
     lesson: &str,
     done: bool,
 ) -> Result<Completion, AppError> {
     let catalog = state.catalog()?;
-    let at = learner_at(state, &catalog, identity, course);
+    let at = learner_at(state, &catalog, user, course);
     let marked = if done {
         learning::complete_lesson(at, lesson).await
     } else {
         learning::uncomplete_lesson(at, lesson).await
     };
-    marked
-        .map_err(|e| catalog.course(course).map_or(AppError::NotFound, |c| refusal(e, identity, c)))
+    marked.map_err(|e| catalog.course(course).map_or(AppError::NotFound, |c| refusal(e, user, c)))
 }
 
 /// Pauses (`true`) or resumes the learner's course.
 pub(crate) async fn set_paused(
     state: &AppState,
-    identity: &Identity,
+    user: &CurrentUser,
     course: &str,
     paused: bool,
 ) -> Result<(), AppError> {
     let catalog = state.catalog()?;
-    let at = learner_at(state, &catalog, identity, course);
+    let at = learner_at(state, &catalog, user, course);
     if paused {
         learning::pause(at).await?
     } else {
@@ -149,13 +139,13 @@ pub(crate) async fn set_paused(
 /// course-complete page after the last one) and `…/uncomplete` (undo).
 pub async fn mark_lesson(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<(String, String, String)>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (course, lesson, action) = path.into_inner();
     let done = action == "complete";
-    let completion = mark(&state, &identity, &course, &lesson, done).await?;
+    let completion = mark(&state, &user, &course, &lesson, done).await?;
     if done && completion.course_complete {
         return Ok(see_other(&format!("{}/complete", course_url(&course))));
     }
@@ -166,12 +156,12 @@ pub async fn mark_lesson(
 /// `POST /courses/{course}/resume` (the schedule shifts by the length of the break).
 pub async fn take_a_break(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<(String, String)>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (course, action) = path.into_inner();
-    set_paused(&state, &identity, &course, action == "pause").await?;
+    set_paused(&state, &user, &course, action == "pause").await?;
     Ok(see_other(&course_url(&course)))
 }
 
@@ -179,14 +169,14 @@ pub async fn take_a_break(
 pub async fn show_complete(
     req: HttpRequest,
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let course = catalog.course(&path).ok_or(AppError::NotFound)?;
-    let view = learning::course_view(learner_at(&state, &catalog, &identity, &path))
+    let view = learning::course_view(learner_at(&state, &catalog, &user, &path))
         .await
-        .map_err(|e| refusal(e, &identity, course))?;
+        .map_err(|e| refusal(e, &user, course))?;
     if !view.progress.complete {
         return Ok(see_other(&course_url(&path)));
     }
@@ -199,12 +189,10 @@ pub async fn show_complete(
 pub async fn dashboard(
     req: HttpRequest,
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let entries =
-        learning::dashboard(&state.db, &*state.clock, &catalog, UserId::from(identity.user.id))
-            .await?;
+    let entries = learning::dashboard(&state.db, &*state.clock, &catalog, user.id).await?;
     let courses = progress::dashboard(&catalog, &entries);
     let mut context = page_context(&req);
     context.insert("courses", &courses);

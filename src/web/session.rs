@@ -14,14 +14,16 @@ use actix_web::cookie::{Cookie, SameSite, time::OffsetDateTime};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use tera::Context;
 use url::Url;
 
-use crate::accounts::{AccountError, Client, SignedIn};
+use crate::accounts::{AccountError, Authenticated, Client, SignedIn};
 use crate::auth::{csrf, tokens};
-use crate::db::models::session::Session;
-use crate::db::models::user::User;
+use crate::domain::account::Role;
+use crate::domain::drip::parse_zone;
+use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::web::state::AppState;
 
@@ -33,18 +35,46 @@ pub enum Via {
     Bearer,
 }
 
-/// The signed-in account and session of a request.
+/// Who is making a request, built once by authentication and carried to every handler and page:
+/// only what pages and permission checks need, never the stored row (no password hash).
 #[derive(Debug, Clone)]
-pub struct Identity {
-    pub user: User,
-    pub session: Session,
+pub struct CurrentUser {
+    pub id: UserId,
+    pub role: Role,
+    pub email: String,
+    pub display_name: String,
+    /// The learner's own zone, for lesson dates.
+    pub time_zone: Tz,
+    /// Whether the address has been confirmed.
+    pub confirmed: bool,
+    pub session_id: String,
     pub via: Via,
 }
 
-impl Identity {
-    /// Authors and admins see drafts, unpublished courses and content diagnostics.
-    pub fn can_author(&self) -> bool {
-        matches!(self.user.role.as_str(), "author" | "admin")
+impl CurrentUser {
+    /// The identity behind an authenticated token. A role the database should never hold is
+    /// read as the least privileged one.
+    fn new(auth: &Authenticated, via: Via) -> Self {
+        let user = &auth.user;
+        let role = user.role.parse().unwrap_or_else(|_| {
+            tracing::warn!(user_id = user.id, "unknown stored role; treated as a learner");
+            Role::Learner
+        });
+        Self {
+            id: UserId::from(user.id),
+            role,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            time_zone: parse_zone(&user.time_zone),
+            confirmed: user.email_verified_at.is_some(),
+            session_id: auth.session.id.clone(),
+            via,
+        }
+    }
+
+    /// The signed-in user of a request, for code that has the request rather than an extractor.
+    pub fn of(req: &HttpRequest) -> Option<Self> {
+        req.extensions().get::<Self>().cloned()
     }
 }
 
@@ -119,13 +149,13 @@ pub async fn middleware(
         Ok(resolved) => resolved,
         Err(error) => return Ok(req.error_response(error).map_into_right_body()),
     };
-    if let Err(error) = check_request(&state, req.request(), resolved.identity.as_ref()) {
+    if let Err(error) = check_request(&state, req.request(), resolved.user.as_ref()) {
         return Ok(req.error_response(error).map_into_right_body());
     }
-    let binding = csrf_binding(&state, req.request(), resolved.identity.as_ref());
+    let binding = csrf_binding(&state, req.request(), resolved.user.as_ref());
     req.extensions_mut().insert(binding.clone());
-    if let Some(identity) = resolved.identity {
-        req.extensions_mut().insert(identity);
+    if let Some(user) = resolved.user {
+        req.extensions_mut().insert(user);
     }
     let mut res = next.call(req).await?;
     let cookies = &state.cookies;
@@ -148,13 +178,13 @@ fn is_sessionless(path: &str) -> bool {
 }
 
 struct Resolved {
-    identity: Option<Identity>,
+    user: Option<CurrentUser>,
     renewed: Option<SignedIn>,
     stale_cookie: bool,
 }
 
 async fn resolve(state: &AppState, req: &HttpRequest) -> Result<Resolved, AppError> {
-    let nobody = Resolved { identity: None, renewed: None, stale_cookie: false };
+    let nobody = Resolved { user: None, renewed: None, stale_cookie: false };
     let (token, via) = match bearer(req) {
         Some(token) => (token, Via::Bearer),
         None => match req.cookie(state.cookies.session) {
@@ -164,7 +194,7 @@ async fn resolve(state: &AppState, req: &HttpRequest) -> Result<Resolved, AppErr
     };
     match state.accounts.authenticate(&token).await {
         Ok(auth) => Ok(Resolved {
-            identity: Some(Identity { user: auth.user, session: auth.session, via }),
+            user: Some(CurrentUser::new(&auth, via)),
             renewed: auth.renewed.filter(|_| via == Via::Cookie),
             stale_cookie: false,
         }),
@@ -192,31 +222,31 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 fn check_request(
     state: &AppState,
     req: &HttpRequest,
-    identity: Option<&Identity>,
+    user: Option<&CurrentUser>,
 ) -> Result<(), AppError> {
-    if req.method().is_safe() || identity.is_some_and(|i| i.via == Via::Bearer) {
+    if req.method().is_safe() || user.is_some_and(|u| u.via == Via::Bearer) {
         return Ok(());
     }
     let ours = state.settings.base_url.origin().ascii_serialization();
     if csrf::is_cross_site(header(req, "sec-fetch-site"), header(req, "origin"), &ours) {
         return Err(AppError::Forbidden("cross-site request"));
     }
-    if let Some(identity) = identity.filter(|_| req.path().starts_with("/api/")) {
+    if let Some(user) = user.filter(|_| req.path().starts_with("/api/")) {
         let token = header(req, "x-csrf-token").unwrap_or_default();
-        if !state.csrf.verify(&session_binding(&identity.session), token) {
+        if !state.csrf.verify(&session_binding(&user.session_id), token) {
             return Err(AppError::Forbidden("missing CSRF token"));
         }
     }
     Ok(())
 }
 
-fn session_binding(session: &Session) -> String {
-    format!("s:{}", session.id)
+fn session_binding(session_id: &str) -> String {
+    format!("s:{session_id}")
 }
 
-fn csrf_binding(state: &AppState, req: &HttpRequest, identity: Option<&Identity>) -> CsrfBinding {
-    if let Some(identity) = identity.filter(|i| i.via == Via::Cookie) {
-        return CsrfBinding { binding: session_binding(&identity.session), new_nonce: None };
+fn csrf_binding(state: &AppState, req: &HttpRequest, user: Option<&CurrentUser>) -> CsrfBinding {
+    if let Some(user) = user.filter(|u| u.via == Via::Cookie) {
+        return CsrfBinding { binding: session_binding(&user.session_id), new_nonce: None };
     }
     match req.cookie(state.cookies.csrf).filter(|c| c.value().len() == 43) {
         Some(cookie) => CsrfBinding { binding: format!("p:{}", cookie.value()), new_nonce: None },
@@ -229,32 +259,29 @@ fn csrf_binding(state: &AppState, req: &HttpRequest, identity: Option<&Identity>
 
 /// A signed-in author or admin: 401 for visitors, 403 for learners.
 #[derive(Debug, Clone)]
-pub struct Author(pub Identity);
+pub struct Author(pub CurrentUser);
 
 impl FromRequest for Author {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let author = match req.extensions().get::<Identity>() {
+        let author = match CurrentUser::of(req) {
             None => Err(AppError::Unauthorized),
-            Some(identity) if identity.can_author() => Ok(Self(identity.clone())),
-            Some(_) => Err(AppError::Forbidden("this page is for course authors")),
+            Some(user) if user.role.can_author() => Ok(Self(user)),
+            Some(_) => Err(AppError::AuthorsOnly),
         };
         ready(author)
     }
 }
 
-/// The signed-in user, or 401.
-#[derive(Debug, Clone)]
-pub struct CurrentUser(pub Identity);
-
+/// The signed-in user, or 401; `Option<CurrentUser>` for pages that visitors see too.
 impl FromRequest for CurrentUser {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(req.extensions().get::<Identity>().cloned().map(Self).ok_or(AppError::Unauthorized))
+        ready(Self::of(req).ok_or(AppError::Unauthorized))
     }
 }
 
@@ -324,25 +351,20 @@ struct UserView<'a> {
 /// token its forms carry.
 pub fn page_context(req: &HttpRequest) -> Context {
     let mut context = Context::new();
-    let extensions = req.extensions();
-    if let Some(identity) = extensions.get::<Identity>() {
-        let user = &identity.user;
+    let state = req.app_data::<web::Data<AppState>>();
+    if let Some(user) = CurrentUser::of(req) {
         let view = UserView {
             display_name: &user.display_name,
             email: &user.email,
-            verified: user.email_verified_at.is_some(),
-            role: &user.role,
+            verified: user.confirmed,
+            role: user.role.as_str(),
         };
         context.insert("current_user", &view);
+        if let Some(state) = state.filter(|_| user.role.can_author()) {
+            insert_content_errors(&mut context, state);
+        }
     }
-    let state = req.app_data::<web::Data<AppState>>();
-    if let (Some(identity), Some(state)) = (extensions.get::<Identity>(), state)
-        && identity.can_author()
-    {
-        insert_content_errors(&mut context, state);
-    }
-    let state = req.app_data::<web::Data<AppState>>();
-    if let (Some(binding), Some(state)) = (extensions.get::<CsrfBinding>(), state) {
+    if let (Some(binding), Some(state)) = (req.extensions().get::<CsrfBinding>(), state) {
         context.insert("csrf_token", &state.csrf.token(&binding.binding));
     }
     context
@@ -358,6 +380,6 @@ fn insert_content_errors(context: &mut Context, state: &AppState) {
 }
 
 /// The CSRF token for a signed-in session, for API clients using the cookie.
-pub fn api_csrf_token(state: &AppState, session: &Session) -> String {
-    state.csrf.token(&session_binding(session))
+pub fn api_csrf_token(state: &AppState, user: &CurrentUser) -> String {
+    state.csrf.token(&session_binding(&user.session_id))
 }

@@ -6,15 +6,15 @@ use mend::domain::account::Role;
 use crate::both_backends;
 use crate::support::{Browser, PASSWORD, TestApp};
 
-const COURSE: &str = "/courses/rebuilding-trust";
-const FIRST: &str = "/courses/rebuilding-trust/lessons/welcome";
+pub(crate) const COURSE: &str = "/courses/rebuilding-trust";
+pub(crate) const FIRST: &str = "/courses/rebuilding-trust/lessons/welcome";
 
-async fn text(response: reqwest::Response) -> (u16, String) {
+pub(crate) async fn text(response: reqwest::Response) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// A learner enrolled in the sample course.
-async fn enrolled(app: &TestApp) -> Browser<'_> {
+pub(crate) async fn enrolled(app: &TestApp) -> Browser<'_> {
     let learner = app.signed_in_as("learner@example.com", Role::Learner).await;
     let code = app.sample_access_code();
     let response = learner.submit(&format!("{COURSE}/enroll"), &[("access_code", &code)]).await;

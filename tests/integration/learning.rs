@@ -93,8 +93,9 @@ impl Env {
 fn add_user(env: &Env, email: &str) -> UserId {
     let account = Registration::parse(email, "Sam", crate::support::PASSWORD.into()).unwrap();
     let mut conn = env.db.connection().unwrap();
-    UserId::from(accounts::create_verified_user(&mut conn, &account, Role::Learner, epoch()).unwrap().id)
-}
+    UserId::from(
+        accounts::create_verified_user(&mut conn, &account, Role::Learner, epoch()).unwrap().id,
+    )
 }
 
 fn new_code(env: &Env, course: &str, max_uses: Option<u32>) -> String {

@@ -14,6 +14,7 @@ mod cli;
 mod courses;
 mod delivery;
 mod edge_input;
+mod error_pages;
 mod health;
 mod learner_api;
 mod learner_web;

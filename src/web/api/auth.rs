@@ -64,7 +64,7 @@ pub struct Me {
     id: i64,
     email: String,
     display_name: String,
-    role: String,
+    role: &'static str,
     email_verified: bool,
     /// For browsers calling the API with the session cookie.
     csrf_token: String,
@@ -129,9 +129,9 @@ pub async fn login(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn logout(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    state.accounts.sign_out(identity.user.id, identity.session.id).await?;
+    state.accounts.sign_out(user.id, user.session_id).await?;
     Ok(HttpResponse::NoContent().cookie(state.cookies.session_removal()).finish())
 }
 
@@ -139,18 +139,14 @@ pub async fn logout(
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in account", body = Me),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn me(
-    state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    let user = identity.user;
+pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(Me {
-        id: user.id,
-        csrf_token: api_csrf_token(&state, &identity.session),
+        id: user.id.get(),
+        csrf_token: api_csrf_token(&state, &user),
         email: user.email,
         display_name: user.display_name,
-        role: user.role,
-        email_verified: user.email_verified_at.is_some(),
+        role: user.role.as_str(),
+        email_verified: user.confirmed,
     }))
 }
 

@@ -1,21 +1,20 @@
 //! Courses and progress over JSON: the same [`crate::learning`] calls as the HTML pages, the
 //! same refusals (as problem documents).
 
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::content::Course;
 use crate::domain::drip::{LessonState, LockReason};
-use crate::domain::ids::UserId;
 use crate::error::{AppError, Problem};
 use crate::learning::{self, CourseView, EnrollOutcome, LearningError};
 use crate::web::api::OptionalJson;
 use crate::web::courses::{audience_of, readable_lesson, visible_course};
 use crate::web::learner::{learner_at, mark, refusal, set_paused};
 use crate::web::progress::course_link;
-use crate::web::session::{CurrentUser, Identity};
+use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 use crate::web::views::Audience;
 
@@ -121,11 +120,6 @@ fn progress_of(view: &CourseView) -> ProgressOut {
     ProgressOut { done: p.done, total: p.total, percent: p.percent, complete: p.complete }
 }
 
-/// The signed-in identity, if any.
-fn identity(req: &HttpRequest) -> Option<Identity> {
-    req.extensions().get::<Identity>().cloned()
-}
-
 /// Lists the published courses.
 #[utoipa::path(get, path = "/api/v1/courses", tag = "courses",
     responses((status = 200, description = "The catalog", body = [CourseItem])))]
@@ -149,18 +143,18 @@ pub async fn list_courses(
 pub async fn show_course(
     req: HttpRequest,
     state: web::Data<AppState>,
+    user: Option<CurrentUser>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let course = visible_course(&catalog, &path, audience_of(&req))?;
-    let view = match identity(&req) {
-        Some(identity) => {
-            match learning::course_view(learner_at(&state, &catalog, &identity, &path)).await {
-                Ok(view) => Some(view),
-                Err(LearningError::NotEnrolled) => None,
-                Err(error) => return Err(refusal(error, &identity, course)),
-            }
-        }
+    let view = match user {
+        Some(user) => match learning::course_view(learner_at(&state, &catalog, &user, &path)).await
+        {
+            Ok(view) => Some(view),
+            Err(LearningError::NotEnrolled) => None,
+            Err(error) => return Err(refusal(error, &user, course)),
+        },
         None => None,
     };
     Ok(HttpResponse::Ok().json(outline(course, view.as_ref())))
@@ -228,14 +222,14 @@ fn outline_lesson(lesson: &crate::content::Lesson, state: Option<&LessonState>) 
         (status = 422, description = "Access code missing or not valid, a field has the wrong type, or a control character", body = Problem, content_type = "application/problem+json")))]
 pub async fn enroll(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<String>,
     OptionalJson(body): OptionalJson<EnrollRequest>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let body = body.unwrap_or_default();
     let code = body.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let outcome = learning::enroll(learner_at(&state, &catalog, &identity, &path), code).await?;
+    let outcome = learning::enroll(learner_at(&state, &catalog, &user, &path), code).await?;
     let (mut response, outcome) = match outcome {
         EnrollOutcome::Created => (HttpResponse::Created(), "created"),
         EnrollOutcome::Reenrolled => (HttpResponse::Created(), "reenrolled"),
@@ -257,11 +251,9 @@ pub async fn enroll(
 pub async fn show_lesson(
     req: HttpRequest,
     state: web::Data<AppState>,
+    _signed_in: CurrentUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    if identity(&req).is_none() {
-        return Err(AppError::Unauthorized);
-    }
     let (course_slug, lesson_slug) = path.into_inner();
     let catalog = state.catalog()?;
     let (_, view, progress) =
@@ -290,11 +282,11 @@ pub async fn show_lesson(
         (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_lesson(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (course, lesson) = path.into_inner();
-    mark(&state, &identity, &course, &lesson, true).await?;
+    mark(&state, &user, &course, &lesson, true).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -310,11 +302,11 @@ pub async fn complete_lesson(
         (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
 pub async fn uncomplete_lesson(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (course, lesson) = path.into_inner();
-    mark(&state, &identity, &course, &lesson, false).await?;
+    mark(&state, &user, &course, &lesson, false).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -328,10 +320,10 @@ pub async fn uncomplete_lesson(
         (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json")))]
 pub async fn pause(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    set_paused(&state, &identity, &path, true).await?;
+    set_paused(&state, &user, &path, true).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -345,10 +337,10 @@ pub async fn pause(
         (status = 403, description = "Not enrolled", body = Problem, content_type = "application/problem+json")))]
 pub async fn resume(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    set_paused(&state, &identity, &path, false).await?;
+    set_paused(&state, &user, &path, false).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -358,12 +350,10 @@ pub async fn resume(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_progress(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let entries =
-        learning::dashboard(&state.db, &*state.clock, &catalog, UserId::from(identity.user.id))
-            .await?;
+    let entries = learning::dashboard(&state.db, &*state.clock, &catalog, user.id).await?;
     let out: Vec<CourseProgressOut> = entries
         .iter()
         .map(|e| CourseProgressOut {

@@ -40,13 +40,13 @@ pub struct VerifyRequest {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn sessions(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let sessions = state.accounts.sessions(identity.user.id).await?;
+    let sessions = state.accounts.sessions(user.id).await?;
     let listed: Vec<SessionInfo> = sessions
         .into_iter()
         .map(|s| SessionInfo {
-            current: s.id == identity.session.id,
+            current: s.id == user.session_id,
             device: crate::domain::device::describe(&s.user_agent),
             created_at: s.created_at.and_utc(),
             last_seen_at: s.last_seen_at.and_utc(),
@@ -64,10 +64,10 @@ pub async fn sessions(
         (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_session(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    state.accounts.sign_out(identity.user.id, path.into_inner()).await?;
+    state.accounts.sign_out(user.id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -78,9 +78,9 @@ pub async fn revoke_session(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let data = state.accounts.export(&identity.user).await?;
+    let data = state.accounts.export(user.id).await?;
     Ok(HttpResponse::Ok().insert_header(attachment("mend-my-data.json")).json(data))
 }
 
@@ -101,11 +101,11 @@ fn attachment(filename: &str) -> header::ContentDisposition {
         (status = 422, description = "Wrong password, or a field is missing or has the wrong type", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     state: web::Data<AppState>,
-    CurrentUser(identity): CurrentUser,
+    user: CurrentUser,
     body: web::Json<DeleteRequest>,
 ) -> Result<HttpResponse, AppError> {
     let password = body.into_inner().password;
-    state.accounts.delete_account(&identity.user, password).await?;
+    state.accounts.delete_account(user.id, password).await?;
     Ok(HttpResponse::NoContent().cookie(state.cookies.session_removal()).finish())
 }
 
