@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::support::{Browser, PASSWORD, TEST_SECRET_HEX, TestApp, captured_logs};
+use crate::test_case;
 
 /// Registers through the API and confirms the address from the mail.
 async fn registered(app: &TestApp, email: &str) {
@@ -470,45 +471,47 @@ both_backends! {
     }
 }
 
-/// Cookie names and HSTS depend only on the base URL, so one backend is enough.
-#[actix_web::test]
-async fn https_deployments_get_host_prefixed_secure_cookies_and_hsts() {
-    let https = |settings: &mut mend::config::Settings| {
-        settings.base_url = "https://mend.example/".parse().unwrap();
-    };
-    let app = TestApp::create_with(crate::support::Backend::Sqlite, https).await.unwrap();
-    let page = app.get("/account/sign-in").await;
-    let hsts = page.headers()["strict-transport-security"].to_str().unwrap();
-    assert!(hsts.contains("max-age="), "{hsts}");
-    let cookie = page.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("__Host-mend-csrf="), "{cookie}");
-    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.contains(flag), "{flag} in {cookie}");
+test_case! {
+    /// Cookie names and HSTS depend only on the base URL, so one backend is enough.
+    async fn https_deployments_get_host_prefixed_secure_cookies_and_hsts() {
+        let https = |settings: &mut mend::config::Settings| {
+            settings.base_url = "https://mend.example/".parse().unwrap();
+        };
+        let app = TestApp::create_with(crate::support::Backend::Sqlite, https).await.unwrap();
+        let page = app.get("/account/sign-in").await;
+        let hsts = page.headers()["strict-transport-security"].to_str().unwrap();
+        assert!(hsts.contains("max-age="), "{hsts}");
+        let cookie = page.headers()["set-cookie"].to_str().unwrap();
+        assert!(cookie.starts_with("__Host-mend-csrf="), "{cookie}");
+        for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(flag), "{flag} in {cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain: {cookie}");
     }
-    assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain: {cookie}");
 }
 
-/// The document is generated from code; one backend is enough.
-#[actix_web::test]
-async fn the_openapi_document_describes_every_auth_route() {
-    let app = TestApp::create(crate::support::Backend::Sqlite).await.unwrap();
-    let document: Value = app.get("/api/openapi.json").await.json().await.unwrap();
-    for path in [
-        "/api/v1/auth/register",
-        "/api/v1/auth/login",
-        "/api/v1/auth/logout",
-        "/api/v1/me",
-        "/api/v1/auth/password-reset",
-        "/api/v1/auth/password-reset/confirm",
-        "/api/v1/auth/verify",
-        "/api/v1/me/sessions",
-        "/api/v1/me/sessions/{id}",
-        "/api/v1/me/export",
-    ] {
-        assert!(document["paths"][path].is_object(), "{path} missing");
+test_case! {
+    /// The document is generated from code; one backend is enough.
+    async fn the_openapi_document_describes_every_auth_route() {
+        let app = TestApp::create(crate::support::Backend::Sqlite).await.unwrap();
+        let document: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        for path in [
+            "/api/v1/auth/register",
+            "/api/v1/auth/login",
+            "/api/v1/auth/logout",
+            "/api/v1/me",
+            "/api/v1/auth/password-reset",
+            "/api/v1/auth/password-reset/confirm",
+            "/api/v1/auth/verify",
+            "/api/v1/me/sessions",
+            "/api/v1/me/sessions/{id}",
+            "/api/v1/me/export",
+        ] {
+            assert!(document["paths"][path].is_object(), "{path} missing");
+        }
+        assert!(document["components"]["schemas"]["Problem"].is_object());
+        assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     }
-    assert!(document["components"]["schemas"]["Problem"].is_object());
-    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
 
 both_backends! {

@@ -5,6 +5,8 @@
     reason = "a test should fail loudly on any unexpected error"
 )]
 
+#[expect(dead_code, reason = "the integration tests need no browser")]
+mod runner;
 mod smtp;
 mod support;
 
@@ -20,3 +22,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod storage;
+
+fn main() {
+    runner::main();
+}
