@@ -7,6 +7,8 @@
     reason = "a test should fail loudly on any unexpected error"
 )]
 
+#[path = "../integration/logs.rs"]
+mod logs;
 #[path = "../integration/runner.rs"]
 mod runner;
 #[path = "../integration/smtp.rs"]

@@ -20,7 +20,7 @@ both_backends! {
         let (status, page) = html(&app, "/").await;
         assert_eq!(status, 200);
         assert!(page.contains("<a href=\"/courses/rebuilding-trust\">Rebuilding Trust Together</a>"), "{page}");
-        assert!(page.contains("8 modules"), "{page}");
+        assert!(page.contains("<p class=\"meta\">8 modules · "), "{page}");
     }
 
     async fn course_page_shows_the_outline_without_drafts(app: TestApp) {

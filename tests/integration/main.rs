@@ -5,6 +5,7 @@
     reason = "a test should fail loudly on any unexpected error"
 )]
 
+mod logs;
 #[expect(dead_code, reason = "the integration tests need no browser")]
 mod runner;
 mod smtp;

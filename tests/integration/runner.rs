@@ -127,3 +127,33 @@ macro_rules! test_case {
         }
     };
 }
+
+/// Every `.rs` file under `tests/`, recursively.
+fn test_sources(dir: &std::path::Path) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() { test_sources(&path) } else { vec![path] }
+        })
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .collect()
+}
+
+crate::test_case! {
+    /// With `harness = false`, a `#[test]` or `#[actix_web::test]` function is compiled out
+    /// without a word and would never run: every test goes through the runner's macros.
+    fn every_test_is_registered_with_the_runner() {
+        let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+        let attributes = ["#[test]", "#[actix_web::test]", "#[tokio::test]"];
+        let unregistered: Vec<String> = test_sources(&tests)
+            .iter()
+            .flat_map(|path| {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let found = text.lines().any(|line| attributes.contains(&line.trim()));
+                found.then(|| path.display().to_string())
+            })
+            .collect();
+        assert!(unregistered.is_empty(), "use test_case! or both_backends! in {unregistered:?}");
+    }
+}
