@@ -1,7 +1,7 @@
 //! Building the application: check the environment, open storage, bind, and assemble the one
 //! route table. `serve` and the integration tests go through the same [`Application::build`].
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
-use crate::mail::{MailError, Mailer, OutboxWorker, WorkerHandle};
+use crate::mail::{MailError, Mailer, OutboxWorker};
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -166,11 +166,12 @@ const OUTBOX_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A built, bound application, ready to run.
 pub struct Application {
-    port: u16,
+    address: SocketAddr,
     server: Server,
     /// Keeps the content watcher alive for as long as the server runs.
     watcher: Option<WatchHandle>,
-    outbox: WorkerHandle,
+    /// Started by [`Application::run_until_stopped`] unless taken first.
+    outbox: Option<OutboxWorker>,
 }
 
 impl Application {
@@ -181,7 +182,7 @@ impl Application {
         let secret =
             SecretKey::load(settings.secret_key.as_ref().map(|s| s.expose()), &settings.data_dir)?;
         let listener = bind(&mut settings)?;
-        let port = settings.bind.port();
+        let address = settings.bind;
         let catalog = Arc::new(CatalogStore::new());
         compile_content(&settings, &catalog, &clock)?;
         let db = open_database_off_thread(&settings).await?;
@@ -215,19 +216,31 @@ impl Application {
             reason: e.to_string(),
         };
         let server = serve(listener, state.clone()).map_err(bind_error)?;
-        Ok(Self { port, server, watcher, outbox: outbox.spawn(OUTBOX_INTERVAL) })
+        Ok(Self { address, server, watcher, outbox: Some(outbox) })
     }
 
     /// The port actually bound.
     pub fn port(&self) -> u16 {
-        self.port
+        self.address.port()
+    }
+
+    /// Hands this application's outbox worker to the caller, who then drives it (tests send due
+    /// mail on demand with [`OutboxWorker::run_once`]); the application then starts no worker
+    /// loop of its own, so there is still only one.
+    pub fn take_outbox(&mut self) -> Option<OutboxWorker> {
+        self.outbox.take()
     }
 
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s) and the
-    /// outbox worker finish its current run.
+    /// outbox worker finish its current run. The worker's logs carry the same `instance` as the
+    /// requests' (the bound address), so each instance's work can be told apart.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let span = tracing::info_span!("outbox", instance = %self.address);
+        let outbox = self.outbox.map(|worker| span.in_scope(|| worker.spawn(OUTBOX_INTERVAL)));
         let served = self.server.await;
-        self.outbox.stop().await;
+        if let Some(handle) = outbox {
+            handle.stop().await;
+        }
         drop(self.watcher);
         served
     }

@@ -14,7 +14,9 @@ pub fn init(default_filter: &str) {
 }
 
 /// The span around each request. Unlike tracing-actix-web's default it records the route
-/// pattern (`/account/reset`), never the full target: query strings carry one-time tokens.
+/// pattern (`/account/reset`), never the full target: query strings carry one-time tokens; and
+/// the `instance` (the address the server listens on), so logs of several instances, or of
+/// several test apps in one process, can be told apart.
 pub struct PrivateRootSpan;
 
 impl tracing_actix_web::RootSpanBuilder for PrivateRootSpan {
@@ -23,6 +25,7 @@ impl tracing_actix_web::RootSpanBuilder for PrivateRootSpan {
         let request_id = request.extensions().get::<tracing_actix_web::RequestId>().copied();
         tracing::info_span!(
             "request",
+            instance = %request.app_config().local_addr(),
             method = %request.method(),
             route = request.match_pattern().as_deref().unwrap_or("unmatched"),
             request_id = request_id.map(tracing::field::display),

@@ -7,6 +7,7 @@ use chrono::Duration;
 use lettre::message::Mailbox;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::clock::SharedClock;
 use diesel::QueryResult;
@@ -70,20 +71,25 @@ impl OutboxWorker {
         Ok(delivered)
     }
 
-    /// Runs [`Self::run_once`] every `interval` until the handle is stopped or dropped.
+    /// Runs [`Self::run_once`] every `interval` until the handle is stopped or dropped, inside
+    /// the caller's current span.
     pub fn spawn(self, interval: StdDuration) -> WorkerHandle {
         let (stop, mut stopped) = watch::channel(());
-        let task = tokio::spawn(async move {
-            loop {
-                if let Err(error) = self.run_once().await {
-                    tracing::error!(error = %error.log_reason(), "outbox run failed");
-                }
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    () = tokio::time::sleep(interval) => {}
+        let span = tracing::Span::current();
+        let task = tokio::spawn(
+            async move {
+                loop {
+                    if let Err(error) = self.run_once().await {
+                        tracing::error!(error = %error.log_reason(), "outbox run failed");
+                    }
+                    tokio::select! {
+                        _ = stopped.changed() => break,
+                        () = tokio::time::sleep(interval) => {}
+                    }
                 }
             }
-        });
+            .instrument(span),
+        );
         WorkerHandle { stop, task }
     }
 

@@ -3,6 +3,7 @@
 use crate::axe;
 use crate::harness::{Browser, Scheme};
 use crate::support::{Backend, TestApp};
+use crate::test_case;
 
 /// The ways each page is checked: both colour schemes on a desktop-sized window, and a phone-sized
 /// one (where wide tables and code blocks scroll sideways).
@@ -17,7 +18,7 @@ async fn assert_accessible(test: &str, page: &str, path: &str) {
 
 /// Like [`assert_accessible`], signed in as an author when `signed_in` (lessons need it).
 async fn assert_accessible_as(test: &str, page: &str, path: &str, signed_in: bool) {
-    let Some(browser) = Browser::launch().await else { return };
+    let browser = Browser::launch().await;
     let app = TestApp::create(Backend::Sqlite).await.unwrap();
     assert_scripts_are_restricted(&app, "/").await;
     if signed_in {
@@ -59,44 +60,56 @@ async fn page_scrolls_sideways(browser: &Browser) -> bool {
     browser.client.execute(script, vec![]).await.unwrap() == serde_json::json!(true)
 }
 
-#[actix_web::test]
-async fn catalog_is_accessible() {
-    assert_accessible("accessibility", "catalog", "/").await;
-}
-
-#[actix_web::test]
-async fn course_page_is_accessible() {
-    assert_accessible("accessibility", "course", "/courses/rebuilding-trust").await;
-}
-
-#[actix_web::test]
-async fn lesson_with_table_callouts_and_contents_is_accessible() {
-    let path = "/courses/rebuilding-trust/lessons/what-boundaries-are";
-    assert_accessible_as("accessibility", "lesson", path, true).await;
-}
-
-#[actix_web::test]
-async fn worksheet_page_is_accessible() {
-    let path = "/courses/rebuilding-trust/worksheets/relationship-contract";
-    assert_accessible("accessibility", "worksheet", path).await;
-}
-
-#[actix_web::test]
-async fn not_found_page_is_accessible() {
-    assert_accessible("accessibility", "not-found", "/courses/no-such-course").await;
-}
-
-/// The checker itself: a page with known problems must fail it, or a green run means nothing.
-#[actix_web::test]
-async fn axe_reports_the_problems_of_a_broken_page() {
-    let Some(browser) = Browser::launch().await else { return };
-    let page = "<title>Broken</title><img src=x.png><p style='color:rgb(190,190,190);background:white'>faint</p>";
-    browser.open(&format!("data:text/html,{page}")).await;
-    let violations = axe::check(&browser).await;
-    let blocking: Vec<&str> =
-        violations.iter().filter(|v| v.is_blocking()).map(|v| v.id.as_str()).collect();
-    for expected in ["html-has-lang", "image-alt", "color-contrast"] {
-        assert!(blocking.contains(&expected), "{expected} not in {blocking:?}");
+test_case! {
+    needs [Browser]
+    async fn catalog_is_accessible() {
+        assert_accessible("accessibility", "catalog", "/").await;
     }
-    browser.quit().await;
+}
+
+test_case! {
+    needs [Browser]
+    async fn course_page_is_accessible() {
+        assert_accessible("accessibility", "course", "/courses/rebuilding-trust").await;
+    }
+}
+
+test_case! {
+    needs [Browser]
+    async fn lesson_with_table_callouts_and_contents_is_accessible() {
+        let path = "/courses/rebuilding-trust/lessons/what-boundaries-are";
+        assert_accessible_as("accessibility", "lesson", path, true).await;
+    }
+}
+
+test_case! {
+    needs [Browser]
+    async fn worksheet_page_is_accessible() {
+        let path = "/courses/rebuilding-trust/worksheets/relationship-contract";
+        assert_accessible("accessibility", "worksheet", path).await;
+    }
+}
+
+test_case! {
+    needs [Browser]
+    async fn not_found_page_is_accessible() {
+        assert_accessible("accessibility", "not-found", "/courses/no-such-course").await;
+    }
+}
+
+test_case! {
+    /// The checker itself: a page with known problems must fail it, or a green run means nothing.
+    needs [Browser]
+    async fn axe_reports_the_problems_of_a_broken_page() {
+        let browser = Browser::launch().await;
+        let page = "<title>Broken</title><img src=x.png><p style='color:rgb(190,190,190);background:white'>faint</p>";
+        browser.open(&format!("data:text/html,{page}")).await;
+        let violations = axe::check(&browser).await;
+        let blocking: Vec<&str> =
+            violations.iter().filter(|v| v.is_blocking()).map(|v| v.id.as_str()).collect();
+        for expected in ["html-has-lang", "image-alt", "color-contrast"] {
+            assert!(blocking.contains(&expected), "{expected} not in {blocking:?}");
+        }
+        browser.quit().await;
+    }
 }

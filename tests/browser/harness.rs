@@ -16,6 +16,8 @@ use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::runner::{find_chromium, find_program};
+
 /// Flags that keep a test browser quiet, isolated and working as root in a container.
 const CHROMIUM_ARGS: &[&str] = &[
     "--headless",
@@ -56,21 +58,15 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts a browser, or returns `None` (after saying why) when Chromium or chromedriver is
-    /// not installed, unless `MEND_REQUIRE_BROWSER=1`, which turns that into a failure.
-    pub async fn launch() -> Option<Self> {
-        let (driver, chromium) = match (find_program(&["chromedriver"]), find_chromium()) {
-            (Some(driver), Some(chromium)) => (driver, chromium),
-            _ if std::env::var("MEND_REQUIRE_BROWSER").as_deref() == Ok("1") => panic!(
-                "MEND_REQUIRE_BROWSER=1 but chromedriver or chromium is not installed \
+    /// Starts a browser. The runner ignores browser tests where Chromium or chromedriver is not
+    /// installed (unless `MEND_REQUIRE_BROWSER=1`), so a missing one here fails the test.
+    pub async fn launch() -> Self {
+        let (Some(driver), Some(chromium)) = (find_program(&["chromedriver"]), find_chromium())
+        else {
+            panic!(
+                "chromedriver or chromium is not installed \
                  (Debian: apt-get install chromium chromium-driver)"
-            ),
-            _ => {
-                // Straight to stderr, past libtest's capture, so the skip is seen in a green run.
-                let note = "skipping browser test: chromedriver or chromium is not installed\n";
-                let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
-                return None;
-            }
+            )
         };
         let (mut driver_guard, url) = start_chromedriver(&driver).await;
         let profile = tempfile::tempdir().unwrap();
@@ -80,7 +76,7 @@ impl Browser {
             .await
             .expect("open a WebDriver session");
         let chromedriver = driver_guard.0.take().unwrap();
-        Some(Self { client, chromedriver, _profile: profile })
+        Self { client, chromedriver, _profile: profile }
     }
 
     /// Renders pages as if the system asked for `scheme`, checking that the page sees it.
@@ -226,17 +222,6 @@ fn capabilities(chromium: &Path, profile: &Path) -> Capabilities {
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
-}
-
-fn find_chromium() -> Option<PathBuf> {
-    find_program(&["chromium", "chromium-browser", "google-chrome"])
-}
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
 }
 
 /// `target/screenshots`, next to the `debug/` folder this test binary was built into.

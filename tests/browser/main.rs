@@ -1,12 +1,16 @@
 //! Browser tests: the real application in a real headless Chromium, driven over WebDriver.
-//! Without Chromium and chromedriver installed each test prints a note and passes, unless
-//! `MEND_REQUIRE_BROWSER=1` (as in CI).
+//! Without Chromium and chromedriver installed each test is reported as ignored, unless
+//! `MEND_REQUIRE_BROWSER=1` (as in CI) makes it run and fail.
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test should fail loudly on any unexpected error"
 )]
 
+#[path = "../integration/logs.rs"]
+mod logs;
+#[path = "../integration/runner.rs"]
+mod runner;
 #[path = "../integration/smtp.rs"]
 #[expect(dead_code, reason = "the browser tests use only part of the shared fixtures")]
 mod smtp;
@@ -20,3 +24,7 @@ mod harness;
 mod accessibility;
 mod journey;
 mod navigation;
+
+fn main() {
+    runner::main();
+}

@@ -6,6 +6,7 @@ use fantoccini::key::Key;
 
 use crate::harness::Browser;
 use crate::support::{Backend, TestApp};
+use crate::test_case;
 
 async fn press(browser: &Browser, key: Key) {
     let keys = KeyActions::new("keyboard".into())
@@ -19,49 +20,53 @@ async fn focused_attribute(browser: &Browser, name: &str) -> Option<String> {
     focused.attr(name).await.unwrap()
 }
 
-#[actix_web::test]
-async fn tab_reaches_the_skip_link_first_and_it_moves_focus_to_main() {
-    let Some(browser) = Browser::launch().await else { return };
-    let app = TestApp::create(Backend::Sqlite).await.unwrap();
-    browser.open(&format!("{}/", app.address)).await;
+test_case! {
+    needs [Browser]
+    async fn tab_reaches_the_skip_link_first_and_it_moves_focus_to_main() {
+        let browser = Browser::launch().await;
+        let app = TestApp::create(Backend::Sqlite).await.unwrap();
+        browser.open(&format!("{}/", app.address)).await;
 
-    press(&browser, Key::Tab).await;
-    assert_eq!(focused_attribute(&browser, "class").await.as_deref(), Some("skip-link"));
-    let focused = browser.client.active_element().await.unwrap();
-    assert_eq!(focused.text().await.unwrap(), "Skip to main content");
-    let (_x, top, _width, height) = focused.rectangle().await.unwrap();
-    assert!(top >= 0.0 && height > 0.0, "the focused skip link is on screen (top {top})");
-    browser.screenshot("keyboard", "skip-link-focused").await;
+        press(&browser, Key::Tab).await;
+        assert_eq!(focused_attribute(&browser, "class").await.as_deref(), Some("skip-link"));
+        let focused = browser.client.active_element().await.unwrap();
+        assert_eq!(focused.text().await.unwrap(), "Skip to main content");
+        let (_x, top, _width, height) = focused.rectangle().await.unwrap();
+        assert!(top >= 0.0 && height > 0.0, "the focused skip link is on screen (top {top})");
+        browser.screenshot("keyboard", "skip-link-focused").await;
 
-    press(&browser, Key::Enter).await;
-    assert_eq!(focused_attribute(&browser, "id").await.as_deref(), Some("main"));
-    browser.quit().await;
+        press(&browser, Key::Enter).await;
+        assert_eq!(focused_attribute(&browser, "id").await.as_deref(), Some("main"));
+        browser.quit().await;
+    }
 }
 
-#[actix_web::test]
-async fn a_reader_can_walk_from_the_catalog_through_three_lessons() {
-    let Some(browser) = Browser::launch().await else { return };
-    let app = TestApp::create(Backend::Sqlite).await.unwrap();
-    browser.sign_in_as_author(&app, "author@example.com").await;
-    browser.open(&format!("{}/", app.address)).await;
+test_case! {
+    needs [Browser]
+    async fn a_reader_can_walk_from_the_catalog_through_three_lessons() {
+        let browser = Browser::launch().await;
+        let app = TestApp::create(Backend::Sqlite).await.unwrap();
+        browser.sign_in_as_author(&app, "author@example.com").await;
+        browser.open(&format!("{}/", app.address)).await;
 
-    let course_link = browser.client.find(Locator::LinkText("Rebuilding Trust Together")).await;
-    course_link.unwrap().click().await.unwrap();
-    assert_eq!(browser.text("h1").await, "Rebuilding Trust Together");
-    browser.screenshot("navigation", "course").await;
+        let course_link = browser.client.find(Locator::LinkText("Rebuilding Trust Together")).await;
+        course_link.unwrap().click().await.unwrap();
+        assert_eq!(browser.text("h1").await, "Rebuilding Trust Together");
+        browser.screenshot("navigation", "course").await;
 
-    let start = browser.client.find(Locator::LinkText("Start the course")).await.unwrap();
-    start.click().await.unwrap();
-    let mut seen = vec![browser.client.title().await.unwrap()];
-    for step in 1..=3 {
-        let next = browser.client.find(Locator::Css("a[rel=next]")).await.unwrap();
-        next.click().await.unwrap();
-        browser.screenshot("navigation", &format!("lesson-{step}")).await;
-        let title = browser.client.title().await.unwrap();
-        assert!(title.ends_with("· Rebuilding Trust Together · Mend"), "{title}");
-        assert!(!seen.contains(&title), "step {step} reached a new lesson: {title} after {seen:?}");
-        seen.push(title);
+        let start = browser.client.find(Locator::LinkText("Start the course")).await.unwrap();
+        start.click().await.unwrap();
+        let mut seen = vec![browser.client.title().await.unwrap()];
+        for step in 1..=3 {
+            let next = browser.client.find(Locator::Css("a[rel=next]")).await.unwrap();
+            next.click().await.unwrap();
+            browser.screenshot("navigation", &format!("lesson-{step}")).await;
+            let title = browser.client.title().await.unwrap();
+            assert!(title.ends_with("· Rebuilding Trust Together · Mend"), "{title}");
+            assert!(!seen.contains(&title), "step {step} reached a new lesson: {title} after {seen:?}");
+            seen.push(title);
+        }
+        assert_eq!(seen.len(), 4);
+        browser.quit().await;
     }
-    assert_eq!(seen.len(), 4);
-    browser.quit().await;
 }

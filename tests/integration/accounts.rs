@@ -12,7 +12,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::support::{Browser, PASSWORD, TEST_SECRET_HEX, TestApp, captured_logs};
+use crate::support::{Browser, PASSWORD, TEST_SECRET_HEX, TestApp};
+use crate::test_case;
 
 /// Registers through the API and confirms the address from the mail.
 async fn registered(app: &TestApp, email: &str) {
@@ -181,6 +182,7 @@ both_backends! {
         assert_eq!(me(&app, &token).await, StatusCode::OK);
         delete_user(&app, "kim@example.test");
         assert_eq!(me(&app, &token).await, StatusCode::UNAUTHORIZED, "after deletion");
+        app.read_all_mail().await;
     }
 
     async fn reset_links_work_once_expire_and_are_voided_by_newer_ones(app: TestApp) {
@@ -269,6 +271,7 @@ both_backends! {
 
         let mail = app.mail_to("known@example.test", 2).await;
         assert_eq!(mail[1].parsed().subject(), Some("About your Mend account"), "the owner is told");
+        app.read_all_mail().await;
     }
 
     async fn rate_limits_bite_and_recover_as_the_clock_moves(app: TestApp) {
@@ -311,6 +314,7 @@ both_backends! {
         assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
         app.clock.advance(Duration::hours(1));
         assert_eq!(browser.submit("/account/verify/resend", &[]).await.status(), StatusCode::OK);
+        app.read_all_mail().await;
     }
 
     async fn cookies_and_headers_are_strict(app: TestApp) {
@@ -401,8 +405,8 @@ both_backends! {
         let link = app.link_to(email, 2, "/account/reset").await;
         browser.get(&link).await;
         let reset_token = link.split("token=").nth(1).unwrap();
-        let logs = captured_logs();
-        assert!(!logs.is_empty());
+        let logs = app.logs();
+        assert!(logs.contains("request{") && logs.contains("email sent"), "{logs}");
         for secret in [PASSWORD, &token, reset_token, email, "secretive.person"] {
             assert!(!logs.contains(secret), "the logs contain a secret");
         }
@@ -470,45 +474,47 @@ both_backends! {
     }
 }
 
-/// Cookie names and HSTS depend only on the base URL, so one backend is enough.
-#[actix_web::test]
-async fn https_deployments_get_host_prefixed_secure_cookies_and_hsts() {
-    let https = |settings: &mut mend::config::Settings| {
-        settings.base_url = "https://mend.example/".parse().unwrap();
-    };
-    let app = TestApp::create_with(crate::support::Backend::Sqlite, https).await.unwrap();
-    let page = app.get("/account/sign-in").await;
-    let hsts = page.headers()["strict-transport-security"].to_str().unwrap();
-    assert!(hsts.contains("max-age="), "{hsts}");
-    let cookie = page.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("__Host-mend-csrf="), "{cookie}");
-    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.contains(flag), "{flag} in {cookie}");
+test_case! {
+    /// Cookie names and HSTS depend only on the base URL, so one backend is enough.
+    async fn https_deployments_get_host_prefixed_secure_cookies_and_hsts() {
+        let https = |settings: &mut mend::config::Settings| {
+            settings.base_url = "https://mend.example/".parse().unwrap();
+        };
+        let app = TestApp::create_with(crate::support::Backend::Sqlite, https).await.unwrap();
+        let page = app.get("/account/sign-in").await;
+        let hsts = page.headers()["strict-transport-security"].to_str().unwrap();
+        assert!(hsts.contains("max-age="), "{hsts}");
+        let cookie = page.headers()["set-cookie"].to_str().unwrap();
+        assert!(cookie.starts_with("__Host-mend-csrf="), "{cookie}");
+        for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(flag), "{flag} in {cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain: {cookie}");
     }
-    assert!(!cookie.contains("Domain"), "__Host- cookies have no Domain: {cookie}");
 }
 
-/// The document is generated from code; one backend is enough.
-#[actix_web::test]
-async fn the_openapi_document_describes_every_auth_route() {
-    let app = TestApp::create(crate::support::Backend::Sqlite).await.unwrap();
-    let document: Value = app.get("/api/openapi.json").await.json().await.unwrap();
-    for path in [
-        "/api/v1/auth/register",
-        "/api/v1/auth/login",
-        "/api/v1/auth/logout",
-        "/api/v1/me",
-        "/api/v1/auth/password-reset",
-        "/api/v1/auth/password-reset/confirm",
-        "/api/v1/auth/verify",
-        "/api/v1/me/sessions",
-        "/api/v1/me/sessions/{id}",
-        "/api/v1/me/export",
-    ] {
-        assert!(document["paths"][path].is_object(), "{path} missing");
+test_case! {
+    /// The document is generated from code; one backend is enough.
+    async fn the_openapi_document_describes_every_auth_route() {
+        let app = TestApp::create(crate::support::Backend::Sqlite).await.unwrap();
+        let document: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        for path in [
+            "/api/v1/auth/register",
+            "/api/v1/auth/login",
+            "/api/v1/auth/logout",
+            "/api/v1/me",
+            "/api/v1/auth/password-reset",
+            "/api/v1/auth/password-reset/confirm",
+            "/api/v1/auth/verify",
+            "/api/v1/me/sessions",
+            "/api/v1/me/sessions/{id}",
+            "/api/v1/me/export",
+        ] {
+            assert!(document["paths"][path].is_object(), "{path} missing");
+        }
+        assert!(document["components"]["schemas"]["Problem"].is_object());
+        assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     }
-    assert!(document["components"]["schemas"]["Problem"].is_object());
-    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
 
 both_backends! {

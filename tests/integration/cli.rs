@@ -8,6 +8,7 @@ use mend::db::schema::users;
 
 use crate::both_backends;
 use crate::support::{TestDb, sample_content};
+use crate::test_case;
 
 fn mend(test_db: &TestDb, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mend"))
@@ -175,37 +176,40 @@ fn check(dir: &std::path::Path) -> Output {
         .unwrap()
 }
 
-#[test]
-fn check_is_clean_on_the_sample_course_and_summarises_it() {
-    let out = check(&sample_content());
-    assert!(out.status.success(), "{}", stderr(&out));
-    let summary = String::from_utf8_lossy(&out.stdout);
-    assert!(summary.contains("1 course(s), 8 module(s)"), "{summary}");
-    assert!(summary.contains("0 error(s)"), "{summary}");
+test_case! {
+    fn check_is_clean_on_the_sample_course_and_summarises_it() {
+        let out = check(&sample_content());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let summary = String::from_utf8_lossy(&out.stdout);
+        assert!(summary.lines().any(|line| line.starts_with("1 course(s), 8 module(s), ")), "{summary}");
+        assert!(summary.lines().any(|line| line.starts_with("0 error(s), ")), "{summary}");
+    }
 }
 
-#[test]
-fn check_points_at_the_file_line_and_column_and_exits_1() {
-    let scratch = tempfile::tempdir().unwrap();
-    let course = scratch.path().join("demo");
-    std::fs::create_dir_all(course.join("01-start")).unwrap();
-    std::fs::write(course.join("course.toml"), "title = \"Demo\"\n").unwrap();
-    std::fs::write(course.join("01-start/module.toml"), "title = \"Start\"\n").unwrap();
-    std::fs::write(
-        course.join("01-start/01-hello.md"),
-        "+++\ntitle = \"Hello\"\n+++\n\nSee [the missing one](02-missing.md).\n",
-    )
-    .unwrap();
-    let out = check(scratch.path());
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let text = stderr(&out);
-    assert!(text.contains("01-start/01-hello.md:5:5: error:"), "{text}");
-    assert!(text.contains("02-missing.md"), "{text}");
+test_case! {
+    fn check_points_at_the_file_line_and_column_and_exits_1() {
+        let scratch = tempfile::tempdir().unwrap();
+        let course = scratch.path().join("demo");
+        std::fs::create_dir_all(course.join("01-start")).unwrap();
+        std::fs::write(course.join("course.toml"), "title = \"Demo\"\n").unwrap();
+        std::fs::write(course.join("01-start/module.toml"), "title = \"Start\"\n").unwrap();
+        std::fs::write(
+            course.join("01-start/01-hello.md"),
+            "+++\ntitle = \"Hello\"\n+++\n\nSee [the missing one](02-missing.md).\n",
+        )
+        .unwrap();
+        let out = check(scratch.path());
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let text = stderr(&out);
+        assert!(text.contains("01-start/01-hello.md:5:5: error:"), "{text}");
+        assert!(text.contains("02-missing.md"), "{text}");
+    }
 }
 
-#[test]
-fn check_exits_2_when_the_folder_is_missing() {
-    let out = check(std::path::Path::new("/no/such/content"));
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+test_case! {
+    fn check_exits_2_when_the_folder_is_missing() {
+        let out = check(std::path::Path::new("/no/such/content"));
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::both_backends;
+use crate::test_case;
 use mend::domain::account::Role;
 
 use crate::support::{Backend, TestApp, copy_of_sample_content, eventually};
@@ -19,7 +20,7 @@ both_backends! {
         let (status, page) = html(&app, "/").await;
         assert_eq!(status, 200);
         assert!(page.contains("<a href=\"/courses/rebuilding-trust\">Rebuilding Trust Together</a>"), "{page}");
-        assert!(page.contains("8 modules"), "{page}");
+        assert!(page.contains("<p class=\"meta\">8 modules · "), "{page}");
     }
 
     async fn course_page_shows_the_outline_without_drafts(app: TestApp) {
@@ -89,45 +90,46 @@ both_backends! {
     }
 }
 
-/// Watch mode is about files, not storage: one backend is enough.
-#[actix_web::test]
-async fn an_edit_under_watch_goes_live_and_a_broken_edit_keeps_the_last_good_version() {
-    let scratch = tempfile::tempdir().unwrap();
-    let content = copy_of_sample_content(scratch.path());
-    let lesson_file = content.join("rebuilding-trust/01-before-you-begin/01-welcome.md");
-    let app = TestApp::create_with(Backend::Sqlite, |settings| {
-        settings.content_dir = content.clone();
-        settings.watch = true;
-    })
-    .await
-    .unwrap();
-    let url = format!("{COURSE}/lessons/welcome");
-    let author = app.signed_in_as("author@example.org", Role::Author).await;
-
-    let original = std::fs::read_to_string(&lesson_file).unwrap();
-    std::fs::write(&lesson_file, format!("{original}\n\nA freshly written closing line.\n"))
+test_case! {
+    /// Watch mode is about files, not storage: one backend is enough.
+    async fn an_edit_under_watch_goes_live_and_a_broken_edit_keeps_the_last_good_version() {
+        let scratch = tempfile::tempdir().unwrap();
+        let content = copy_of_sample_content(scratch.path());
+        let lesson_file = content.join("rebuilding-trust/01-before-you-begin/01-welcome.md");
+        let app = TestApp::create_with(Backend::Sqlite, |settings| {
+            settings.content_dir = content.clone();
+            settings.watch = true;
+        })
+        .await
         .unwrap();
-    eventually("the edit to go live", Duration::from_secs(10), || async {
-        let page = author.get(&url).await.text().await.unwrap();
-        page.contains("A freshly written closing line.").then_some(())
-    })
-    .await;
+        let url = format!("{COURSE}/lessons/welcome");
+        let author = app.signed_in_as("author@example.org", Role::Author).await;
 
-    std::fs::write(&lesson_file, original.replace("+++\ntitle", "+++\ntitel")).unwrap();
-    let status = eventually("the broken edit to be reported", Duration::from_secs(10), || async {
-        let page = author.get("/author/status").await.text().await.unwrap();
-        page.contains("not published").then_some(page)
-    })
-    .await;
-    let home = author.get("/").await.text().await.unwrap();
-    assert!(home.contains("is not live yet"), "authors see the banner on every page");
-    assert!(!html(&app, "/").await.1.contains("is not live yet"), "visitors do not");
-    assert!(status.contains("01-welcome.md"), "{status}");
-    let response = author.get(&url).await;
-    assert_eq!(response.status(), 200);
-    let page = response.text().await.unwrap();
-    assert!(
-        page.contains("A freshly written closing line."),
-        "the last good version keeps serving"
-    );
+        let original = std::fs::read_to_string(&lesson_file).unwrap();
+        std::fs::write(&lesson_file, format!("{original}\n\nA freshly written closing line.\n"))
+            .unwrap();
+        eventually("the edit to go live", Duration::from_secs(10), || async {
+            let page = author.get(&url).await.text().await.unwrap();
+            page.contains("A freshly written closing line.").then_some(())
+        })
+        .await;
+
+        std::fs::write(&lesson_file, original.replace("+++\ntitle", "+++\ntitel")).unwrap();
+        let status = eventually("the broken edit to be reported", Duration::from_secs(10), || async {
+            let page = author.get("/author/status").await.text().await.unwrap();
+            page.contains("not published").then_some(page)
+        })
+        .await;
+        let home = author.get("/").await.text().await.unwrap();
+        assert!(home.contains("is not live yet"), "authors see the banner on every page");
+        assert!(!html(&app, "/").await.1.contains("is not live yet"), "visitors do not");
+        assert!(status.contains("01-welcome.md"), "{status}");
+        let response = author.get(&url).await;
+        assert_eq!(response.status(), 200);
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("A freshly written closing line."),
+            "the last good version keeps serving"
+        );
+    }
 }

@@ -5,6 +5,9 @@
     reason = "a test should fail loudly on any unexpected error"
 )]
 
+mod logs;
+#[expect(dead_code, reason = "the integration tests need no browser")]
+mod runner;
 mod smtp;
 mod support;
 
@@ -23,3 +26,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod storage;
+
+fn main() {
+    runner::main();
+}

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::support::{Backend, TestApp};
+use crate::test_case;
 
 /// Every `$ref` in the document, wherever it stands.
 fn refs(value: &Value, found: &mut Vec<String>) {
@@ -21,32 +22,33 @@ fn refs(value: &Value, found: &mut Vec<String>) {
     }
 }
 
-#[actix_web::test]
-async fn the_openapi_document_is_3_1_with_resolvable_refs_and_problem_errors() {
-    let app = TestApp::create(Backend::Sqlite).await.unwrap();
-    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+test_case! {
+    async fn the_openapi_document_is_3_1_with_resolvable_refs_and_problem_errors() {
+        let app = TestApp::create(Backend::Sqlite).await.unwrap();
+        let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
 
-    let mut found = Vec::new();
-    refs(&doc, &mut found);
-    assert!(!found.is_empty());
-    for target in &found {
-        let name = target.strip_prefix("#/components/schemas/").expect("schema refs only");
-        assert!(doc["components"]["schemas"].get(name).is_some(), "unresolved {target}");
-    }
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        for target in &found {
+            let name = target.strip_prefix("#/components/schemas/").expect("schema refs only");
+            assert!(doc["components"]["schemas"].get(name).is_some(), "unresolved {target}");
+        }
 
-    let paths = doc["paths"].as_object().unwrap();
-    assert!(paths.len() >= 18, "{} paths", paths.len());
-    for (path, operations) in paths {
-        for (method, operation) in operations.as_object().unwrap() {
-            let responses = operation["responses"].as_object().unwrap();
-            assert!(!responses.is_empty(), "{method} {path} documents no response");
-            for (status, response) in responses.iter().filter(|(s, _)| s.starts_with(['4', '5'])) {
-                let content = &response["content"];
-                assert!(
-                    content.get("application/problem+json").is_some(),
-                    "{method} {path} {status} is not documented as problem+json: {content}"
-                );
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 18, "{} paths", paths.len());
+        for (path, operations) in paths {
+            for (method, operation) in operations.as_object().unwrap() {
+                let responses = operation["responses"].as_object().unwrap();
+                assert!(!responses.is_empty(), "{method} {path} documents no response");
+                for (status, response) in responses.iter().filter(|(s, _)| s.starts_with(['4', '5'])) {
+                    let content = &response["content"];
+                    assert!(
+                        content.get("application/problem+json").is_some(),
+                        "{method} {path} {status} is not documented as problem+json: {content}"
+                    );
+                }
             }
         }
     }

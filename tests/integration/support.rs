@@ -1,9 +1,9 @@
 //! Test fixtures: a fresh database per test on SQLite or PostgreSQL, and the real application
 //! spawned on a random port against it.
 
-use std::io::Write;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex, Once, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
@@ -11,10 +11,13 @@ use diesel::prelude::*;
 use mend::clock::TestClock;
 use mend::config::{DatabaseUrl, Origin, RawSettings, Settings};
 use mend::db::Database;
-use mend::mail::{Mailer, OutboxWorker};
+use mend::db::models::outbox;
+use mend::mail::OutboxWorker;
 use mend::startup::Application;
 use tempfile::TempDir;
+use tracing::Instrument;
 
+use crate::logs::LogCapture;
 use crate::smtp::{Received, SmtpSink};
 
 /// The server secret every test app uses, so tests can forge tokens with the right key.
@@ -33,6 +36,8 @@ pub struct TestDb {
     pub url: DatabaseUrl,
     pub dir: TempDir,
     pg_name: Option<(String, String)>,
+    /// Set by [`TestDb::destroy`]: there is nothing left to check at teardown.
+    destroyed: std::sync::atomic::AtomicBool,
 }
 
 impl TestDb {
@@ -42,7 +47,7 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let url = DatabaseUrl::Sqlite(dir.path().join("db/mend.db"));
-                Some(Self { url, dir, pg_name: None })
+                Some(Self { url, dir, pg_name: None, destroyed: Default::default() })
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url()?;
@@ -56,6 +61,7 @@ impl TestDb {
                     url: DatabaseUrl::Postgres(url),
                     dir,
                     pg_name: Some((admin_url, name)),
+                    destroyed: Default::default(),
                 })
             }
         }
@@ -71,6 +77,7 @@ impl TestDb {
 
     /// Makes the database vanish under a running application.
     pub fn destroy(&self) {
+        self.destroyed.store(true, std::sync::atomic::Ordering::Relaxed);
         match (&self.url, &self.pg_name) {
             (DatabaseUrl::Sqlite(path), _) => {
                 for suffix in ["", "-wal", "-shm"] {
@@ -107,10 +114,7 @@ fn postgres_admin_url() -> Option<String> {
         _ if std::env::var("MEND_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
             panic!("MEND_REQUIRE_POSTGRES=1 but MEND_TEST_POSTGRES_URL is not set")
         }
-        _ => {
-            eprintln!("skipping PostgreSQL variant: MEND_TEST_POSTGRES_URL is not set");
-            None
-        }
+        _ => None,
     }
 }
 
@@ -192,41 +196,13 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     pub mail: SmtpSink,
     pub db: Database,
-    /// Sends due mail on demand, so tests need not wait for the app's own worker.
-    worker: OutboxWorker,
-}
-
-/// Everything every test app logs, so a test can check no secret ever reaches the logs.
-pub static LOGS: LazyLock<Arc<Mutex<Vec<u8>>>> = LazyLock::new(Arc::default);
-
-struct LogWriter;
-
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs (once) a subscriber that records every test app's logs at debug level.
-fn capture_logs() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug")
-            .with_ansi(false)
-            .with_writer(|| LogWriter)
-            .try_init();
-    });
-}
-
-/// What has been logged so far.
-pub fn captured_logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    /// The app's own outbox worker, driven by the test instead of a timer: due mail is sent when
+    /// a test waits for it.
+    outbox: OutboxWorker,
+    /// How many messages to each address the test has read (see [`TestApp::mail_to`]); mail
+    /// left unsent or unread fails the test when the app is dropped.
+    mail_read: Mutex<HashMap<String, usize>>,
+    logs: LogCapture,
 }
 
 /// A fixed, readable start time for every test clock.
@@ -242,7 +218,6 @@ impl TestApp {
 
     /// Like [`TestApp::create`], with settings adjusted first (e.g. another content folder).
     pub async fn create_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
-        capture_logs();
         let test_db = TestDb::create(backend)?;
         let mail = SmtpSink::start();
         let mut raw = raw_test_settings(&test_db);
@@ -251,15 +226,16 @@ impl TestApp {
         let mut settings = Settings::from_raw(&raw).unwrap();
         adjust(&mut settings);
         let clock = TestClock::at(epoch());
-        let app = Application::build(settings, clock.clone()).await.unwrap();
-        let address = format!("http://127.0.0.1:{}", app.port());
+        let mut app = Application::build(settings, clock.clone()).await.unwrap();
+        let outbox = app.take_outbox().expect("the app's outbox worker");
+        let instance = format!("127.0.0.1:{}", app.port());
+        let logs = LogCapture::start(instance.clone());
         actix_web::rt::spawn(app.run_until_stopped());
         let db = Database::connect(&test_db.url, 2).unwrap();
-        let from = "Mend <no-reply@mend.test>".parse().unwrap();
-        let worker =
-            OutboxWorker::new(db.clone(), Mailer::smtp(&mail.url()).unwrap(), clock.clone(), from);
+        let address = format!("http://{instance}");
         let client = Self::browser();
-        Some(Self { address, client, test_db, clock, mail, db, worker })
+        let mail_read = Mutex::default();
+        Some(Self { address, client, test_db, clock, mail, db, outbox, mail_read, logs })
     }
 
     /// A fresh client with its own cookie jar: another browser or device.
@@ -271,16 +247,57 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Waits for the `count`-th message to `to`, sending due mail meanwhile.
+    /// Waits for the `count`-th message to `to`, sending due mail meanwhile; every message to
+    /// `to` returned counts as read.
     pub async fn mail_to(&self, to: &str, count: usize) -> Vec<Received> {
         let what = format!("mail {count} to {to}");
-        eventually(&what, std::time::Duration::from_secs(10), || async {
-            self.worker.run_once().await.unwrap();
-            let received: Vec<Received> =
-                self.mail.received().into_iter().filter(|m| m.to.iter().any(|t| t == to)).collect();
+        let received = eventually(&what, std::time::Duration::from_secs(10), || async {
+            self.send_due_mail().await;
+            let received = received_by(&self.mail.received(), to);
             (received.len() >= count).then_some(received)
         })
-        .await
+        .await;
+        lock(&self.mail_read).insert(to.to_owned(), received.len());
+        received
+    }
+
+    /// Sends all due mail and returns everything received, marking it read: for tests whose
+    /// mail is a side effect they do not check.
+    pub async fn read_all_mail(&self) -> Vec<Received> {
+        while self.send_due_mail().await > 0 {}
+        let received = self.mail.received();
+        let mut read = lock(&self.mail_read);
+        for to in received.iter().flat_map(|m| &m.to) {
+            read.insert(to.clone(), received_by(&received, to).len());
+        }
+        received
+    }
+
+    /// Runs the app's outbox worker once (returning how many it sent), under the app's `instance` like its own loop would be.
+    async fn send_due_mail(&self) -> usize {
+        let span = tracing::info_span!("outbox", instance = %self.logs.instance());
+        self.outbox.run_once().instrument(span).await.unwrap()
+    }
+
+    /// What this app has logged so far (its requests and its outbox runs), and nothing else.
+    pub fn logs(&self) -> String {
+        self.logs.text()
+    }
+
+    /// Fails the test on mail that was queued but never sent, or sent but never read: as
+    /// crates.io's test app fails on jobs left in the queue.
+    fn assert_mail_settled(&self) {
+        let mut conn = self.db.connection().unwrap();
+        for status in [outbox::STATUS_PENDING, outbox::STATUS_FAILED] {
+            let left = outbox::count_by_status(&mut conn, status).unwrap();
+            assert_eq!(left, 0, "{left} queued mail(s) left {status}: the test never sent them");
+        }
+        let received = self.mail.received();
+        let read = lock(&self.mail_read);
+        for to in received.iter().flat_map(|m| &m.to) {
+            let unread = received_by(&received, to).len() - read.get(to).copied().unwrap_or(0);
+            assert_eq!(unread, 0, "{unread} mail(s) to {to} never read by the test");
+        }
     }
 
     /// The path and query of the link to `path` in the latest mail to `to`.
@@ -296,6 +313,24 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
     }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let destroyed = self.test_db.destroyed.load(std::sync::atomic::Ordering::Relaxed);
+        if !std::thread::panicking() && !destroyed {
+            self.assert_mail_settled();
+        }
+    }
+}
+
+/// The messages among `received` addressed to `to`.
+fn received_by(received: &[Received], to: &str) -> Vec<Received> {
+    received.iter().filter(|m| m.to.iter().any(|t| t == to)).cloned().collect()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Fixture for TestApp {
@@ -315,9 +350,9 @@ pub trait Fixture: Sized {
     async fn create(backend: Backend) -> Option<Self>;
 }
 
-/// Writes each test body once and runs it on SQLite and on PostgreSQL:
+/// Writes each test body once and registers it for SQLite and for PostgreSQL:
 /// `both_backends! { async fn name(app: TestApp) { ... } }` makes `name::sqlite` and
-/// `name::postgres`.
+/// `name::postgres`; the runner reports the PostgreSQL half as ignored when there is no server.
 #[macro_export]
 macro_rules! both_backends {
     ($(async fn $name:ident($arg:ident: $fixture:ty) $body:block)*) => {$(
@@ -327,21 +362,29 @@ macro_rules! both_backends {
 
             async fn body($arg: $fixture) $body
 
-            #[actix_web::test]
-            async fn sqlite() {
-                let fixture = <$fixture as $crate::support::Fixture>::create($crate::support::Backend::Sqlite).await;
-                body(fixture.expect("SQLite fixture")).await;
+            $crate::test_case! {
+                async fn sqlite() {
+                    $crate::support::run_on::<$fixture, _>($crate::support::Backend::Sqlite, body).await;
+                }
             }
 
-            #[actix_web::test]
-            async fn postgres() {
-                let fixture = <$fixture as $crate::support::Fixture>::create($crate::support::Backend::Postgres).await;
-                if let Some(fixture) = fixture {
-                    body(fixture).await;
+            $crate::test_case! {
+                needs [Postgres]
+                async fn postgres() {
+                    $crate::support::run_on::<$fixture, _>($crate::support::Backend::Postgres, body).await;
                 }
             }
         }
     )*};
+}
+
+/// Creates the fixture on `backend` and runs a test body with it.
+pub async fn run_on<F: Fixture, Fut: std::future::Future<Output = ()>>(
+    backend: Backend,
+    body: impl FnOnce(F) -> Fut,
+) {
+    let fixture = F::create(backend).await;
+    body(fixture.unwrap_or_else(|| panic!("no {backend:?} database for this test"))).await;
 }
 
 /// The password every test account uses.
@@ -397,6 +440,17 @@ impl<'a> Browser<'a> {
     pub async fn account_status(&self) -> reqwest::StatusCode {
         self.get("/account").await.status()
     }
+}
+
+/// The first "N of M lessons done" on a page or in an element's text, as `(N, M)`: whole
+/// numbers, so "1 of" never matches "11 of".
+pub fn lessons_done(text: &str) -> Option<(usize, usize)> {
+    let words: Vec<&str> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words.windows(5).find_map(|w| match w {
+        [done, "of", total, "lessons", "done"] => Some((done.parse().ok()?, total.parse().ok()?)),
+        _ => None,
+    })
 }
 
 pub fn token_in(html: &str) -> String {
