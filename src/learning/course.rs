@@ -71,6 +71,8 @@ pub struct CourseView {
     pub progress: CourseProgress,
     /// The lesson to offer under "resume where you left off".
     pub resume: Option<String>,
+    /// Whether any lesson has been opened or completed yet.
+    pub started: bool,
 }
 
 /// Whether completing a lesson finished the course.
@@ -170,6 +172,7 @@ fn build_view(
     let ordered: Vec<(&str, &LessonState)> =
         plan.lessons.iter().map(|l| l.slug.as_str()).zip(&states).collect();
     let resume = progress::resume_target(&ordered, &facts.records).map(str::to_owned);
+    let started = progress::started(&ordered, &facts.records);
     let lessons = plan
         .lessons
         .iter()
@@ -184,6 +187,7 @@ fn build_view(
         lessons,
         progress,
         resume,
+        started,
     }
 }
 

@@ -1,5 +1,7 @@
 //! What pages show, shaped from the catalog: templates loop and print, they do not decide.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::content::{Course, FieldKind, Lesson, Worksheet, WorksheetBlock};
@@ -79,6 +81,24 @@ pub fn reading_time(minutes: u32) -> String {
                 format!("{whole}½ hours")
             }
         }
+    }
+}
+
+/// "1 course", "3 courses": a count with its noun, as a person would write it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// When `at` happened, in words and in the reader's `zone`: "today at 20:07", "yesterday at
+/// 09:15", otherwise the date ("on Monday 2 March 2026 at 09:00").
+pub fn when(at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
+    let (at, now) = (at.with_timezone(&zone), now.with_timezone(&zone));
+    let time = at.format("%H:%M");
+    let days = (now.date_naive() - at.date_naive()).num_days();
+    match days {
+        0 => format!("today at {time}"),
+        1 => format!("yesterday at {time}"),
+        _ => format!("on {} at {time}", at.format("%A %-d %B %Y")),
     }
 }
 
@@ -216,5 +236,27 @@ mod tests {
         assert_eq!(reading_time(100), "1½ hours");
         assert_eq!(reading_time(181), "3 hours");
         assert_eq!(reading_time(200), "3½ hours");
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(0, "draft", "drafts"), "0 drafts");
+        assert_eq!(count(1, "course", "courses"), "1 course");
+        assert_eq!(count(12, "lesson", "lessons"), "12 lessons");
+    }
+
+    #[test]
+    fn times_read_as_words_in_the_readers_zone() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let now = utc("2026-03-02T22:30:00Z");
+        let (london, auckland) = (chrono_tz::Europe::London, chrono_tz::Pacific::Auckland);
+        assert_eq!(when(utc("2026-03-02T20:07:00Z"), now, london), "today at 20:07");
+        assert_eq!(when(utc("2026-03-01T09:15:00Z"), now, london), "yesterday at 09:15");
+        assert_eq!(
+            when(utc("2026-02-20T09:00:00Z"), now, london),
+            "on Friday 20 February 2026 at 09:00"
+        );
+        // 20:07 UTC on 2 March is 09:07 on 3 March in Auckland, where it is already 3 March.
+        assert_eq!(when(utc("2026-03-02T20:07:00Z"), now, auckland), "today at 09:07");
     }
 }

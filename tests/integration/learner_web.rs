@@ -51,7 +51,6 @@ both_backends! {
     async fn an_enrolled_learner_completes_undoes_and_sees_progress(app: TestApp) {
         let learner = enrolled(&app).await;
         let (_, course) = text(learner.get(COURSE).await).await;
-        assert!(course.contains("Resume where you left off"), "{course}");
         assert!(course.contains("<progress"));
         assert!(course.contains("0 of "));
         let (status, lesson) = text(learner.get(FIRST).await).await;
@@ -88,6 +87,35 @@ both_backends! {
         app.clock.advance(chrono::Duration::days(4));
         let learner = sign_in_again(&app).await;
         assert_eq!(learner.get(&locked).await.status(), 200, "the schedule shifted by the break");
+    }
+}
+
+both_backends! {
+    async fn the_course_page_puts_the_lessons_first_and_offers_start_then_resume(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let (_, course) = text(learner.get(COURSE).await).await;
+        assert!(course.contains(">Start the course</a>"), "nothing opened yet: {course}");
+        assert!(!course.contains("Resume where you left off"), "{course}");
+        let outline = course.find("id=\"outline\"").expect("the outline");
+        let about = course.find("<summary>About this course</summary>").expect("the landing text");
+        assert!(outline < about, "the lessons come before the landing text");
+
+        assert_eq!(learner.get(FIRST).await.status(), 200);
+        let (_, course) = text(learner.get(COURSE).await).await;
+        assert!(course.contains(">Resume where you left off</a>"), "{course}");
+        assert!(!course.contains("Start the course"), "{course}");
+        let (_, dashboard) = text(learner.get("/dashboard").await).await;
+        assert!(dashboard.contains(">Resume where you left off</a>"), "{dashboard}");
+    }
+
+    async fn a_break_promises_only_what_happens(app: TestApp) {
+        let learner = enrolled(&app).await;
+        assert_eq!(learner.submit(&format!("{COURSE}/pause"), &[]).await.status(), 303);
+        for page in [COURSE, "/dashboard"] {
+            let (_, html) = text(learner.get(page).await).await;
+            assert!(html.contains("waiting for you") || html.contains("wait for you"), "{page}: {html}");
+            assert!(!html.to_lowercase().contains("reminders are off"), "no reminders exist yet: {page}");
+        }
     }
 }
 
