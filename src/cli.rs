@@ -12,7 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{FlagOverrides, RawSettings, Settings};
 use crate::db::models::audit;
 use crate::db::models::user::{self, NewUser};
-use crate::domain::account::{DisplayName, Email, NewPassword, Role};
+use crate::domain::account::{DisplayName, Email, NewPassword, Role, TimeZone};
 use crate::startup::{self, Application, StartupError};
 
 /// Mend: a course platform for recovery curricula.
@@ -214,6 +214,7 @@ fn create_user(
         role: role.as_str(),
         // An operator creating the account vouches for the address.
         email_verified_at: Some(now),
+        time_zone: TimeZone::UTC.name(),
         created_at: now,
         updated_at: now,
     };

@@ -102,6 +102,67 @@ pub fn when(at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
     }
 }
 
+/// The regions a time zone list is grouped by: IANA's own areas. Zones outside them (old
+/// aliases such as `US/Eastern`) are left out, unless one is the learner's current choice.
+const ZONE_REGIONS: &[&str] = &[
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+];
+
+/// One region's zones in a time zone select (an `<optgroup>`).
+#[derive(Debug, Serialize)]
+pub struct ZoneGroup {
+    pub region: &'static str,
+    pub zones: Vec<ZoneOption>,
+}
+
+/// A zone as an `<option>`: the IANA name as the value, the place as people read it.
+#[derive(Debug, Serialize)]
+pub struct ZoneOption {
+    pub value: &'static str,
+    /// "Buenos Aires (Argentina)" for `America/Argentina/Buenos_Aires`.
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Every zone grouped by region, UTC first, with `selected` marked.
+pub fn time_zone_groups(selected: &str) -> Vec<ZoneGroup> {
+    let universal = ZoneGroup { region: "Universal", zones: Vec::new() };
+    let regions = ZONE_REGIONS.iter().map(|region| ZoneGroup { region, zones: Vec::new() });
+    let mut groups: Vec<ZoneGroup> = std::iter::once(universal).chain(regions).collect();
+    for zone in chrono_tz::TZ_VARIANTS {
+        let name = zone.name();
+        let option = |label: String| ZoneOption { value: name, label, selected: name == selected };
+        let region = name.split_once('/').map(|(region, place)| (region, place_label(place)));
+        match region
+            .and_then(|(r, label)| Some((groups.iter().position(|g| g.region == r)?, label)))
+        {
+            Some((group, label)) => groups[group].zones.push(option(label)),
+            None if name == "UTC" || name == selected => groups[0].zones.push(option(name.into())),
+            None => {}
+        }
+    }
+    groups.iter_mut().for_each(|g| g.zones.sort_by(|a, b| a.label.cmp(&b.label)));
+    groups
+}
+
+/// `Argentina/Buenos_Aires` -> "Buenos Aires (Argentina)".
+fn place_label(place: &str) -> String {
+    let place = place.replace('_', " ");
+    match place.rsplit_once('/') {
+        Some((area, city)) => format!("{city} ({area})"),
+        None => place,
+    }
+}
+
 /// A module in a course outline.
 #[derive(Debug, Serialize)]
 pub struct OutlineModule {
@@ -236,6 +297,22 @@ mod tests {
         assert_eq!(reading_time(100), "1½ hours");
         assert_eq!(reading_time(181), "3 hours");
         assert_eq!(reading_time(200), "3½ hours");
+    }
+
+    #[test]
+    fn time_zones_are_grouped_by_region_with_the_choice_kept() {
+        let groups = time_zone_groups("Europe/Lisbon");
+        let regions: Vec<&str> = groups.iter().map(|g| g.region).collect();
+        assert_eq!(regions[..3], ["Universal", "Africa", "America"]);
+        let chosen: Vec<&ZoneOption> =
+            groups.iter().flat_map(|g| &g.zones).filter(|z| z.selected).collect();
+        assert_eq!(chosen.len(), 1);
+        assert_eq!((chosen[0].value, chosen[0].label.as_str()), ("Europe/Lisbon", "Lisbon"));
+        let america = &groups[2].zones;
+        assert!(america.iter().any(|z| z.label == "Buenos Aires (Argentina)"));
+        assert!(!groups.iter().flat_map(|g| &g.zones).any(|z| z.value == "US/Eastern"));
+        let legacy = time_zone_groups("US/Eastern");
+        assert!(legacy[0].zones.iter().any(|z| z.value == "US/Eastern" && z.selected));
     }
 
     #[test]

@@ -20,3 +20,4 @@ mod harness;
 mod accessibility;
 mod journey;
 mod navigation;
+mod pages;

@@ -120,6 +120,30 @@ both_backends! {
 }
 
 both_backends! {
+    async fn registration_takes_a_time_zone_and_keeps_it_when_the_form_comes_back(app: TestApp) {
+        let visitor = Browser::new(&app);
+        let (_, fresh) = text(visitor.get("/account/register").await).await;
+        assert!(fresh.contains(r#"<option value="UTC" selected>UTC</option>"#), "{fresh}");
+        assert!(fresh.contains(r#"data-detect-time-zone="preselect""#), "the browser's zone may be picked");
+        assert!(fresh.contains(r#"<optgroup label="Europe">"#), "grouped by region");
+        assert!(fresh.contains("<script src=\"/static/time-zone."), "detection is a static script");
+
+        let mut fields = vec![("email", "robin@example.test"), ("display_name", "Robin")];
+        fields.extend([("password", "short"), ("time_zone", "Pacific/Auckland")]);
+        let (status, again) = text(visitor.submit("/account/register", &fields).await).await;
+        assert_eq!(status, 422);
+        assert!(again.contains(r#"<option value="Pacific/Auckland" selected>Auckland</option>"#), "{again}");
+        assert!(again.contains(r#"data-detect-time-zone="offer""#), "a choice made is not overridden");
+
+        fields[2] = ("password", PASSWORD);
+        assert_eq!(visitor.submit("/account/register", &fields).await.status(), 303);
+        assert_eq!(visitor.sign_in("robin@example.test", PASSWORD).await.status(), 303);
+        let (_, profile) = text(visitor.get("/account/profile").await).await;
+        assert!(profile.contains(r#"<option value="Pacific/Auckland" selected>"#), "{profile}");
+    }
+}
+
+both_backends! {
     async fn the_profile_takes_a_name_and_an_iana_time_zone(app: TestApp) {
         let learner = enrolled(&app).await;
         let bad = learner
@@ -129,7 +153,7 @@ both_backends! {
         let fields = [("display_name", "Robin"), ("time_zone", "Pacific/Auckland")];
         assert_eq!(learner.submit("/account/profile", &fields).await.status(), 303);
         let (_, page) = text(learner.get("/account/profile").await).await;
-        assert!(page.contains("<option selected>Pacific/Auckland</option>"), "{page}");
+        assert!(page.contains(r#"<option value="Pacific/Auckland" selected>Auckland</option>"#), "{page}");
         assert!(page.contains("<strong>Language:</strong> English."), "a language preference placeholder");
         let (_, locked) = text(learner.get(&format!("{COURSE}/lessons/what-recovery-looks-like")).await).await;
         assert!(locked.contains("(Pacific/Auckland)"), "dates in the learner's zone: {locked}");

@@ -96,6 +96,7 @@ fn add_user(env: &Env, email: &str) -> i64 {
         password_hash: "x",
         role: "learner",
         email_verified_at: None,
+        time_zone: "UTC",
         created_at: now,
         updated_at: now,
     };

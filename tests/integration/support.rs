@@ -421,6 +421,7 @@ impl TestApp {
             password_hash: &hash,
             role: role.as_str(),
             email_verified_at: Some(now),
+            time_zone: "UTC",
             created_at: now,
             updated_at: now,
         };
