@@ -140,15 +140,16 @@ pub fn time_zone_groups(selected: &str) -> Vec<ZoneGroup> {
     let mut groups: Vec<ZoneGroup> = std::iter::once(universal).chain(regions).collect();
     for zone in chrono_tz::TZ_VARIANTS {
         let name = zone.name();
-        let option = |label: String| ZoneOption { value: name, label, selected: name == selected };
-        let region = name.split_once('/').map(|(region, place)| (region, place_label(place)));
-        match region
-            .and_then(|(r, label)| Some((groups.iter().position(|g| g.region == r)?, label)))
-        {
-            Some((group, label)) => groups[group].zones.push(option(label)),
-            None if name == "UTC" || name == selected => groups[0].zones.push(option(name.into())),
-            None => {}
-        }
+        let placed = name.split_once('/').and_then(|(region, place)| {
+            let group = groups.iter().position(|g| g.region == region)?;
+            Some((group, place_label(place)))
+        });
+        let (group, label) = match placed {
+            Some(placed) => placed,
+            None if name == "UTC" || name == selected => (0, name.to_owned()),
+            None => continue,
+        };
+        groups[group].zones.push(ZoneOption { value: name, label, selected: name == selected });
     }
     groups.iter_mut().for_each(|g| g.zones.sort_by(|a, b| a.label.cmp(&b.label)));
     groups
