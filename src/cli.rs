@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::accounts::{self, AccountError, Registration};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{FlagOverrides, RawSettings, Settings};
-use crate::domain::account::{DisplayName, Email, NewPassword, Role};
+use crate::domain::account::{DisplayName, Email, NewPassword, Role, TimeZone};
 use crate::startup::{self, Application, StartupError};
 
 /// Mend: a course platform for recovery curricula.
@@ -205,7 +205,7 @@ fn create_user(
     let default_name = email.as_str().split('@').next().unwrap_or_default().to_owned();
     let display_name = DisplayName::parse(name.unwrap_or(&default_name)).map_err(failed)?;
     let password = NewPassword::parse(read_password()?).map_err(failed)?;
-    let account = Registration { email, display_name, password };
+    let account = Registration { email, display_name, password, time_zone: TimeZone::UTC };
     let mut conn = startup::open_connection(settings)?;
     let created = accounts::create_verified_user(&mut conn, &account, role, SystemClock.now())
         .map_err(|error| about(&account.email, error))?;

@@ -9,7 +9,7 @@ use crate::auth::tokens;
 use crate::db::models::email_token::{self, NewEmailToken, PURPOSE_VERIFY};
 use crate::db::models::outbox;
 use crate::db::models::user::{self, NewUser};
-use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, Role};
+use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, Role, TimeZone};
 use crate::domain::ids::UserId;
 
 /// How long a confirmation link works.
@@ -25,6 +25,8 @@ pub struct Registration {
     pub email: Email,
     pub display_name: DisplayName,
     pub password: NewPassword,
+    /// UTC unless the form offered a choice ([`Registration::in_zone`]).
+    pub time_zone: TimeZone,
 }
 
 impl Registration {
@@ -37,12 +39,17 @@ impl Registration {
         match (Email::parse(email), DisplayName::parse(display_name), NewPassword::parse(password))
         {
             (Ok(email), Ok(display_name), Ok(password)) => {
-                Ok(Self { email, display_name, password })
+                Ok(Self { email, display_name, password, time_zone: TimeZone::UTC })
             }
             (email, name, password) => {
                 Err([email.err(), name.err(), password.err()].into_iter().flatten().collect())
             }
         }
+    }
+
+    /// The same registration, with lesson days counted in `zone`.
+    pub fn in_zone(self, zone: TimeZone) -> Self {
+        Self { time_zone: zone, ..self }
     }
 }
 
@@ -57,7 +64,7 @@ impl Accounts {
             self.email_with_link("verify_email", "/account/verify", &token, VERIFY_VALID)?;
         let taken = self.notice("account_exists", "/account/forgot")?;
         let now = self.now().naive_utc();
-        let (email, name) = (form.email, form.display_name);
+        let (email, name, zone) = (form.email, form.display_name, form.time_zone);
         self.db
             .transaction(move |conn| {
                 if user::find_by_email(conn, email.as_str())?.is_some() {
@@ -70,6 +77,7 @@ impl Accounts {
                     password_hash: &hash,
                     role: Role::Learner.as_str(),
                     email_verified_at: None,
+                    time_zone: zone.name(),
                     created_at: now,
                     updated_at: now,
                 };

@@ -28,6 +28,7 @@ pub fn create_verified_user(
         password_hash: &hash,
         role: role.as_str(),
         email_verified_at: Some(now),
+        time_zone: account.time_zone.name(),
         created_at: now,
         updated_at: now,
     };

@@ -151,6 +151,9 @@ impl FromStr for Role {
 pub struct TimeZone(chrono_tz::Tz);
 
 impl TimeZone {
+    /// Where an account starts until the learner (or their browser) says otherwise.
+    pub const UTC: Self = Self(chrono_tz::Tz::UTC);
+
     /// Accepts only exact IANA names ("Europe/London"), as offered by the profile's list.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         input

@@ -82,6 +82,12 @@ pub fn resume_target<'a>(
     (start..lessons.len()).chain(0..start).find(open).map(|i| lessons[i].0)
 }
 
+/// Whether the learner has opened or completed any of `lessons`: until then the course page
+/// offers "Start the course" rather than "Resume where you left off".
+pub fn started(lessons: &[(&str, &LessonState)], records: &HashMap<String, LessonRecord>) -> bool {
+    last_touched(lessons, records).is_some()
+}
+
 fn last_touched(
     lessons: &[(&str, &LessonState)],
     records: &HashMap<String, LessonRecord>,
@@ -145,6 +151,18 @@ mod tests {
     const OPEN: LessonState = LessonState::Open;
     const DONE: LessonState = LessonState::Completed;
     const PAUSED: LessonState = LessonState::Locked(LockReason::Paused);
+
+    #[test]
+    fn started_once_a_lesson_is_opened_not_merely_unlocked() {
+        let lessons = [("a", &OPEN), ("b", &OPEN)];
+        let unlocked = LessonRecord { unlocked_at: at(1), ..Default::default() };
+        assert!(!started(&lessons, &records(&[("a", unlocked)])));
+        assert!(started(&lessons, &records(&[("b", viewed(2))])));
+        assert!(
+            !started(&lessons, &records(&[("gone", viewed(2))])),
+            "removed lessons do not count"
+        );
+    }
 
     #[test]
     fn resume_starts_at_the_first_open_lesson_without_activity() {

@@ -75,6 +75,8 @@ pub struct CourseView {
     pub progress: CourseProgress,
     /// The lesson to offer under "resume where you left off".
     pub resume: Option<String>,
+    /// Whether any lesson has been opened or completed yet.
+    pub started: bool,
 }
 
 /// Whether completing a lesson finished the course.
@@ -290,6 +292,7 @@ fn build_view(
     let progress = progress::course_progress(&plan.module_lessons(), &facts.records);
     let ordered: Vec<(&str, &LessonState)> = plan.slugs().zip(&states).collect();
     let resume = progress::resume_target(&ordered, &facts.records).map(str::to_owned);
+    let started = progress::started(&ordered, &facts.records);
     let lessons = plan
         .lessons
         .iter()
@@ -304,6 +307,7 @@ fn build_view(
         lessons,
         progress,
         resume,
+        started,
     }
 }
 

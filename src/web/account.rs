@@ -18,6 +18,7 @@ use crate::domain::return_path::ReturnPath;
 use crate::error::AppError;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
+use crate::web::views::time_zone_groups;
 
 /// A form with nothing but its CSRF token (sign out, resend).
 #[derive(Debug, Deserialize)]
@@ -29,6 +30,9 @@ pub struct RegisterForm {
     email: String,
     display_name: String,
     password: String,
+    /// Chosen from the list, or picked from the browser's own setting by `time-zone.js`.
+    #[serde(default)]
+    time_zone: String,
 }
 
 /// The sign-in form; `remember` is the "keep me signed in" checkbox.
@@ -129,12 +133,27 @@ fn field_problem(error: AccountError) -> Result<FieldError, AppError> {
     }
 }
 
+/// How `time-zone.js` treats the select: on a fresh registration form it picks the browser's
+/// zone; once the learner has chosen (a re-shown form, the profile) it only offers it.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum ZoneDetect {
+    Preselect,
+    Offer,
+}
+
+/// The registration form's values: what was typed and the zones with the choice marked.
+fn register_values(email: &str, display_name: &str, zone: &str, detect: ZoneDetect) -> Value {
+    let zones = time_zone_groups(zone);
+    json!({ "email": email, "display_name": display_name, "zones": zones, "zone_detect": detect })
+}
+
 /// `GET /account/register`
 pub async fn show_register(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "email": "", "display_name": "" });
+    let values = register_values("", "", TimeZone::UTC.name(), ZoneDetect::Preselect);
     form_page(&req, &state, "pages/account/register.html", StatusCode::OK, values, &[])
 }
 
@@ -145,14 +164,22 @@ pub async fn register(
     client: Client,
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "email": form.email, "display_name": form.display_name });
+    let zone = if form.time_zone.is_empty() { TimeZone::UTC.name() } else { &form.time_zone };
+    let values = register_values(&form.email, &form.display_name, zone, ZoneDetect::Offer);
     let page = |errors: &[FieldError]| {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         form_page(&req, &state, "pages/account/register.html", status, values.clone(), errors)
     };
-    let registration = match Registration::parse(&form.email, &form.display_name, form.password) {
-        Ok(registration) => registration,
-        Err(errors) => return page(&errors),
+    let parsed = (
+        Registration::parse(&form.email, &form.display_name, form.password),
+        TimeZone::parse(zone),
+    );
+    let registration = match parsed {
+        (Ok(registration), Ok(zone)) => registration.in_zone(zone),
+        (registration, zone) => {
+            let errors = registration.err().unwrap_or_default().into_iter().chain(zone.err());
+            return page(&errors.collect::<Vec<_>>());
+        }
     };
     match state.accounts.register(registration, &client).await {
         Ok(()) => Ok(see_other("/account/check-email")),
@@ -549,8 +576,8 @@ fn profile_page(
     values: Value,
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
-    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
-    let values = json!({ "form": values, "zones": zones });
+    let zones = time_zone_groups(values["time_zone"].as_str().unwrap_or_default());
+    let values = json!({ "form": values, "zones": zones, "zone_detect": ZoneDetect::Offer });
     form_page(req, state, "pages/account/profile.html", status, values, errors)
 }
 

@@ -2,15 +2,16 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::content;
+use crate::content::{self, Summary};
 use crate::error::AppError;
 use crate::web::session::{Author, page_context};
 use crate::web::state::AppState;
+use crate::web::views::{count, reading_time, when};
 
 /// `/author/status`: the last compile's outcome and every diagnostic, so an author whose edit did
-/// not go live can see why. Authors and admins only.
+/// not go live can see why. Authors and admins only. Times are in the author's own zone.
 pub async fn status(
-    _author: Author,
+    Author(author): Author,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
@@ -18,10 +19,35 @@ pub async fn status(
     let diagnostics: Vec<String> =
         status.iter().flat_map(|s| &s.diagnostics).map(ToString::to_string).collect();
     let errors = status.as_deref().map_or(0, |s| content::error_count(&s.diagnostics));
+    let warnings = diagnostics.len() - errors;
     let mut context = page_context(&req);
     context.insert("status", &status.as_deref());
+    context.insert(
+        "compiled",
+        &status.as_deref().map(|s| when(s.compiled_at, state.clock.now(), author.time_zone)),
+    );
+    context.insert("summary", &status.as_deref().map(|s| summary_line(&s.summary)));
     context.insert("diagnostics", &diagnostics);
-    context.insert("errors", &errors);
-    context.insert("warnings", &(diagnostics.len() - errors));
+    let problems =
+        format!("{}, {}", count(errors, "error", "errors"), count(warnings, "warning", "warnings"));
+    context.insert("problems", &problems);
     state.page("pages/author_status.html", &context)
+}
+
+/// "1 course · 6 modules · 24 lessons (1 draft) · …": what the compile found, in words.
+fn summary_line(summary: &Summary) -> String {
+    [
+        count(summary.courses, "course", "courses"),
+        count(summary.modules, "module", "modules"),
+        format!(
+            "{} ({})",
+            count(summary.lessons, "lesson", "lessons"),
+            count(summary.drafts, "draft", "drafts")
+        ),
+        count(summary.worksheets, "worksheet", "worksheets"),
+        count(summary.files, "file", "files"),
+        count(summary.words, "word", "words"),
+        format!("about {}", reading_time(u32::try_from(summary.minutes).unwrap_or(u32::MAX))),
+    ]
+    .join(" · ")
 }

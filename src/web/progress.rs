@@ -93,6 +93,8 @@ pub struct CourseProgressView {
     pub complete: bool,
     pub paused: bool,
     pub resume_url: Option<String>,
+    /// Whether anything was opened yet: "Resume where you left off" rather than "Start".
+    pub started: bool,
     pub modules: Vec<ModuleStatus>,
 }
 
@@ -184,6 +186,7 @@ pub fn course(course: &Course, view: &CourseView) -> CourseProgressView {
         complete: view.progress.complete,
         paused: view.paused,
         resume_url: view.resume.as_deref().map(|l| lesson_url(&course.slug, l)),
+        started: view.started,
         modules,
     }
 }

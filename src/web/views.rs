@@ -1,5 +1,7 @@
 //! What pages show, shaped from the catalog: templates loop and print, they do not decide.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 pub use crate::content::Audience;
@@ -59,6 +61,86 @@ pub fn reading_time(minutes: u32) -> String {
                 format!("{whole}½ hours")
             }
         }
+    }
+}
+
+/// "1 course", "3 courses": a count with its noun, as a person would write it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// When `at` happened, in words and in the reader's `zone`: "today at 20:07", "yesterday at
+/// 09:15", otherwise the date ("on Monday 2 March 2026 at 09:00").
+pub fn when(at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
+    let (at, now) = (at.with_timezone(&zone), now.with_timezone(&zone));
+    let time = at.format("%H:%M");
+    let days = (now.date_naive() - at.date_naive()).num_days();
+    match days {
+        0 => format!("today at {time}"),
+        1 => format!("yesterday at {time}"),
+        _ => format!("on {} at {time}", at.format("%A %-d %B %Y")),
+    }
+}
+
+/// The regions a time zone list is grouped by: IANA's own areas. Zones outside them (old
+/// aliases such as `US/Eastern`) are left out, unless one is the learner's current choice.
+const ZONE_REGIONS: &[&str] = &[
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+];
+
+/// One region's zones in a time zone select (an `<optgroup>`).
+#[derive(Debug, Serialize)]
+pub struct ZoneGroup {
+    pub region: &'static str,
+    pub zones: Vec<ZoneOption>,
+}
+
+/// A zone as an `<option>`: the IANA name as the value, the place as people read it.
+#[derive(Debug, Serialize)]
+pub struct ZoneOption {
+    pub value: &'static str,
+    /// "Buenos Aires (Argentina)" for `America/Argentina/Buenos_Aires`.
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Every zone grouped by region, UTC first, with `selected` marked.
+pub fn time_zone_groups(selected: &str) -> Vec<ZoneGroup> {
+    let universal = ZoneGroup { region: "Universal", zones: Vec::new() };
+    let regions = ZONE_REGIONS.iter().map(|region| ZoneGroup { region, zones: Vec::new() });
+    let mut groups: Vec<ZoneGroup> = std::iter::once(universal).chain(regions).collect();
+    for zone in chrono_tz::TZ_VARIANTS {
+        let name = zone.name();
+        let placed = name.split_once('/').and_then(|(region, place)| {
+            let group = groups.iter().position(|g| g.region == region)?;
+            Some((group, place_label(place)))
+        });
+        let (group, label) = match placed {
+            Some(placed) => placed,
+            None if name == "UTC" || name == selected => (0, name.to_owned()),
+            None => continue,
+        };
+        groups[group].zones.push(ZoneOption { value: name, label, selected: name == selected });
+    }
+    groups.iter_mut().for_each(|g| g.zones.sort_by(|a, b| a.label.cmp(&b.label)));
+    groups
+}
+
+/// `Argentina/Buenos_Aires` -> "Buenos Aires (Argentina)".
+fn place_label(place: &str) -> String {
+    let place = place.replace('_', " ");
+    match place.rsplit_once('/') {
+        Some((area, city)) => format!("{city} ({area})"),
+        None => place,
     }
 }
 
@@ -196,5 +278,43 @@ mod tests {
         assert_eq!(reading_time(100), "1½ hours");
         assert_eq!(reading_time(181), "3 hours");
         assert_eq!(reading_time(200), "3½ hours");
+    }
+
+    #[test]
+    fn time_zones_are_grouped_by_region_with_the_choice_kept() {
+        let groups = time_zone_groups("Europe/Lisbon");
+        let regions: Vec<&str> = groups.iter().map(|g| g.region).collect();
+        assert_eq!(regions[..3], ["Universal", "Africa", "America"]);
+        let chosen: Vec<&ZoneOption> =
+            groups.iter().flat_map(|g| &g.zones).filter(|z| z.selected).collect();
+        assert_eq!(chosen.len(), 1);
+        assert_eq!((chosen[0].value, chosen[0].label.as_str()), ("Europe/Lisbon", "Lisbon"));
+        let america = &groups[2].zones;
+        assert!(america.iter().any(|z| z.label == "Buenos Aires (Argentina)"));
+        assert!(!groups.iter().flat_map(|g| &g.zones).any(|z| z.value == "US/Eastern"));
+        let legacy = time_zone_groups("US/Eastern");
+        assert!(legacy[0].zones.iter().any(|z| z.value == "US/Eastern" && z.selected));
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(0, "draft", "drafts"), "0 drafts");
+        assert_eq!(count(1, "course", "courses"), "1 course");
+        assert_eq!(count(12, "lesson", "lessons"), "12 lessons");
+    }
+
+    #[test]
+    fn times_read_as_words_in_the_readers_zone() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let now = utc("2026-03-02T22:30:00Z");
+        let (london, auckland) = (chrono_tz::Europe::London, chrono_tz::Pacific::Auckland);
+        assert_eq!(when(utc("2026-03-02T20:07:00Z"), now, london), "today at 20:07");
+        assert_eq!(when(utc("2026-03-01T09:15:00Z"), now, london), "yesterday at 09:15");
+        assert_eq!(
+            when(utc("2026-02-20T09:00:00Z"), now, london),
+            "on Friday 20 February 2026 at 09:00"
+        );
+        // 20:07 UTC on 2 March is 09:07 on 3 March in Auckland, where it is already 3 March.
+        assert_eq!(when(utc("2026-03-02T20:07:00Z"), now, auckland), "today at 09:07");
     }
 }

@@ -7,8 +7,12 @@ use crate::test_case;
 
 /// The ways each page is checked: both colour schemes on a desktop-sized window, and a phone-sized
 /// one (where wide tables and code blocks scroll sideways).
-const VIEWS: &[(Scheme, u32, &str)] =
-    &[(Scheme::Light, 1280, "light"), (Scheme::Dark, 1280, "dark"), (Scheme::Light, 390, "narrow")];
+const VIEWS: &[(Scheme, u32, &str)] = &[
+    (Scheme::Light, 1280, "light"),
+    (Scheme::Dark, 1280, "dark"),
+    (Scheme::Light, 390, "narrow"),
+    (Scheme::Dark, 390, "narrow-dark"),
+];
 
 /// Checks one page in each of [`VIEWS`], saving a screenshot of each, and fails listing every
 /// serious or critical violation (milder ones are printed, not failed on).
@@ -24,16 +28,30 @@ async fn assert_accessible_as(test: &str, page: &str, path: &str, signed_in: boo
     if signed_in {
         browser.sign_in_as_author(&app, "author@example.com").await;
     }
+    let report = check_every_view(&browser, test, page, &app.address, path).await;
+    browser.quit().await;
+    assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
+}
+
+/// Opens `path` on the app at `address` in each of [`VIEWS`] and runs axe, answering the report
+/// of blocking problems (empty when there are none). Pages that need a learner call this directly.
+pub async fn check_every_view(
+    browser: &Browser,
+    test: &str,
+    page: &str,
+    address: &str,
+    path: &str,
+) -> String {
     let mut report = String::new();
     for &(scheme, width, view) in VIEWS {
         browser.use_scheme(scheme).await;
         browser.client.set_window_size(width, 900).await.unwrap();
-        browser.open(&format!("{}{path}", app.address)).await;
+        browser.open(&format!("{address}{path}")).await;
         browser.screenshot(test, &format!("{page}-{view}")).await;
-        if page_scrolls_sideways(&browser).await {
+        if page_scrolls_sideways(browser).await {
             report.push_str(&format!("{path} ({view}): the page scrolls sideways (WCAG 1.4.10)\n"));
         }
-        let violations = axe::check(&browser).await;
+        let violations = axe::check(browser).await;
         for violation in &violations {
             eprintln!("{path} ({view}): axe: {violation}");
         }
@@ -41,8 +59,7 @@ async fn assert_accessible_as(test: &str, page: &str, path: &str, signed_in: boo
             report.push_str(&format!("{path} ({view}):\n{violation}"));
         }
     }
-    browser.quit().await;
-    assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
+    report
 }
 
 /// axe is injected over WebDriver, which the page's Content-Security-Policy does not govern:
@@ -87,6 +104,13 @@ test_case! {
     async fn worksheet_page_is_accessible() {
         let path = "/courses/rebuilding-trust/worksheets/relationship-contract";
         assert_accessible("accessibility", "worksheet", path).await;
+    }
+}
+
+test_case! {
+    needs [Browser]
+    async fn registration_page_with_its_time_zone_select_is_accessible() {
+        assert_accessible("accessibility", "register", "/account/register").await;
     }
 }
 

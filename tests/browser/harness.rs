@@ -259,8 +259,18 @@ impl Browser {
     /// Creates an author account and signs in through the sign-in form, so lesson pages
     /// (which need an enrolment or author preview) can be opened.
     pub async fn sign_in_as_author(&self, app: &crate::support::TestApp, email: &str) {
+        self.sign_in_as(app, email, mend::domain::account::Role::Author).await;
+    }
+
+    /// Creates an account with `role` and signs this browser in through the sign-in form.
+    pub async fn sign_in_as(
+        &self,
+        app: &crate::support::TestApp,
+        email: &str,
+        role: mend::domain::account::Role,
+    ) {
         use fantoccini::Locator;
-        app.signed_in_as(email, mend::domain::account::Role::Author).await;
+        app.signed_in_as(email, role).await;
         self.open(&format!("{}/account/sign-in", app.address)).await;
         let field = |id| self.client.find(Locator::Id(id));
         field("email").await.unwrap().send_keys(email).await.unwrap();

@@ -93,7 +93,7 @@ async fn journey(backend: Backend, label: &str) {
     assert!(browser.text("#progress-title").await.contains("Your progress"));
     check_page(&browser, label, "course-enrolled").await;
 
-    click_link(&browser, "Resume where you left off").await;
+    click_link(&browser, "Start the course").await;
     assert_eq!(browser.text("h1").await, "Welcome");
     check_page(&browser, label, "lesson-enrolled").await;
     click(&browser, "form[action$='/complete'] button").await;

@@ -24,6 +24,7 @@ mod harness;
 mod accessibility;
 mod journey;
 mod navigation;
+mod pages;
 
 fn main() {
     runner::main();

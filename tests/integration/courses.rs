@@ -84,6 +84,8 @@ both_backends! {
         let author = app.signed_in_as("author@example.org", Role::Author).await;
         let page = author.get("/author/status").await.text().await.unwrap();
         assert!(page.contains("<strong>live</strong>"), "{page}");
+        assert!(page.contains("Last compiled today at 09:00"), "in the author's zone, in words: {page}");
+        assert!(page.contains("1 course · ") && page.contains("(1 draft)"), "singular nouns: {page}");
         let draft = author.get(&format!("{COURSE}/lessons/coming-soon")).await;
         assert_eq!(draft.status(), 200);
         assert!(draft.text().await.unwrap().contains("Draft: only authors and admins"));

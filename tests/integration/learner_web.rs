@@ -51,7 +51,6 @@ both_backends! {
     async fn an_enrolled_learner_completes_undoes_and_sees_progress(app: TestApp) {
         let learner = enrolled(&app).await;
         let (_, course) = text(learner.get(COURSE).await).await;
-        assert!(course.contains("Resume where you left off"), "{course}");
         assert!(course.contains("<progress"));
         assert_eq!(lessons_done(&course).map(|(done, _)| done), Some(0), "{course}");
         let (status, lesson) = text(learner.get(FIRST).await).await;
@@ -135,6 +134,59 @@ both_backends! {
 }
 
 both_backends! {
+    async fn the_course_page_puts_the_lessons_first_and_offers_start_then_resume(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let (_, course) = text(learner.get(COURSE).await).await;
+        assert!(course.contains(">Start the course</a>"), "nothing opened yet: {course}");
+        assert!(!course.contains("Resume where you left off"), "{course}");
+        let outline = course.find("id=\"outline\"").expect("the outline");
+        let about = course.find("<summary>About this course</summary>").expect("the landing text");
+        assert!(outline < about, "the lessons come before the landing text");
+
+        assert_eq!(learner.get(FIRST).await.status(), 200);
+        let (_, course) = text(learner.get(COURSE).await).await;
+        assert!(course.contains(">Resume where you left off</a>"), "{course}");
+        assert!(!course.contains("Start the course"), "{course}");
+        let (_, dashboard) = text(learner.get("/dashboard").await).await;
+        assert!(dashboard.contains(">Resume where you left off</a>"), "{dashboard}");
+    }
+
+    async fn a_break_promises_only_what_happens(app: TestApp) {
+        let learner = enrolled(&app).await;
+        assert_eq!(learner.submit(&format!("{COURSE}/pause"), &[]).await.status(), 303);
+        for page in [COURSE, "/dashboard"] {
+            let (_, html) = text(learner.get(page).await).await;
+            assert!(html.contains("waiting for you") || html.contains("wait for you"), "{page}: {html}");
+            assert!(!html.to_lowercase().contains("reminders are off"), "no reminders exist yet: {page}");
+        }
+    }
+}
+
+both_backends! {
+    async fn registration_takes_a_time_zone_and_keeps_it_when_the_form_comes_back(app: TestApp) {
+        let visitor = Browser::new(&app);
+        let (_, fresh) = text(visitor.get("/account/register").await).await;
+        assert!(fresh.contains(r#"<option value="UTC" selected>UTC</option>"#), "{fresh}");
+        assert!(fresh.contains(r#"data-detect-time-zone="preselect""#), "the browser's zone may be picked");
+        assert!(fresh.contains(r#"<optgroup label="Europe">"#), "grouped by region");
+        assert!(fresh.contains("<script src=\"/static/time-zone."), "detection is a static script");
+
+        let mut fields = vec![("email", "robin@example.test"), ("display_name", "Robin")];
+        fields.extend([("password", "short"), ("time_zone", "Pacific/Auckland")]);
+        let (status, again) = text(visitor.submit("/account/register", &fields).await).await;
+        assert_eq!(status, 422);
+        assert!(again.contains(r#"<option value="Pacific/Auckland" selected>Auckland</option>"#), "{again}");
+        assert!(again.contains(r#"data-detect-time-zone="offer""#), "a choice made is not overridden");
+
+        fields[2] = ("password", PASSWORD);
+        assert_eq!(visitor.submit("/account/register", &fields).await.status(), 303);
+        assert_eq!(visitor.sign_in("robin@example.test", PASSWORD).await.status(), 303);
+        let (_, profile) = text(visitor.get("/account/profile").await).await;
+        assert!(profile.contains(r#"<option value="Pacific/Auckland" selected>"#), "{profile}");
+    }
+}
+
+both_backends! {
     async fn the_profile_takes_a_name_and_an_iana_time_zone(app: TestApp) {
         let learner = enrolled(&app).await;
         let bad = learner
@@ -144,7 +196,7 @@ both_backends! {
         let fields = [("display_name", "Robin"), ("time_zone", "Pacific/Auckland")];
         assert_eq!(learner.submit("/account/profile", &fields).await.status(), 303);
         let (_, page) = text(learner.get("/account/profile").await).await;
-        assert!(page.contains("<option selected>Pacific/Auckland</option>"), "{page}");
+        assert!(page.contains(r#"<option value="Pacific/Auckland" selected>Auckland</option>"#), "{page}");
         assert!(page.contains("<strong>Language:</strong> English."), "a language preference placeholder");
         let (_, locked) = text(learner.get(&format!("{COURSE}/lessons/what-recovery-looks-like")).await).await;
         assert!(locked.contains("(Pacific/Auckland)"), "dates in the learner's zone: {locked}");

@@ -34,6 +34,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: &'a str,
     pub email_verified_at: Option<NaiveDateTime>,
+    pub time_zone: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
