@@ -66,7 +66,7 @@ impl Accounts {
     pub async fn delete_account(&self, user: &User, password: String) -> Result<(), AccountError> {
         let verified = self.passwords.verify(password, Some(user.password_hash.clone())).await?;
         if verified == Verified::No {
-            let message = "that is not your password";
+            let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
         let now = self.now().naive_utc();

@@ -12,6 +12,7 @@ mod accounts;
 
 mod cli;
 mod courses;
+mod flow;
 mod health;
 mod learner_api;
 mod learner_web;
