@@ -13,6 +13,10 @@ async fn text(response: reqwest::Response) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// A form's path, what is typed, the status it answers, the fields with errors and the values
+/// the re-shown form keeps.
+type FormCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16, &'a [&'a str], &'a [&'a str]);
+
 /// The page shows `field`'s problem beside it (tied by `aria-describedby`) and in the summary
 /// at the top, linked to the field.
 fn shows_error(page: &str, field: &str, what: &str) {
@@ -125,7 +129,7 @@ both_backends! {
     async fn every_account_form_shows_errors_beside_fields_and_keeps_what_was_typed(app: TestApp) {
         let visitor = Browser::new(&app);
         let long_name = "N".repeat(81);
-        let cases: [(&str, Vec<(&str, &str)>, u16, &[&str], &[&str]); 4] = [
+        let cases: [FormCase; 4] = [
             ("/account/register", vec![("email", "not-an-email"), ("display_name", &long_name), ("password", "short")],
                 422, &["email", "display_name", "password"], &["not-an-email", &long_name]),
             ("/account/sign-in", vec![("email", "nobody@example.test"), ("password", "a wrong password")],
@@ -138,7 +142,7 @@ both_backends! {
         }
 
         let learner = app.signed_in_as("forms@example.test", Role::Learner).await;
-        let cases: [(&str, Vec<(&str, &str)>, u16, &[&str], &[&str]); 4] = [
+        let cases: [FormCase; 4] = [
             ("/account/profile", vec![("display_name", &long_name), ("time_zone", "Mars/Olympus")],
                 422, &["display_name", "time_zone"], &[&long_name]),
             ("/account/password", vec![("current_password", "not the one"), ("password", "a fresh long one")],
