@@ -32,14 +32,14 @@ impl Accounts {
         self.limit("change-email", CHANGE_LIMIT, client, Some(&user.email))?;
         let verified = self.passwords.verify(password, Some(user.password_hash)).await?;
         if verified == Verified::No {
-            let message = "that is not your current password";
+            let message = "That is not your current password.";
             return Err(FieldError { field: "current_password", message }.into());
         }
         let token = tokens::generate();
         let confirm = self.email_with_link(
             "confirm_new_email",
             "/account/email/confirm",
-            &token,
+            &[("token", &token)],
             CHANGE_VALID,
         )?;
         let taken = self.notice("account_exists", "/account/forgot")?;

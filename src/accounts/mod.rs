@@ -145,16 +145,16 @@ impl Accounts {
         }
     }
 
-    /// Renders `emails/<name>/` with a one-time link to `path?token=…`.
+    /// Renders `emails/<name>/` with a one-time link to `path?query` (the query holds the token).
     fn email_with_link(
         &self,
         name: &str,
         path: &str,
-        token: &str,
+        query: &[(&str, &str)],
         valid_for: Duration,
     ) -> Result<RenderedEmail, MailError> {
         let mut context = Context::new();
-        context.insert("link", self.link(path, Some(token)).as_str());
+        context.insert("link", self.link(path, query).as_str());
         context.insert("valid_hours", &valid_for.num_hours());
         context.insert("valid_minutes", &valid_for.num_minutes());
         crate::mail::render(&self.emails, name, &context)
@@ -163,16 +163,16 @@ impl Accounts {
     /// Renders a notice that carries only a link to a page (no token).
     fn notice(&self, name: &str, path: &str) -> Result<RenderedEmail, MailError> {
         let mut context = Context::new();
-        context.insert("link", self.link(path, None).as_str());
+        context.insert("link", self.link(path, &[]).as_str());
         crate::mail::render(&self.emails, name, &context)
     }
 
-    fn link(&self, path: &str, token: Option<&str>) -> Url {
+    fn link(&self, path: &str, query: &[(&str, &str)]) -> Url {
         let mut url = self.base_url.clone();
         url.set_path(path);
         url.set_query(None);
-        if let Some(token) = token {
-            url.query_pairs_mut().append_pair("token", token);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
         }
         url
     }

@@ -25,7 +25,8 @@ impl Accounts {
     pub async fn request_reset(&self, email: Email, client: &Client) -> Result<(), AccountError> {
         self.limit("forgot-password", FORGOT_LIMIT, client, Some(email.as_str()))?;
         let token = tokens::generate();
-        let mail = self.email_with_link("reset_password", "/account/reset", &token, RESET_VALID)?;
+        let query = [("token", token.as_str())];
+        let mail = self.email_with_link("reset_password", "/account/reset", &query, RESET_VALID)?;
         let now = self.now().naive_utc();
         self.db
             .transaction(move |conn| {
@@ -86,7 +87,7 @@ impl Accounts {
         let user = self.account(user_id).await?;
         let verified = self.passwords.verify(current, Some(user.password_hash.clone())).await?;
         if verified == Verified::No {
-            let message = "that is not your current password";
+            let message = "That is not your current password.";
             return Err(FieldError { field: "current_password", message }.into());
         }
         let hash = self.passwords.hash(screen(new)?).await?;

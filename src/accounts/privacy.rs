@@ -76,7 +76,7 @@ impl Accounts {
         let user = self.account(user_id).await?;
         let verified = self.passwords.verify(password, Some(user.password_hash)).await?;
         if verified == Verified::No {
-            let message = "that is not your password";
+            let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
         let now = self.now().naive_utc();

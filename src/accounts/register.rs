@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use crate::accounts::{AccountError, Accounts, Client};
+use crate::accounts::{AccountError, Accounts, Client, SignedIn};
 use crate::auth::password::screen;
 use crate::auth::rate_limit::Limit;
 use crate::auth::tokens;
@@ -11,6 +11,7 @@ use crate::db::models::outbox;
 use crate::db::models::user::{self, NewUser};
 use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, Role, TimeZone};
 use crate::domain::ids::UserId;
+use crate::mail::{MailError, RenderedEmail};
 
 /// How long a confirmation link works.
 const VERIFY_VALID: Duration = Duration::hours(24);
@@ -57,11 +58,37 @@ impl Accounts {
     /// Creates a learner account and mails a confirmation link; for a taken address, mails its
     /// owner a neutral note instead and answers exactly the same.
     pub async fn register(&self, form: Registration, client: &Client) -> Result<(), AccountError> {
+        self.create_account(form, client, None).await.map(|_| ())
+    }
+
+    /// Registers from the web form and signs the new learner in (unconfirmed, as sign-in
+    /// allows), so they go on where they were going; the confirmation link carries
+    /// `return_to` too. A taken address opens no session (its owner gets the neutral note), so
+    /// unlike [`Self::register`] the answer shows whether the address was free: the price of
+    /// not asking a newcomer to sign in again, bounded by the registration rate limit.
+    pub async fn register_and_sign_in(
+        &self,
+        form: Registration,
+        client: &Client,
+        return_to: &str,
+    ) -> Result<Option<SignedIn>, AccountError> {
+        match self.create_account(form, client, Some(return_to)).await? {
+            Some(user_id) => Ok(Some(self.open_session(user_id, None, false, client).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The new account's id, or `None` when the address was taken.
+    async fn create_account(
+        &self,
+        form: Registration,
+        client: &Client,
+        return_to: Option<&str>,
+    ) -> Result<Option<i64>, AccountError> {
         self.limit("register", REGISTER_LIMIT, client, Some(form.email.as_str()))?;
         let hash = self.passwords.hash(screen(form.password)?).await?;
         let token = tokens::generate();
-        let confirm =
-            self.email_with_link("verify_email", "/account/verify", &token, VERIFY_VALID)?;
+        let confirm = self.confirmation_mail(&token, return_to)?;
         let taken = self.notice("account_exists", "/account/forgot")?;
         let now = self.now().naive_utc();
         let (email, name, zone) = (form.email, form.display_name, form.time_zone);
@@ -69,7 +96,7 @@ impl Accounts {
             .transaction(move |conn| {
                 if user::find_by_email(conn, email.as_str())?.is_some() {
                     outbox::enqueue(conn, &taken.to_message(email.as_str(), None), now)?;
-                    return Ok(());
+                    return Ok(None);
                 }
                 let new = NewUser {
                     email: email.as_str(),
@@ -84,9 +111,23 @@ impl Accounts {
                 let created = user::insert(conn, &new)?;
                 store_verify_token(conn, created.id, &token, now)?;
                 outbox::enqueue(conn, &confirm.to_message(email.as_str(), None), now)?;
-                Ok(())
+                Ok(Some(created.id))
             })
             .await
+    }
+
+    /// The confirmation mail; its link returns to `return_to` once the address is confirmed.
+    fn confirmation_mail(
+        &self,
+        token: &str,
+        return_to: Option<&str>,
+    ) -> Result<RenderedEmail, MailError> {
+        let mut query = vec![("token", token)];
+        if let Some(next) = return_to {
+            // The token stays last in the link, where people (and tests) expect it.
+            query.insert(0, ("next", next));
+        }
+        self.email_with_link("verify_email", "/account/verify", &query, VERIFY_VALID)
     }
 
     /// Confirms the address the link was sent to.
@@ -114,8 +155,7 @@ impl Accounts {
             return Ok(());
         }
         let token = tokens::generate();
-        let confirm =
-            self.email_with_link("verify_email", "/account/verify", &token, VERIFY_VALID)?;
+        let confirm = self.confirmation_mail(&token, None)?;
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
         self.db

@@ -54,7 +54,7 @@ pub fn screen(password: NewPassword) -> Result<NewPassword, FieldError> {
     if COMMON.contains(password.expose().to_lowercase().as_str()) {
         return Err(FieldError {
             field: "password",
-            message: "that password is one of the most common ones; please choose another",
+            message: "That password is one of the most common ones. Please choose another.",
         });
     }
     Ok(password)

@@ -27,7 +27,7 @@ impl Email {
     /// Accepts `local@domain.tld` shapes up to 254 characters; delivery proves the rest.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let email = input.trim().to_lowercase();
-        let invalid = || FieldError::new("email", "enter an email address like name@example.org");
+        let invalid = || FieldError::new("email", "Enter an email address like name@example.org.");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -59,10 +59,12 @@ impl DisplayName {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let name: String = input.trim().nfc().collect();
         match name.chars().count() {
-            0 => Err(FieldError::new("display_name", "tell us what to call you")),
-            81.. => Err(FieldError::new("display_name", "use at most 80 characters")),
+            0 => Err(FieldError::new("display_name", "Tell us what to call you.")),
+            81.. => {
+                Err(FieldError::new("display_name", "Use at most 80 characters for your name."))
+            }
             _ if name.chars().any(|c| c.is_control() || is_hidden(c)) => {
-                Err(FieldError::new("display_name", "use letters, numbers and punctuation only"))
+                Err(FieldError::new("display_name", "Use letters, numbers and punctuation only."))
             }
             _ => Ok(Self(name)),
         }
@@ -88,8 +90,8 @@ impl NewPassword {
     /// Checks length in characters; common-password screening is the auth module's job.
     pub fn parse(input: String) -> Result<Self, FieldError> {
         match input.chars().count() {
-            0..8 => Err(FieldError::new("password", "use at least 8 characters")),
-            129.. => Err(FieldError::new("password", "use at most 128 characters")),
+            0..8 => Err(FieldError::new("password", "Use at least 8 characters.")),
+            129.. => Err(FieldError::new("password", "Use at most 128 characters.")),
             _ => Ok(Self(input)),
         }
     }
@@ -160,7 +162,7 @@ impl TimeZone {
             .trim()
             .parse()
             .map(Self)
-            .map_err(|_| FieldError::new("time_zone", "choose a time zone from the list"))
+            .map_err(|_| FieldError::new("time_zone", "Choose a time zone from the list."))
     }
 
     /// The IANA name, as stored.

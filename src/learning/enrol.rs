@@ -28,9 +28,11 @@ pub enum EnrollOutcome {
 pub enum EnrollError {
     #[error("there is no such course")]
     NoSuchCourse,
-    #[error("this course needs an access code")]
+    #[error("Enter the access code you were given.")]
     CodeRequired,
-    #[error("that access code is not valid for this course (it may be used up or expired)")]
+    #[error(
+        "That access code isn't valid for this course. It may be mistyped, used up or expired."
+    )]
     InvalidCode,
     #[error("this course is by invitation only")]
     InviteOnly,

@@ -4,8 +4,6 @@
 //!
 //! [`Accounts`]: crate::accounts::Accounts
 
-use std::collections::BTreeMap;
-
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -16,6 +14,7 @@ use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, TimeZo
 use crate::domain::device;
 use crate::domain::return_path::ReturnPath;
 use crate::error::AppError;
+use crate::web::forms::{self, FormFeedback};
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
 use crate::web::views::time_zone_groups;
@@ -33,6 +32,9 @@ pub struct RegisterForm {
     /// Chosen from the list, or picked from the browser's own setting by `time-zone.js`.
     #[serde(default)]
     time_zone: String,
+    /// Where to go once registered (a local path), e.g. back to the course being joined.
+    #[serde(default)]
+    next: String,
 }
 
 /// The sign-in form; `remember` is the "keep me signed in" checkbox.
@@ -53,6 +55,11 @@ pub struct NextQuery {
     next: String,
 }
 
+/// The sign-in page.
+const SIGN_IN: &str = "/account/sign-in";
+/// The registration page.
+const REGISTER: &str = "/account/register";
+
 /// Only local paths are followed after sign-in, so the link cannot send people elsewhere.
 pub(crate) fn local_path(next: &str) -> String {
     ReturnPath::parse(next).map_or_else(|| "/dashboard".to_owned(), ReturnPath::into_string)
@@ -64,11 +71,13 @@ pub struct EmailForm {
     email: String,
 }
 
-/// A token from an email link, in the query or a hidden field.
+/// A token from an email link, in the query or a hidden field, and where the link returns to.
 #[derive(Debug, Deserialize)]
 pub struct TokenForm {
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// The form on a reset link's page.
@@ -101,23 +110,32 @@ fn form_page(
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
     let mut context = page_context(req);
-    let errors: BTreeMap<&str, &str> = errors.iter().map(|e| (e.field, e.message)).collect();
-    context.insert("errors", &errors);
-    context.insert("values", &values);
-    let body = state.templates.render(template, &context)?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+    FormFeedback::with_errors(values, forms::problems(errors)).insert_into(&mut context);
+    state.page_with_status(template, status, &context)
 }
 
-/// A short page that says what happened and what to do next.
+/// The button on a message page: the one useful next step.
+#[derive(Debug, Serialize)]
+struct NextStep<'a> {
+    label: &'a str,
+    url: &'a str,
+}
+
+/// Most message pages lead back to the courses.
+const COURSE_LIST: NextStep<'static> = NextStep { label: "Go to the course list", url: "/" };
+
+/// A short page that says what happened and offers what to do next.
 fn message_page(
     req: &HttpRequest,
     state: &AppState,
     title: &str,
     text: &str,
+    next: &NextStep<'_>,
 ) -> Result<HttpResponse, AppError> {
     let mut context = page_context(req);
     context.insert("title", title);
     context.insert("text", text);
+    context.insert("next_step", next);
     state.page("pages/account/message.html", &context)
 }
 
@@ -142,22 +160,42 @@ enum ZoneDetect {
     Offer,
 }
 
-/// The registration form's values: what was typed and the zones with the choice marked.
-fn register_values(email: &str, display_name: &str, zone: &str, detect: ZoneDetect) -> Value {
-    let zones = time_zone_groups(zone);
-    json!({ "email": email, "display_name": display_name, "zones": zones, "zone_detect": detect })
+/// What was typed into the registration form, with the zones and the choice marked.
+struct RegisterValues<'a> {
+    email: &'a str,
+    display_name: &'a str,
+    zone: &'a str,
+    detect: ZoneDetect,
+    next: &'a str,
 }
 
-/// `GET /account/register`
+impl RegisterValues<'_> {
+    /// The form's template values.
+    fn to_json(&self) -> Value {
+        json!({
+            "email": self.email, "display_name": self.display_name,
+            "zones": time_zone_groups(self.zone), "zone_detect": self.detect,
+            "next": self.next, "sign_in_url": returning(SIGN_IN, self.next),
+        })
+    }
+}
+
+/// `GET /account/register?next=…`
 pub async fn show_register(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let values = register_values("", "", TimeZone::UTC.name(), ZoneDetect::Preselect);
+    let next = local_path(&query.next);
+    let zone = TimeZone::UTC.name();
+    let detect = ZoneDetect::Preselect;
+    let values =
+        RegisterValues { email: "", display_name: "", zone, detect, next: &next }.to_json();
     form_page(&req, &state, "pages/account/register.html", StatusCode::OK, values, &[])
 }
 
-/// `POST /account/register`: the same answer whether or not the address already has an account.
+/// `POST /account/register`: a new learner is signed in and sent on to `next`; a taken
+/// address gets the "check your email" page (its owner is mailed a note).
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -165,7 +203,15 @@ pub async fn register(
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<HttpResponse, AppError> {
     let zone = if form.time_zone.is_empty() { TimeZone::UTC.name() } else { &form.time_zone };
-    let values = register_values(&form.email, &form.display_name, zone, ZoneDetect::Offer);
+    let next = local_path(&form.next);
+    let values = RegisterValues {
+        email: &form.email,
+        display_name: &form.display_name,
+        zone,
+        detect: ZoneDetect::Offer,
+        next: &next,
+    }
+    .to_json();
     let page = |errors: &[FieldError]| {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         form_page(&req, &state, "pages/account/register.html", status, values.clone(), errors)
@@ -181,8 +227,12 @@ pub async fn register(
             return page(&errors.collect::<Vec<_>>());
         }
     };
-    match state.accounts.register(registration, &client).await {
-        Ok(()) => Ok(see_other("/account/check-email")),
+    match state.accounts.register_and_sign_in(registration, &client, &next).await {
+        Ok(Some(signed)) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, next))
+            .cookie(state.cookies.session(&signed))
+            .finish()),
+        Ok(None) => Ok(see_other("/account/check-email")),
         Err(error) => page(&[field_problem(error)?]),
     }
 }
@@ -194,7 +244,7 @@ pub async fn check_email(
 ) -> Result<HttpResponse, AppError> {
     let text = "If that address can receive mail from us, a message with a link is on its way. \
                 It can take a few minutes; please also look in your spam folder.";
-    message_page(&req, &state, "Please check your email", text)
+    message_page(&req, &state, "Please check your email", text, &COURSE_LIST)
 }
 
 /// `GET /account/sign-in`
@@ -203,7 +253,10 @@ pub async fn show_sign_in(
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "email": "", "remember": false, "next": local_path(&query.next) });
+    let next = local_path(&query.next);
+    let values = json!({
+        "email": "", "remember": false, "next": next, "register_url": returning(REGISTER, &next),
+    });
     form_page(&req, &state, "pages/account/sign_in.html", StatusCode::OK, values, &[])
 }
 
@@ -215,7 +268,10 @@ pub async fn sign_in(
     CsrfForm(form): CsrfForm<SignInForm>,
 ) -> Result<HttpResponse, AppError> {
     let next = local_path(&form.next);
-    let values = json!({ "email": form.email, "remember": form.remember.is_some(), "next": next });
+    let values = json!({
+        "email": form.email, "remember": form.remember.is_some(), "next": next,
+        "register_url": returning(REGISTER, &next),
+    });
     let credentials = Credentials {
         email: form.email,
         password: form.password,
@@ -227,7 +283,7 @@ pub async fn sign_in(
             .cookie(state.cookies.session(&signed))
             .finish()),
         Err(AccountError::BadCredentials) => {
-            let message = "that email and password don't match an account; please check both";
+            let message = "That email and password don't match an account. Please check both.";
             let errors = [FieldError { field: "email", message }];
             let status = StatusCode::UNAUTHORIZED;
             form_page(&req, &state, "pages/account/sign_in.html", status, values, &errors)
@@ -277,33 +333,80 @@ pub async fn show_account(
 fn confirm_link_page(
     req: &HttpRequest,
     state: &AppState,
-    token: &str,
+    link: &TokenForm,
     action: &str,
     heading: &str,
     button: &str,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "token": token, "action": action, "heading": heading, "button": button });
+    let values = json!({
+        "token": link.token, "next": local_path(&link.next),
+        "action": action, "heading": heading, "button": button,
+    });
     form_page(req, state, "pages/account/confirm_link.html", StatusCode::OK, values, &[])
 }
 
-/// `GET /account/verify?token=…`
+/// Which kind of email link was used up, so its page offers the right way to get a new one.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum LinkKind {
+    /// Confirming the address of a new account: a new link is one button away.
+    Verify,
+    /// Confirming a new address: asking again means filling in the change form again.
+    ChangeEmail,
+}
+
+/// A used or expired link: says so, and offers a new one on the same page.
+fn used_link_page(
+    req: &HttpRequest,
+    state: &AppState,
+    kind: LinkKind,
+) -> Result<HttpResponse, AppError> {
+    let mut context = page_context(req);
+    context.insert("kind", &kind);
+    state.page_with_status("pages/account/link_used.html", StatusCode::BAD_REQUEST, &context)
+}
+
+/// `GET /account/verify?token=…&next=…`
 pub async fn show_verify(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let (heading, button) = ("Confirm your email", "Confirm my email address");
-    confirm_link_page(&req, &state, &query.token, "/account/verify", heading, button)
+    confirm_link_page(&req, &state, &query, "/account/verify", heading, button)
 }
 
-/// `POST /account/verify`
+/// `POST /account/verify`: confirms the address and offers the way back to where the learner
+/// was. A session this browser already has simply stays; the link never signs anyone in by
+/// itself, because a link in a mail only shows that someone could read that mail (a
+/// forwarded message, a shared inbox), not that they hold the account.
 pub async fn verify(
     req: HttpRequest,
     state: web::Data<AppState>,
+    user: Option<CurrentUser>,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    state.accounts.verify_email(form.token).await?;
-    message_page(&req, &state, "Thank you: your email is confirmed", "You're all set.")
+    let next = local_path(&form.next).to_owned();
+    match state.accounts.verify_email(form.token).await {
+        Ok(()) => {}
+        Err(AccountError::BadLink) => return used_link_page(&req, &state, LinkKind::Verify),
+        Err(error) => return Err(error.into()),
+    }
+    let title = "Thank you: your email is confirmed";
+    if user.is_some() {
+        let step = NextStep { label: "Carry on where you were", url: &next };
+        return message_page(&req, &state, title, "You're all set.", &step);
+    }
+    let sign_in = returning(SIGN_IN, &next);
+    let step = NextStep { label: "Sign in", url: &sign_in };
+    let text = "You're all set. Sign in to carry on where you were.";
+    message_page(&req, &state, title, text, &step)
+}
+
+/// `page` (sign in or register), returning to the local path `next` afterwards.
+fn returning(page: &str, next: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    format!("{page}?next={encoded}")
 }
 
 /// `POST /account/verify/resend`
@@ -316,7 +419,7 @@ pub async fn resend_verification(
 ) -> Result<HttpResponse, AppError> {
     state.accounts.resend_verification(user.id, &client).await?;
     let text = "We've sent a new link to your address. Links from earlier emails no longer work.";
-    message_page(&req, &state, "A new link is on its way", text)
+    message_page(&req, &state, "A new link is on its way", text, &COURSE_LIST)
 }
 
 /// `GET /account/forgot`
@@ -358,6 +461,12 @@ pub async fn show_reset(
     form_page(&req, &state, "pages/account/reset.html", StatusCode::OK, values, &[])
 }
 
+/// A reset link that was used or has expired; the page offers a new one.
+const USED_RESET_LINK: FieldError = FieldError {
+    field: "token",
+    message: "This link has expired or was already used. You can ask for a new one.",
+};
+
 /// `POST /account/reset`: sets the new password and signs out every device.
 pub async fn reset(
     req: HttpRequest,
@@ -365,21 +474,23 @@ pub async fn reset(
     CsrfForm(form): CsrfForm<ResetForm>,
 ) -> Result<HttpResponse, AppError> {
     let values = json!({ "token": form.token });
-    let page = |errors: &[FieldError]| {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
+    let page = |status: StatusCode, errors: &[FieldError]| {
         form_page(&req, &state, "pages/account/reset.html", status, values.clone(), errors)
     };
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let password = match NewPassword::parse(form.password) {
         Ok(password) => password,
-        Err(error) => return page(&[error]),
+        Err(error) => return page(invalid, &[error]),
     };
     match state.accounts.reset_password(form.token, password).await {
         Ok(()) => {
             let text = "Your new password is set, and every device was signed out. \
                         You can sign in again now.";
-            message_page(&req, &state, "Your password is changed", text)
+            let step = NextStep { label: "Sign in", url: "/account/sign-in" };
+            message_page(&req, &state, "Your password is changed", text, &step)
         }
-        Err(error) => page(&[field_problem(error)?]),
+        Err(AccountError::BadLink) => page(StatusCode::BAD_REQUEST, &[USED_RESET_LINK]),
+        Err(error) => page(invalid, &[field_problem(error)?]),
     }
 }
 
@@ -491,7 +602,7 @@ pub async fn delete(
     }
     let text = "Your account and everything in it are gone, and every device was signed out. \
                 Thank you for the time you spent here.";
-    let mut response = message_page(&req, &state, "Your account is deleted", text)?;
+    let mut response = message_page(&req, &state, "Your account is deleted", text, &COURSE_LIST)?;
     response
         .add_cookie(&state.cookies.session_removal())
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -547,7 +658,7 @@ pub async fn show_confirm_email(
     query: web::Query<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let (heading, button) = ("Confirm your new email address", "Use this address");
-    confirm_link_page(&req, &state, &query.token, "/account/email/confirm", heading, button)
+    confirm_link_page(&req, &state, &query, "/account/email/confirm", heading, button)
 }
 
 /// `POST /account/email/confirm`
@@ -556,9 +667,14 @@ pub async fn confirm_email(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    state.accounts.confirm_email_change(form.token).await?;
+    match state.accounts.confirm_email_change(form.token).await {
+        Ok(()) => {}
+        Err(AccountError::BadLink) => return used_link_page(&req, &state, LinkKind::ChangeEmail),
+        Err(error) => return Err(error.into()),
+    }
     let text = "From now on, sign in and get messages with your new address.";
-    message_page(&req, &state, "Your new email address is confirmed", text)
+    let step = NextStep { label: "Go to your account", url: "/account" };
+    message_page(&req, &state, "Your new email address is confirmed", text, &step)
 }
 
 /// The profile form: what to call the learner and their time zone.
@@ -581,13 +697,24 @@ fn profile_page(
     form_page(req, state, "pages/account/profile.html", status, values, errors)
 }
 
+/// `?saved=1` after the profile form was stored, so the page can say "Saved".
+#[derive(Debug, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
 /// `GET /account/profile`: display name and time zone.
 pub async fn show_profile(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let values = json!({ "display_name": user.display_name, "time_zone": user.time_zone.name() });
+    let values = json!({
+        "display_name": user.display_name, "time_zone": user.time_zone.name(),
+        "saved": query.saved.is_some(),
+    });
     profile_page(&req, &state, StatusCode::OK, values, &[])
 }
 
@@ -608,5 +735,6 @@ pub async fn update_profile(
         }
     };
     state.accounts.update_profile(user.id, name, zone).await?;
-    Ok(see_other("/account"))
+    // Back to the form (not a re-render) so a reload does not post again.
+    Ok(see_other("/account/profile?saved=1"))
 }

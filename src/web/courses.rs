@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::content::{Catalog, Course, LessonView};
 use crate::error::AppError;
+use crate::web::forms::FormFeedback;
 use crate::web::progress::CourseProgressView;
 use crate::web::session::{CurrentUser, page_context};
 use crate::web::state::AppState;
@@ -53,15 +54,29 @@ pub async fn list_courses(
 pub async fn show_course(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Option<CurrentUser>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let enrol = FormFeedback::fresh(serde_json::json!({}));
+    course_page(&req, &state, &path, StatusCode::OK, &enrol).await
+}
+
+/// The course page; `enrol` is what the enrol form shows, so a refused access code re-shows
+/// the whole page with the code as typed and the message beside the field.
+pub(crate) async fn course_page(
+    req: &HttpRequest,
+    state: &AppState,
+    slug: &str,
+    status: StatusCode,
+    enrol: &FormFeedback,
+) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let audience = audience_of(&req);
-    let course = visible_course(&catalog, &path, audience)?;
+    let audience = audience_of(req);
+    let course = visible_course(&catalog, slug, audience)?;
     let first_lesson = course.lessons_for(audience).next().map(|(_, l)| l);
-    let progress = learner::course_progress(user.as_ref(), &state, &catalog, course).await?;
-    let mut context = page_context(&req);
+    let user = CurrentUser::of(req);
+    let progress = learner::course_progress(user.as_ref(), state, &catalog, course).await?;
+    let mut context = page_context(req);
+    enrol.insert_into(&mut context);
     context.insert("progress", &progress);
     context.insert("enrol", &progress::course_link(course));
     context.insert("course", &CourseSummary::of(course, audience));
@@ -71,7 +86,7 @@ pub async fn show_course(
         "first_lesson_url",
         &first_lesson.map(|l| views::lesson_url(&course.slug, &l.slug)),
     );
-    state.page("pages/course.html", &context)
+    state.page_with_status("pages/course.html", status, &context)
 }
 
 /// `/courses/{course}/lessons/{lesson}`: one lesson with its table of contents and pager.

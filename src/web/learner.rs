@@ -4,14 +4,17 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::content::{Catalog, Course};
-use crate::error::AppError;
+use crate::error::{AppError, FieldProblem};
 use crate::learning::{self, Completion, LearnerCourse, LearningError};
 use crate::web::account::NoFields;
+use crate::web::courses;
+use crate::web::forms::FormFeedback;
 use crate::web::progress::{self, CourseProgressView};
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
@@ -83,8 +86,10 @@ pub async fn open_lesson(
 }
 
 /// `POST /courses/{course}/enroll`: visitors are sent to sign in and back; learners enrol
-/// (with a code for code courses) and land on the course page.
+/// (with a code for code courses) and land on the course page. A missing or refused code
+/// re-shows the course page (422) with the code as typed and the message beside the field.
 pub async fn enroll(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: Option<CurrentUser>,
     path: web::Path<String>,
@@ -95,9 +100,21 @@ pub async fn enroll(
         return Ok(see_other(&format!("/account/sign-in?next={url}")));
     };
     let catalog = state.catalog()?;
-    let code = form.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    learning::enroll(learner_at(&state, &catalog, &user, &path), code).await?;
-    Ok(see_other(&url))
+    let typed = form.access_code.unwrap_or_default();
+    let code = Some(typed.trim()).filter(|c| !c.is_empty());
+    match learning::enroll(learner_at(&state, &catalog, &user, &path), code).await {
+        Ok(_) => Ok(see_other(&url)),
+        Err(error) => match AppError::from(error) {
+            AppError::InvalidField { field, message } => {
+                let problem = FieldProblem { field: field.to_owned(), message };
+                let enrol =
+                    FormFeedback::with_errors(json!({ "access_code": typed }), vec![problem]);
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                courses::course_page(&req, &state, &path, status, &enrol).await
+            }
+            other => Err(other),
+        },
+    }
 }
 
 /// Marks a lesson done (`true`) or not done; refusals name lessons and dates for the learner.

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod author;
 pub mod courses;
 pub mod errors;
+pub mod forms;
 pub mod health;
 pub mod input;
 pub mod learner;

@@ -2,6 +2,7 @@
 //! [`crate::templates`], which knows nothing of HTTP.
 
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use tera::Context;
 
 use crate::error::AppError;
@@ -10,7 +11,18 @@ use crate::web::state::AppState;
 impl AppState {
     /// Renders `pages/…` as a full `200 OK` HTML page.
     pub fn page(&self, name: &str, context: &Context) -> Result<HttpResponse, AppError> {
+        self.page_with_status(name, StatusCode::OK, context)
+    }
+
+    /// Renders `pages/…` with another status: a form shown again with its errors (422), a
+    /// link that no longer works (400).
+    pub fn page_with_status(
+        &self,
+        name: &str,
+        status: StatusCode,
+        context: &Context,
+    ) -> Result<HttpResponse, AppError> {
         let body = self.templates.render(name, context)?;
-        Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+        Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
     }
 }

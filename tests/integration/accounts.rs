@@ -69,7 +69,7 @@ both_backends! {
         let browser = Browser::new(&app);
         let registered = browser.register("robin@example.test").await;
         assert_eq!(registered.status(), StatusCode::SEE_OTHER);
-        assert_eq!(registered.headers()["location"], "/account/check-email");
+        assert_eq!(registered.headers()["location"], "/dashboard", "signed in, nowhere else to go");
 
         let signed_in = browser.sign_in("Robin@Example.test", PASSWORD).await;
         assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
@@ -257,7 +257,8 @@ both_backends! {
             assert_eq!(status_a, status_b, "{what}");
             assert_eq!(text_a.replace("known@", "x@"), text_b.replace("unknown@", "x@"), "{what}");
         };
-        same(browser.register("known@example.test").await, browser.register("unknown@example.test").await, "register").await;
+        // The web registration form signs a new learner in, so by design it tells a free address
+        // from a taken one (bounded by its rate limit); the API and the other forms do not.
         same(browser.sign_in("known@example.test", "wrong password here").await,
              browser.sign_in("unknown@example.test", "wrong password here").await, "sign in").await;
         same(browser.forgot("known@example.test").await, browser.forgot("unknown@example.test").await, "forgot").await;
@@ -269,8 +270,9 @@ both_backends! {
         same(api("/api/v1/auth/login", login("known@example.test")).await.unwrap(),
              api("/api/v1/auth/login", login("unknown@example.test")).await.unwrap(), "api login").await;
 
-        let mail = app.mail_to("known@example.test", 2).await;
-        assert_eq!(mail[1].parsed().subject(), Some("About your Mend account"), "the owner is told");
+        let mail = app.mail_to("known@example.test", 3).await;
+        let told = mail.iter().any(|m| m.parsed().subject() == Some("About your Mend account"));
+        assert!(told, "the owner is told");
         app.read_all_mail().await;
     }
 

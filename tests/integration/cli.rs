@@ -81,7 +81,7 @@ both_backends! {
 
         let out = mend(&test_db, &["user", "create", "--email", "b@example.org"], &[], "short\n");
         assert_eq!(out.status.code(), Some(1));
-        assert!(stderr(&out).contains("password: use at least 8 characters"), "{}", stderr(&out));
+        assert!(stderr(&out).contains("password: Use at least 8 characters."), "{}", stderr(&out));
 
         let db = mend::db::Database::connect(&test_db.url, 1).unwrap();
         let (role, verified): (String, Option<chrono::NaiveDateTime>) = users::table

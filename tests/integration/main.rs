@@ -18,6 +18,7 @@ mod courses;
 mod delivery;
 mod edge_input;
 mod error_pages;
+mod flow;
 mod health;
 mod learner_api;
 mod learner_web;
