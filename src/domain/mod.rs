@@ -4,7 +4,7 @@ pub mod access_code;
 pub mod account;
 pub mod device;
 pub mod drip;
-pub mod enrolment;
+pub mod enrollment;
 pub mod ids;
 pub mod progress;
 pub mod return_path;

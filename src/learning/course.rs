@@ -17,7 +17,7 @@ use crate::db::models::lesson_progress::LessonProgress;
 use crate::db::models::{enrollment, lesson_progress};
 use crate::db::{Database, DbConnection, DbError, write_transaction};
 use crate::domain::drip::{LessonState, LockReason};
-use crate::domain::enrolment::EnrollmentStatus;
+use crate::domain::enrollment::EnrollmentStatus;
 use crate::domain::ids::UserId;
 use crate::domain::progress::{self, CourseProgress};
 
@@ -412,21 +412,21 @@ pub async fn dashboard(
     user_id: UserId,
 ) -> Result<Vec<DashboardEntry>, LearningError> {
     let now = clock.now();
-    let (enrolments, rows) = db
+    let (enrollments, rows) = db
         .run(move |conn| {
-            let enrolments = enrollment::list_with_time_zone(conn, user_id)?;
+            let enrollments = enrollment::list_with_time_zone(conn, user_id)?;
             let rows = lesson_progress::load_user_progress(conn, user_id)?;
-            Ok::<_, LearningError>((enrolments, rows))
+            Ok::<_, LearningError>((enrollments, rows))
         })
         .await?;
     let mut by_course: HashMap<String, Vec<LessonProgress>> = HashMap::new();
     for row in rows {
         by_course.entry(row.course_slug.clone()).or_default().push(row);
     }
-    let entries = enrolments.into_iter().filter_map(|(enrolment, zone)| {
-        let plan = Plan::of(catalog.course(&enrolment.course_slug)?);
+    let entries = enrollments.into_iter().filter_map(|(enrollment, zone)| {
+        let plan = Plan::of(catalog.course(&enrollment.course_slug)?);
         let rows = by_course.remove(&plan.course.slug).unwrap_or_default();
-        let facts = Facts::new(enrolment, &zone, rows);
+        let facts = Facts::new(enrollment, &zone, rows);
         let view = build_view(&plan, &facts, facts.status(now), facts.states(&plan, now));
         Some(DashboardEntry { course_slug: plan.course.slug.clone(), view })
     });

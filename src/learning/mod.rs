@@ -3,14 +3,14 @@
 //! in [`crate::domain`] and the queries in [`crate::db::models`].
 
 mod course;
-mod enrol;
+mod enroll;
 mod plan;
 
 pub use course::{
     Completion, CourseView, DashboardEntry, LearningError, LessonEntry, complete_lesson,
     course_view, dashboard, pause, resume, uncomplete_lesson, view_lesson,
 };
-pub use enrol::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
+pub use enroll::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
 
 /// One learner in one course: what every learner action needs. Handlers build it from the
 /// application state and the signed-in user; admins name the learner they act for.

@@ -10,7 +10,7 @@ use crate::db::DbConnection;
 use crate::db::models::enrollment::{self, Enrollment};
 use crate::db::models::lesson_progress::{self, LessonProgress, Owner};
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
-use crate::domain::enrolment::EnrollmentStatus;
+use crate::domain::enrollment::EnrollmentStatus;
 use crate::domain::ids::UserId;
 
 use super::utc;

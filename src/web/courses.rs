@@ -56,18 +56,18 @@ pub async fn show_course(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let enrol = FormFeedback::fresh(serde_json::json!({}));
-    course_page(&req, &state, &path, StatusCode::OK, &enrol).await
+    let enroll_form = FormFeedback::fresh(serde_json::json!({}));
+    course_page(&req, &state, &path, StatusCode::OK, &enroll_form).await
 }
 
-/// The course page; `enrol` is what the enrol form shows, so a refused access code re-shows
+/// The course page; `enroll_form` is what the enrol form shows, so a refused access code re-shows
 /// the whole page with the code as typed and the message beside the field.
 pub(crate) async fn course_page(
     req: &HttpRequest,
     state: &AppState,
     slug: &str,
     status: StatusCode,
-    enrol: &FormFeedback,
+    enroll_form: &FormFeedback,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let audience = audience_of(req);
@@ -76,9 +76,9 @@ pub(crate) async fn course_page(
     let user = CurrentUser::of(req);
     let progress = learner::course_progress(user.as_ref(), state, &catalog, course).await?;
     let mut context = page_context(req);
-    enrol.insert_into(&mut context);
+    enroll_form.insert_into(&mut context);
     context.insert("progress", &progress);
-    context.insert("enrol", &progress::course_link(course));
+    context.insert("enroll", &progress::course_link(course));
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("landing_html", &course.landing_html);
     context.insert("outline", &views::outline(course, audience));

@@ -3,16 +3,15 @@
 
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, UrlencodedError};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use tracing_actix_web::RequestId;
 
 use crate::error::{AppError, Problem};
-use crate::web::account::local_path;
-use crate::web::session::{CurrentUser, page_context};
+use crate::web::session::{CurrentUser, page_context, sign_in_href};
 use crate::web::state::AppState;
 
 /// The middleware that renders errors; wraps the whole app.
@@ -161,16 +160,6 @@ fn next_steps(req: &HttpRequest, status: StatusCode) -> Vec<Step> {
     });
     let steps = steps.into_iter().enumerate();
     steps.map(|(i, (label, href))| Step { label, href, quiet: i > 0 }).collect()
-}
-
-/// The sign-in page, returning to the refused page when it was a page (not a form post).
-fn sign_in_href(req: &HttpRequest) -> String {
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return "/account/sign-in".to_owned();
-    }
-    let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let next: String = url::form_urlencoded::byte_serialize(local_path(here).as_bytes()).collect();
-    format!("/account/sign-in?next={next}")
 }
 
 /// `/courses/{course}` for any page inside a course (a lesson, a worksheet, a form post).

@@ -107,10 +107,10 @@ pub async fn enroll(
         Err(error) => match AppError::from(error) {
             AppError::InvalidField { field, message } => {
                 let problem = FieldProblem { field: field.to_owned(), message };
-                let enrol =
+                let enroll_form =
                     FormFeedback::with_errors(json!({ "access_code": typed }), vec![problem]);
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
-                courses::course_page(&req, &state, &path, status, &enrol).await
+                courses::course_page(&req, &state, &path, status, &enroll_form).await
             }
             other => Err(other),
         },

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite, time::OffsetDateTime};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono_tz::Tz;
@@ -25,6 +26,7 @@ use crate::domain::account::Role;
 use crate::domain::drip::parse_zone;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
+use crate::web::account::local_path;
 use crate::web::state::AppState;
 
 /// How the session token arrived: browsers use the cookie, API clients the bearer header
@@ -363,11 +365,26 @@ pub fn page_context(req: &HttpRequest) -> Context {
         if let Some(state) = state.filter(|_| user.role.can_author()) {
             insert_content_errors(&mut context, state);
         }
+    } else {
+        context.insert("sign_in_url", &sign_in_href(req));
     }
     if let (Some(binding), Some(state)) = (req.extensions().get::<CsrfBinding>(), state) {
         context.insert("csrf_token", &state.csrf.token(&binding.binding));
     }
     context
+}
+
+/// The sign-in page, returning to this page afterwards when it is a page to come back to (a
+/// GET, not a form post, and not the sign-in or registration page itself).
+pub(crate) fn sign_in_href(req: &HttpRequest) -> String {
+    let comes_back = matches!(*req.method(), Method::GET | Method::HEAD)
+        && !matches!(req.path(), "/account/sign-in" | "/account/register");
+    if !comes_back {
+        return "/account/sign-in".to_owned();
+    }
+    let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let next: String = url::form_urlencoded::byte_serialize(local_path(here).as_bytes()).collect();
+    format!("/account/sign-in?next={next}")
 }
 
 /// Tells authors on every page when their last edit did not go live, and why (how many errors).

@@ -10,12 +10,14 @@ use crate::both_backends;
 use crate::learner_api::token;
 use crate::support::{Browser, PASSWORD, TestApp};
 
-/// A sample value for each path parameter of the route table and the OpenAPI document.
-fn sample(param: &str) -> &'static str {
-    match param.split(':').next().unwrap_or(param) {
+/// A sample value for each path parameter of the route table and the OpenAPI document; a
+/// parameter limited to alternatives (`{action:pause|resume}`) takes the first.
+fn sample(param: &str) -> &str {
+    let (name, pattern) = param.split_once(':').unwrap_or((param, ""));
+    match name {
         "course" => "rebuilding-trust",
         "lesson" => "welcome",
-        "action" => "pause",
+        _ if pattern.contains('|') => pattern.split('|').next().unwrap(),
         _ => "x",
     }
 }

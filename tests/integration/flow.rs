@@ -105,6 +105,7 @@ both_backends! {
         let (status, page) = text(visitor.submit("/account/verify", &[("token", token)]).await).await;
         assert_eq!(status, 400);
         assert!(page.contains(r#"href="/account/sign-in?next=/account""#), "{page}");
+        app.read_all_mail().await;
     }
 
     async fn a_refused_access_code_re_shows_the_course_page_with_the_code(app: TestApp) {
@@ -183,6 +184,7 @@ both_backends! {
         let (status, done) = text(visitor.reset(&link, "a long new password").await).await;
         assert_eq!(status, 200);
         assert!(done.contains(r#"href="/account/sign-in">Sign in"#), "{done}");
+        app.read_all_mail().await;
     }
 }
 

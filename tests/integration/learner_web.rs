@@ -180,9 +180,9 @@ both_backends! {
 
         fields[2] = ("password", PASSWORD);
         assert_eq!(visitor.submit("/account/register", &fields).await.status(), 303);
-        assert_eq!(visitor.sign_in("robin@example.test", PASSWORD).await.status(), 303);
         let (_, profile) = text(visitor.get("/account/profile").await).await;
         assert!(profile.contains(r#"<option value="Pacific/Auckland" selected>"#), "{profile}");
+        app.mail_to("robin@example.test", 1).await;
     }
 }
 

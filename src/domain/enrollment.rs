@@ -104,7 +104,7 @@ pub enum Existing {
     /// Still valid: enrolling again changes nothing.
     AlreadyEnrolled,
     /// Expired (or restored by an admin): admit as new, keeping earlier progress and schedule.
-    Reenrol,
+    Reenroll,
 }
 
 /// Decides a second enrolment: harmless while valid, a fresh admission once expired, and
@@ -115,7 +115,7 @@ pub fn existing(status: EnrollmentStatus, by: Enroller) -> Result<Existing, Refu
             Ok(Existing::AlreadyEnrolled)
         }
         (EnrollmentStatus::Expired, _) | (EnrollmentStatus::Revoked, Enroller::Admin) => {
-            Ok(Existing::Reenrol)
+            Ok(Existing::Reenroll)
         }
         (EnrollmentStatus::Revoked, Enroller::Learner) => Err(Refusal::Revoked),
     }
@@ -155,9 +155,9 @@ mod tests {
         use EnrollmentStatus::*;
         assert_eq!(existing(Active, Enroller::Learner), Ok(Existing::AlreadyEnrolled));
         assert_eq!(existing(Completed, Enroller::Learner), Ok(Existing::AlreadyEnrolled));
-        assert_eq!(existing(Expired, Enroller::Learner), Ok(Existing::Reenrol));
+        assert_eq!(existing(Expired, Enroller::Learner), Ok(Existing::Reenroll));
         assert_eq!(existing(Revoked, Enroller::Learner), Err(Refusal::Revoked));
-        assert_eq!(existing(Revoked, Enroller::Admin), Ok(Existing::Reenrol));
+        assert_eq!(existing(Revoked, Enroller::Admin), Ok(Existing::Reenroll));
     }
 
     #[test]

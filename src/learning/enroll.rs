@@ -7,7 +7,9 @@ use crate::db::models::access_code::{self, NewAccessCode};
 use crate::db::models::enrollment::{self, NewEnrollment};
 use crate::db::{DbConnection, DbError};
 use crate::domain::access_code::AccessCode;
-use crate::domain::enrolment::{self, Admission, Enroller, EnrollmentStatus, Existing, Refusal};
+use crate::domain::enrollment::{
+    self as rules, Admission, Enroller, EnrollmentStatus, Existing, Refusal,
+};
 use crate::domain::ids::UserId;
 
 use super::{LearnerCourse, utc};
@@ -110,7 +112,7 @@ impl Request {
         if let Some(row) = &existing {
             let status =
                 EnrollmentStatus::parse(&row.status).as_of(row.expires_at.map(utc), self.now);
-            if enrolment::existing(status, self.by)? == Existing::AlreadyEnrolled {
+            if rules::existing(status, self.by)? == Existing::AlreadyEnrolled {
                 return Ok(EnrollOutcome::AlreadyEnrolled);
             }
         }
@@ -144,7 +146,7 @@ impl Request {
     /// Applies the course policy to the enrolment just written: for code courses spends one use
     /// of the code and records it on the enrolment. An error rolls the enrolment back.
     fn admit(&self, conn: &mut DbConnection) -> Result<(), EnrollError> {
-        match enrolment::admission(self.policy, self.by, self.code.is_some())? {
+        match rules::admission(self.policy, self.by, self.code.is_some())? {
             Admission::Free => Ok(()),
             Admission::WithCode => {
                 let typed = self.code.as_deref().unwrap_or_default();
