@@ -1,7 +1,7 @@
 //! Who sees what of the catalog: the one place that decides draft and unpublished visibility.
 //! Learner rules, outlines, pagers and page headers all ask here instead of reading `draft`.
 
-use super::catalog::{Course, Lesson, Module};
+use super::catalog::{Catalog, Course, Lesson, Module};
 
 /// Which lessons and courses a reader may see: learners never see drafts nor unpublished
 /// courses; authors previewing see everything.
@@ -31,5 +31,12 @@ impl Course {
         self.modules.iter().flat_map(move |m| {
             m.lessons.iter().filter(move |l| audience.sees(l)).map(move |l| (m, l))
         })
+    }
+}
+
+impl Catalog {
+    /// The courses `audience` sees, in catalog order.
+    pub fn courses_for(&self, audience: Audience) -> impl Iterator<Item = &Course> {
+        self.courses().iter().filter(move |c| audience.sees_course(c))
     }
 }

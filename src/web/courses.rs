@@ -39,12 +39,8 @@ pub async fn list_courses(
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let audience = audience_of(&req);
-    let courses: Vec<CourseSummary> = catalog
-        .courses()
-        .iter()
-        .filter(|c| audience.sees_course(c))
-        .map(|c| CourseSummary::of(c, audience))
-        .collect();
+    let courses: Vec<CourseSummary> =
+        catalog.courses_for(audience).map(|c| CourseSummary::of(c, audience)).collect();
     let mut context = page_context(&req);
     context.insert("courses", &courses);
     state.page("pages/catalog.html", &context)

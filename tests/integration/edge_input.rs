@@ -242,13 +242,15 @@ both_backends! {
     }
 }
 
+/// A request body: its content type and bytes.
+type Body = (&'static str, Vec<u8>);
+
+/// One probe: the path, the bearer token (if any) and the body (if any).
+type Probe<'a> = (String, Option<&'a str>, Option<Body>);
+
 /// The bad requests tried on one operation: anonymous, unknown and NUL path parameters, and
 /// for operations with a body a missing, mistyped, malformed and ill-typed one.
-fn bad_requests<'a>(
-    pattern: &str,
-    operation: &Value,
-    token: &'a str,
-) -> Vec<(String, Option<&'a str>, Option<(&'static str, Vec<u8>)>)> {
+fn bad_requests<'a>(pattern: &str, operation: &Value, token: &'a str) -> Vec<Probe<'a>> {
     let (path, _) = expand(pattern, |p| sample(p).to_owned());
     let (unknown, _) = expand(pattern, |_| "nope".to_owned());
     let (nul, _) = expand(pattern, |_| "a%00b".to_owned());

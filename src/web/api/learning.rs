@@ -129,8 +129,7 @@ pub async fn list_courses(
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let audience = audience_of(&req);
-    let items: Vec<CourseItem> =
-        catalog.courses().iter().filter(|c| audience.sees_course(c)).map(CourseItem::of).collect();
+    let items: Vec<CourseItem> = catalog.courses_for(audience).map(CourseItem::of).collect();
     Ok(HttpResponse::Ok().json(items))
 }
 
