@@ -88,7 +88,7 @@ fn signatures(out: &mut String, signing: &Signing) {
         line(
             out,
             &format!(
-                "**{}**, signed on {}",
+                "**{}**  \nSigned on {}",
                 escape(&signature.full_name),
                 long_date(signature.date)
             ),
