@@ -233,12 +233,14 @@ fn response(field: &Field, answer: Option<&Value>) -> Response {
         (FieldKind::Checkbox, answer) => {
             Response::Tick(answer.and_then(Value::as_bool).unwrap_or(false))
         }
-        (FieldKind::Choice { options }, answer) => Response::Choice {
-            options: options.clone(),
-            chosen: answer
-                .and_then(Value::as_str)
-                .and_then(|text| options.iter().position(|o| o == text)),
-        },
+        (FieldKind::Choice { options }, answer) => {
+            let text = answer.and_then(as_text);
+            match text.as_ref().map(|text| options.iter().position(|option| option == text)) {
+                // An option the author has since renamed or removed: keep the answer as written.
+                Some(None) => Response::Text(text.unwrap_or_default()),
+                chosen => Response::Choice { options: options.clone(), chosen: chosen.flatten() },
+            }
+        }
         (FieldKind::List, Some(value)) => match items(value) {
             items if items.is_empty() => Response::Lines(lines),
             items => Response::Items(items),

@@ -237,3 +237,15 @@ fn answers_that_look_like_markdown_stay_text() {
     let read = markdown_text(&String::from_utf8(markdown).unwrap());
     assert!(words(&read.text).contains("*Never* <b>hide</b> [anything](x) # 1"), "{}", read.text);
 }
+
+#[test]
+fn a_choice_the_author_has_since_removed_is_kept_as_written() {
+    let catalog = catalog();
+    let mut answers = contract_answers();
+    answers.insert("check_in_rhythm".into(), json!("Jeden zweiten Tag"));
+    let markdown = documents::markdown(&filled_contract(&catalog, &answers, &signing())).unwrap();
+    let read = markdown_text(&String::from_utf8(markdown).unwrap());
+    assert!(read.text.contains("Jeden zweiten Tag"), "{}", read.text);
+    // Only the agreement box is left as a task: no option claims to be chosen.
+    assert_eq!(read.tasks, vec![true]);
+}
