@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod learning;

@@ -10,6 +10,7 @@
 #[path = "../integration/logs.rs"]
 mod logs;
 #[path = "../integration/runner.rs"]
+#[expect(dead_code, reason = "each test binary needs only some of the requirements")]
 mod runner;
 #[path = "../integration/smtp.rs"]
 #[expect(dead_code, reason = "the browser tests use only part of the shared fixtures")]

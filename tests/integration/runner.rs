@@ -14,6 +14,9 @@ pub enum Requirement {
     Postgres,
     /// Chromium and chromedriver on `PATH`; `MEND_REQUIRE_BROWSER=1` makes them mandatory.
     Browser,
+    /// poppler (`pdftotext`, `pdfinfo`, `pdffonts`) and LibreOffice (`soffice`) on `PATH`, which
+    /// read our documents back; `MEND_REQUIRE_DOCUMENT_READERS=1` makes them mandatory.
+    DocumentReaders,
 }
 
 impl Requirement {
@@ -26,6 +29,12 @@ impl Requirement {
             Requirement::Postgres => Some("MEND_TEST_POSTGRES_URL is not set"),
             Requirement::Browser if required("MEND_REQUIRE_BROWSER") || browser_installed() => None,
             Requirement::Browser => Some("chromedriver or chromium is not installed"),
+            Requirement::DocumentReaders
+                if required("MEND_REQUIRE_DOCUMENT_READERS") || document_readers_installed() =>
+            {
+                None
+            }
+            Requirement::DocumentReaders => Some("poppler-utils or LibreOffice is not installed"),
         }
     }
 }
@@ -40,6 +49,10 @@ fn postgres_configured() -> bool {
 
 fn browser_installed() -> bool {
     find_program(&["chromedriver"]).is_some() && find_chromium().is_some()
+}
+
+fn document_readers_installed() -> bool {
+    ["pdftotext", "pdfinfo", "pdffonts", "soffice"].iter().all(|p| find_program(&[p]).is_some())
 }
 
 /// The Chromium binary the browser tests drive.
