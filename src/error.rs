@@ -57,9 +57,10 @@ pub enum AppError {
     /// An invite-only course the learner was not invited to.
     #[error("invite only")]
     InviteOnly,
-    /// A lesson not open yet; the detail says when or why it opens.
+    /// A lesson not open yet; the detail says when or why it opens, `next` where to go instead
+    /// (the lesson that opens the way, one to read meanwhile, or the course to resume).
     #[error("lesson locked")]
-    Locked { detail: String },
+    Locked { detail: String, next: Option<ProblemLink> },
 }
 
 impl From<AccountError> for AppError {
@@ -109,6 +110,19 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// The next useful step, when the error knows one (a locked lesson names the lesson that
+    /// unlocks it first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<ProblemLink>,
+}
+
+/// A page worth going to from a problem, in words a person reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ProblemLink {
+    /// What the link says, e.g. "Read “Why boundaries matter” first".
+    pub label: String,
+    /// A local path.
+    pub href: String,
 }
 
 /// One invalid input field, named so forms and API clients can point at it.
@@ -282,6 +296,7 @@ impl ProblemType {
             status: self.status.as_u16(),
             detail: self.detail.map(str::to_owned),
             errors: Vec::new(),
+            next: None,
         }
     }
 }
@@ -303,6 +318,7 @@ impl Problem {
                 status: status.as_u16(),
                 detail: None,
                 errors: Vec::new(),
+                next: None,
             },
             ProblemType::problem,
         )
@@ -350,7 +366,10 @@ impl AppError {
                         .push(FieldProblem { field: field.clone(), message: message.clone() });
                 }
             }
-            Self::Locked { detail } => problem.detail = Some(detail.clone()),
+            Self::Locked { detail, next } => {
+                problem.detail = Some(detail.clone());
+                problem.next.clone_from(next);
+            }
             _ => {}
         }
         problem
@@ -413,7 +432,7 @@ mod tests {
             assert!(!slug.is_empty() && slug.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
         }
         // Clients match on these; renaming one is a breaking change.
-        let locked = AppError::Locked { detail: "soon".into() };
+        let locked = AppError::Locked { detail: "soon".into(), next: None };
         assert_eq!(locked.problem().kind, "/problems/lesson-locked");
         assert_eq!(AppError::NotEnrolled.problem().kind, "/problems/not-enrolled");
         assert_eq!(AppError::NotFound.problem().kind, "/problems/not-found");
@@ -428,7 +447,8 @@ mod tests {
         assert_eq!(bad_body.status_code(), StatusCode::BAD_REQUEST);
         assert_eq!(bad_field.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad_field.problem().errors[0].field, "email");
-        let locked = AppError::Locked { detail: "It opens on Monday.".into() }.problem();
+        let locked =
+            AppError::Locked { detail: "It opens on Monday.".into(), next: None }.problem();
         assert_eq!(locked.status, 403);
         assert_eq!(locked.title, "This lesson isn't open yet");
         assert_eq!(locked.detail.as_deref(), Some("It opens on Monday."));

@@ -77,8 +77,14 @@ pub fn resume_target<'a>(
     lessons: &[(&'a str, &LessonState)],
     records: &HashMap<String, LessonRecord>,
 ) -> Option<&'a str> {
+    next_open(lessons, last_touched(lessons, records).unwrap_or(0))
+}
+
+/// The first open, not done lesson at or after position `start`, wrapping round to the start:
+/// where to go on from a lesson (resuming, or reading while a locked one waits).
+pub fn next_open<'a>(lessons: &[(&'a str, &LessonState)], start: usize) -> Option<&'a str> {
     let open = |i: &usize| matches!(lessons[*i].1, LessonState::Open);
-    let start = last_touched(lessons, records).unwrap_or(0);
+    let start = start.min(lessons.len());
     (start..lessons.len()).chain(0..start).find(open).map(|i| lessons[i].0)
 }
 

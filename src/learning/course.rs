@@ -36,7 +36,13 @@ pub enum LearningError {
     #[error("your access to this course has ended")]
     NoAccess(EnrollmentStatus),
     #[error("this lesson is locked")]
-    Locked(LockReason),
+    Locked {
+        /// When or what unlocks it.
+        reason: LockReason,
+        /// The next lesson open now (after this one in course order, wrapping round), so a
+        /// refusal can offer something to read meanwhile.
+        open_now: Option<String>,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -161,10 +167,14 @@ struct LessonRead<'a> {
 }
 
 impl LessonRead<'_> {
-    /// Refuses the lesson while it is locked.
-    fn refuse_locked(&self) -> Result<(), LearningError> {
+    /// Refuses the lesson while it is locked, naming the next lesson of `plan` open now.
+    fn refuse_locked(&self, plan: &Plan<'_>) -> Result<(), LearningError> {
         match self.states.get(self.index) {
-            Some(LessonState::Locked(reason)) => Err(LearningError::Locked(reason.clone())),
+            Some(LessonState::Locked(reason)) => {
+                let ordered: Vec<(&str, &LessonState)> = plan.slugs().zip(&self.states).collect();
+                let open_now = progress::next_open(&ordered, self.index + 1).map(str::to_owned);
+                Err(LearningError::Locked { reason: reason.clone(), open_now })
+            }
             Some(LessonState::Open | LessonState::Completed) => Ok(()),
             None => Err(LearningError::NoSuchLesson),
         }
@@ -320,7 +330,7 @@ pub async fn view_lesson(at: LearnerCourse<'_>, lesson: &str) -> Result<CourseVi
         .read(at.db, move |learner, conn| {
             let mut read = learner.read_lesson(conn, &lesson, true)?;
             learner.record_news(conn, &mut read.facts, &read.news)?;
-            read.refuse_locked()?;
+            read.refuse_locked(&learner.plan)?;
             let status = read.facts.status(learner.now);
             Ok(build_view(&learner.plan, &read.facts, status, read.states))
         })
@@ -338,7 +348,7 @@ pub async fn complete_lesson(
         .write(at.db, move |learner, conn| {
             let mut read = learner.read_lesson(conn, &lesson, false)?;
             learner.record(conn, &mut read.facts, &read.news)?;
-            read.refuse_locked()?;
+            read.refuse_locked(&learner.plan)?;
             let hash = learner.plan.lesson(&lesson).map(|l| l.content_hash.as_str());
             let owner = learner.plan.owner(learner.user_id);
             let now = learner.now.naive_utc();

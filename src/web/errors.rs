@@ -135,28 +135,33 @@ fn wants_html(req: &HttpRequest) -> bool {
 /// A link the error page offers; the first is the main one.
 #[derive(Debug, Serialize)]
 struct Step {
-    label: &'static str,
+    label: String,
     href: String,
     quiet: bool,
 }
 
 /// What is worth doing next from this error: sign in (and come back here) when signing in could
-/// help, back to the course when the page was part of one, and always somewhere to go on from.
-fn next_steps(req: &HttpRequest, status: StatusCode) -> Vec<Step> {
+/// help, the step the problem itself names (the lesson that unlocks first), back to the course
+/// when the page was part of one, and always somewhere to go on from.
+fn next_steps(req: &HttpRequest, problem: &Problem) -> Vec<Step> {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let signed_in = CurrentUser::of(req).is_some();
     let asks_for_sign_in =
         status == StatusCode::UNAUTHORIZED || (status == StatusCode::FORBIDDEN && !signed_in);
     let mut steps = Vec::new();
     if asks_for_sign_in {
-        steps.push(("Sign in", sign_in_href(req)));
+        steps.push(("Sign in".to_owned(), sign_in_href(req)));
     }
-    if let Some(course) = course_of(req.path()) {
-        steps.push(("Back to the course", course));
+    if let Some(next) = &problem.next {
+        steps.push((next.label.clone(), next.href.clone()));
+    }
+    if let Some(course) = course_of(req.path()).filter(|c| steps.iter().all(|(_, h)| h != c)) {
+        steps.push(("Back to the course".to_owned(), course));
     }
     steps.push(if signed_in {
-        ("Go to my courses", "/dashboard".to_owned())
+        ("Go to my courses".to_owned(), "/dashboard".to_owned())
     } else {
-        ("Browse the courses", "/".to_owned())
+        ("Browse the courses".to_owned(), "/".to_owned())
     });
     let steps = steps.into_iter().enumerate();
     steps.map(|(i, (label, href))| Step { label, href, quiet: i > 0 }).collect()
@@ -175,7 +180,7 @@ fn html_page(req: &HttpRequest, problem: &Problem) -> HttpResponse {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut context = page_context(req);
     context.insert("problem", problem);
-    context.insert("steps", &next_steps(req, status));
+    context.insert("steps", &next_steps(req, problem));
     if status.is_server_error() {
         let id = req.extensions().get::<RequestId>().map(ToString::to_string);
         context.insert("request_id", &id);

@@ -49,9 +49,7 @@ fn see_other(location: &str) -> HttpResponse {
 
 /// A learner refusal as an error page naming lessons by title and dates in the learner's zone.
 pub(crate) fn refusal(error: LearningError, user: &CurrentUser, course: &Course) -> AppError {
-    AppError::from_learning(error, user.time_zone, |slug| {
-        course.lesson(slug).map_or_else(|| slug.to_owned(), |v| v.lesson.title.clone())
-    })
+    AppError::from_learning(error, user.time_zone, Some(course))
 }
 
 /// The learner's part of the course page: progress and lesson states when enrolled, `None`

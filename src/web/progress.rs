@@ -8,35 +8,58 @@ use serde::Serialize;
 
 use crate::content::{Catalog, Course, Enrollment};
 use crate::domain::drip::{LessonState, LockReason};
-use crate::error::AppError;
+use crate::error::{AppError, ProblemLink};
 use crate::learning::{CourseView, DashboardEntry, LearningError};
 use crate::web::views::{course_url, lesson_url};
 
 impl From<LearningError> for AppError {
-    /// Lock times are shown in UTC here; pages that know the learner's zone use
-    /// [`AppError::from_learning`].
+    /// Lock times are shown in UTC here and lessons by slug, with no link; pages that know the
+    /// learner and the course use [`AppError::from_learning`].
     fn from(error: LearningError) -> Self {
-        Self::from_learning(error, Tz::UTC, |slug| slug.to_owned())
+        Self::from_learning(error, Tz::UTC, None)
     }
 }
 
 impl AppError {
     /// The one mapping of learner refusals to HTTP: a locked lesson says when it opens (in
-    /// `zone`) or which lessons it needs (named by `title_of`).
-    pub fn from_learning(
-        error: LearningError,
-        zone: Tz,
-        title_of: impl Fn(&str) -> String,
-    ) -> Self {
+    /// `zone`) or which lessons it needs (titled from `course`), and links the way on.
+    pub fn from_learning(error: LearningError, zone: Tz, course: Option<&Course>) -> Self {
         match error {
             LearningError::NoSuchCourse | LearningError::NoSuchLesson => Self::NotFound,
             LearningError::NotEnrolled => Self::NotEnrolled,
             LearningError::NoAccess(_) => Self::AccessEnded,
-            LearningError::Locked(reason) => {
-                Self::Locked { detail: lock_detail(&reason, zone, title_of) }
+            LearningError::Locked { reason, open_now } => {
+                let titled =
+                    |slug: &str| course.map_or_else(|| slug.to_owned(), |c| title_of(c, slug));
+                Self::Locked {
+                    detail: lock_detail(&reason, zone, titled),
+                    next: course.and_then(|c| way_on(&reason, open_now.as_deref(), c)),
+                }
             }
             LearningError::Db(error) => Self::Database(error),
         }
+    }
+}
+
+/// A lesson's title, or its slug when the catalog no longer has it.
+pub fn title_of(course: &Course, slug: &str) -> String {
+    course.lesson(slug).map_or_else(|| slug.to_owned(), |v| v.lesson.title.clone())
+}
+
+/// Where a locked lesson's page sends the learner: the first required lesson not yet done, a
+/// lesson open now while the date comes round, or the course page to resume a break.
+fn way_on(reason: &LockReason, open_now: Option<&str>, course: &Course) -> Option<ProblemLink> {
+    let lesson = |slug: &str, words: &str| ProblemLink {
+        label: format!("Read “{}” {words}", title_of(course, slug)),
+        href: lesson_url(&course.slug, slug),
+    };
+    match reason {
+        LockReason::Requires(slugs) => slugs.first().map(|slug| lesson(slug, "first")),
+        LockReason::OpensAt(_) => open_now.map(|slug| lesson(slug, "while you wait")),
+        LockReason::Paused => Some(ProblemLink {
+            label: "Resume on the course page".to_owned(),
+            href: course_url(&course.slug),
+        }),
     }
 }
 
@@ -137,9 +160,7 @@ pub fn course_link(course: &Course) -> CourseLink {
 
 /// Shapes a learner's course view with the catalog's titles.
 pub fn course(course: &Course, view: &CourseView) -> CourseProgressView {
-    let title_of = |slug: &str| {
-        course.lesson(slug).map_or_else(|| slug.to_owned(), |v| v.lesson.title.clone())
-    };
+    let title_of = |slug: &str| title_of(course, slug);
     let states: HashMap<&str, &LessonState> =
         view.lessons.iter().map(|l| (l.slug.as_str(), &l.state)).collect();
     let counts: HashMap<&str, (usize, usize, u8)> = view

@@ -30,7 +30,42 @@ fn assert_plain(page: &str) {
     assert!(!page.contains("reference"), "a reference only when Mend failed: {page}");
 }
 
+/// The main step a page offers: its first button.
+fn first_step(page: &str) -> &str {
+    let start = page.find("<a class=\"button\"").expect("a main step");
+    &page[start..start + page[start..].find("</a>").expect("the step's end")]
+}
+
 both_backends! {
+    async fn a_locked_lesson_links_the_lesson_that_opens_the_way(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let contract = format!("{COURSE}/lessons/writing-and-signing-your-contract");
+        let (status, page) = text(learner.get(&contract).await).await;
+        assert_eq!(status, 403);
+        let required = format!("{COURSE}/lessons/what-fidelity-means-to-us-now");
+        let step = first_step(&page);
+        assert!(step.contains(&format!("href=\"{required}\"")), "the required lesson: {page}");
+        assert!(step.ends_with("Read “What fidelity means to us now” first"), "{step}");
+        assert!(page.contains(&format!("href=\"{COURSE}\">Back to the course")), "{page}");
+
+        let json = learner.client.get(format!("{}{contract}", app.address))
+            .header("accept", "application/json").send().await.unwrap();
+        let problem: serde_json::Value = json.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/lesson-locked");
+        assert_eq!(problem["next"]["href"], required.as_str(), "{problem}");
+
+        let (_, waiting) = text(learner.get(LOCKED).await).await;
+        let open_now = format!("href=\"{COURSE}/lessons/more-than-abstinence\"");
+        assert!(first_step(&waiting).contains(&open_now), "a lesson open now: {waiting}");
+        assert!(first_step(&waiting).ends_with("Read “More than abstinence” while you wait"));
+
+        assert_eq!(learner.submit(&format!("{COURSE}/pause"), &[]).await.status(), 303);
+        let (_, paused) = text(learner.get(LOCKED).await).await;
+        let resume = format!("href=\"{COURSE}\">Resume on the course page");
+        assert!(first_step(&paused).contains(&resume), "the course to resume: {paused}");
+        assert!(!paused.contains("Back to the course"), "the course once: {paused}");
+    }
+
     async fn a_signed_in_learner_keeps_their_header_and_is_offered_the_course(app: TestApp) {
         let learner = enrolled(&app).await;
         let (status, page) = text(learner.get(LOCKED).await).await;

@@ -70,5 +70,8 @@ both_backends! {
             assert!(listed.contains(&uri), "{uri} not in {listed:?}");
             assert!(kind["description"].as_str().unwrap().contains(&format!("`{uri}` ({status})")));
         }
+        let next = &doc["components"]["schemas"]["Problem"]["properties"]["next"];
+        assert!(next.to_string().contains("ProblemLink"), "the optional next step: {next}");
+        assert!(doc["components"]["schemas"]["ProblemLink"]["properties"]["href"].is_object());
     }
 }
