@@ -43,21 +43,51 @@ pub async fn check_every_view(
     path: &str,
 ) -> String {
     let mut report = String::new();
-    for &(scheme, width, view) in VIEWS {
-        browser.use_scheme(scheme).await;
-        browser.client.set_window_size(width, 900).await.unwrap();
+    for &view in VIEWS {
+        use_view(browser, view).await;
         browser.open(&format!("{address}{path}")).await;
-        browser.screenshot(test, &format!("{page}-{view}")).await;
-        if page_scrolls_sideways(browser).await {
-            report.push_str(&format!("{path} ({view}): the page scrolls sideways (WCAG 1.4.10)\n"));
-        }
-        let violations = axe::check(browser).await;
-        for violation in &violations {
-            eprintln!("{path} ({view}): axe: {violation}");
-        }
-        for violation in violations.iter().filter(|v| v.is_blocking()) {
-            report.push_str(&format!("{path} ({view}):\n{violation}"));
-        }
+        report.push_str(&check_view(browser, test, page, path, view).await);
+    }
+    report
+}
+
+/// Like [`check_every_view`] for the page the browser shows now, without opening it again: a
+/// form re-shown after a POST exists only as the answer to that POST.
+pub async fn check_this_page_in_every_view(browser: &Browser, test: &str, page: &str) -> String {
+    let url = browser.client.current_url().await.unwrap();
+    let mut report = String::new();
+    for &view in VIEWS {
+        use_view(browser, view).await;
+        report.push_str(&check_view(browser, test, page, url.path(), view).await);
+    }
+    report
+}
+
+/// Renders in `view`'s colour scheme at its width.
+async fn use_view(browser: &Browser, (scheme, width, _name): (Scheme, u32, &str)) {
+    browser.use_scheme(scheme).await;
+    browser.client.set_window_size(width, 900).await.unwrap();
+}
+
+/// Screenshots the current page in `view` and runs axe on it, answering its blocking problems.
+async fn check_view(
+    browser: &Browser,
+    test: &str,
+    page: &str,
+    path: &str,
+    (_scheme, _width, view): (Scheme, u32, &str),
+) -> String {
+    let mut report = String::new();
+    browser.screenshot(test, &format!("{page}-{view}")).await;
+    if page_scrolls_sideways(browser).await {
+        report.push_str(&format!("{path} ({view}): the page scrolls sideways (WCAG 1.4.10)\n"));
+    }
+    let violations = axe::check(browser).await;
+    for violation in &violations {
+        eprintln!("{path} ({view}): axe: {violation}");
+    }
+    for violation in violations.iter().filter(|v| v.is_blocking()) {
+        report.push_str(&format!("{path} ({view}):\n{violation}"));
     }
     report
 }

@@ -14,7 +14,8 @@ use crate::test_case;
 
 const EMAIL: &str = "robin@example.test";
 
-async fn fill(browser: &Browser, id: &str, value: &str) {
+/// Types `value` into the field with id `id`.
+pub async fn fill(browser: &Browser, id: &str, value: &str) {
     let field = browser.client.find(Locator::Id(id)).await.unwrap();
     field.send_keys(value).await.unwrap();
 }
@@ -32,7 +33,8 @@ async fn navigate_by(browser: &Browser, target: Locator<'_>, what: &str) {
     .await;
 }
 
-async fn click(browser: &Browser, css: &str) {
+/// Clicks the element matching `css` and waits for the page it loads.
+pub async fn click(browser: &Browser, css: &str) {
     navigate_by(browser, Locator::Css(css), css).await;
 }
 
