@@ -15,6 +15,7 @@ use crate::domain::device;
 use crate::domain::return_path::ReturnPath;
 use crate::error::AppError;
 use crate::web::forms::{self, FormFeedback};
+use crate::web::pages::{returning, see_other};
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
 use crate::web::views::time_zone_groups;
@@ -137,10 +138,6 @@ fn message_page(
     context.insert("text", text);
     context.insert("next_step", next);
     state.page("pages/account/message.html", &context)
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 /// A field problem from the accounts service goes back to its form; anything else is an error.
@@ -401,12 +398,6 @@ pub async fn verify(
     let step = NextStep { label: "Sign in", url: &sign_in };
     let text = "You're all set. Sign in to carry on where you were.";
     message_page(&req, &state, title, text, &step)
-}
-
-/// `page` (sign in or register), returning to the local path `next` afterwards.
-fn returning(page: &str, next: &str) -> String {
-    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-    format!("{page}?next={encoded}")
 }
 
 /// `POST /account/verify/resend`

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -15,6 +15,7 @@ use crate::learning::{self, Completion, LearnerCourse, LearningError};
 use crate::web::account::NoFields;
 use crate::web::courses;
 use crate::web::forms::FormFeedback;
+use crate::web::pages::see_other;
 use crate::web::progress::{self, CourseProgressView};
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
@@ -41,10 +42,6 @@ pub(crate) fn learner_at<'a>(
         user_id: user.id,
         course_slug: course,
     }
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 /// A learner refusal as an error page naming lessons by title and dates in the learner's zone.

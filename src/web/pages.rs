@@ -2,7 +2,7 @@
 //! [`crate::templates`], which knows nothing of HTTP.
 
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use tera::Context;
 
 use crate::error::AppError;
@@ -25,4 +25,15 @@ impl AppState {
         let body = self.templates.render(name, context)?;
         Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
     }
+}
+
+/// A `303 See Other` to `location`: where a form post sends the browser next.
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+/// `page` with `?next=` set to `next` (a local path), so that page can send the learner back.
+pub(crate) fn returning(page: &str, next: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    format!("{page}?next={encoded}")
 }

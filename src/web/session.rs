@@ -27,6 +27,7 @@ use crate::domain::drip::parse_zone;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::web::account::local_path;
+use crate::web::pages::returning;
 use crate::web::state::AppState;
 
 /// How the session token arrived: browsers use the cookie, API clients the bearer header
@@ -383,8 +384,7 @@ pub(crate) fn sign_in_href(req: &HttpRequest) -> String {
         return "/account/sign-in".to_owned();
     }
     let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let next: String = url::form_urlencoded::byte_serialize(local_path(here).as_bytes()).collect();
-    format!("/account/sign-in?next={next}")
+    returning("/account/sign-in", &local_path(here))
 }
 
 /// Tells authors on every page when their last edit did not go live, and why (how many errors).

@@ -5,13 +5,10 @@
 use mend::domain::account::Role;
 
 use crate::both_backends;
+use crate::learner_web::text;
 use crate::support::{Browser, PASSWORD, TestApp};
 
 const COURSE: &str = "/courses/rebuilding-trust";
-
-async fn text(response: reqwest::Response) -> (u16, String) {
-    (response.status().as_u16(), response.text().await.unwrap())
-}
 
 /// A form's path, what is typed, the status it answers, the fields with errors and the values
 /// the re-shown form keeps.
