@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod author;
 pub mod courses;
+pub mod downloads;
 pub mod errors;
 pub mod forms;
 pub mod health;
@@ -74,7 +75,10 @@ pub fn route_table() -> RouteTable {
         .at("/courses/{course}/worksheets/{worksheet}", |r| {
             r.route(get().to(courses::show_worksheet))
         })
-        .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(courses::download_file)));
+        .at("/courses/{course}/worksheets/{worksheet}/download", |r| {
+            r.route(get().to(downloads::download_blank))
+        })
+        .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(downloads::download_file)));
     learner_routes(&mut table);
     table.at("/author/status", |r| r.route(get().to(author::status)));
     account_routes(&mut table);

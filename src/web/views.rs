@@ -17,6 +17,11 @@ pub fn lesson_url(course: &str, lesson: &str) -> String {
     format!("/courses/{course}/lessons/{lesson}")
 }
 
+/// The URL of a worksheet's page.
+pub fn worksheet_url(course: &str, worksheet: &str) -> String {
+    format!("/courses/{course}/worksheets/{worksheet}")
+}
+
 /// A course as a card or page header.
 #[derive(Debug, Serialize)]
 pub struct CourseSummary {
@@ -206,7 +211,7 @@ impl<'a> WorksheetSummary<'a> {
     /// The summary of `worksheet` in `course`.
     pub fn of(course: &str, worksheet: &'a Worksheet) -> Self {
         Self {
-            url: format!("/courses/{course}/worksheets/{}", worksheet.slug),
+            url: worksheet_url(course, &worksheet.slug),
             title: &worksheet.title,
             summary: &worksheet.summary,
             shared: worksheet.shared,

@@ -16,6 +16,7 @@ mod accounts;
 mod cli;
 mod courses;
 mod delivery;
+mod downloads;
 mod edge_input;
 mod error_pages;
 mod flow;

@@ -9,7 +9,7 @@ pub mod openapi;
 
 use actix_web::web;
 
-use crate::web::{RouteTable, get};
+use crate::web::{RouteTable, downloads, get};
 
 /// The API routes.
 pub fn routes(table: &mut RouteTable) {
@@ -32,6 +32,10 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/courses/{course}/resume", |r| r.route(web::post().to(learning::resume)))
         .at("/api/v1/courses/{course}/lessons/{lesson}", |r| {
             r.route(get().to(learning::show_lesson))
+        })
+        // The same download as the course page's link; errors come as problem+json here.
+        .at("/api/v1/courses/{course}/worksheets/{worksheet}/download", |r| {
+            r.route(get().to(downloads::download_blank))
         })
         .at("/api/v1/courses/{course}/lessons/{lesson}/complete", |r| {
             r.route(web::put().to(learning::complete_lesson))

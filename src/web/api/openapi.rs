@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
 use crate::web::api::{auth, learning, me};
+use crate::web::downloads;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -34,7 +35,8 @@ use crate::web::api::{auth, learning, me};
         learning::uncomplete_lesson,
         learning::pause,
         learning::resume,
-        learning::my_progress
+        learning::my_progress,
+        downloads::download_blank
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
