@@ -33,7 +33,7 @@ use crate::templates::EmailTemplates;
 
 pub use privacy::PersonalData;
 pub use register::Registration;
-pub use sessions::{Authenticated, Credentials, SignedIn};
+pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};
 pub use users::{create_verified_user, set_role};
 
 /// Why an account action did not happen.

@@ -1,14 +1,16 @@
 //! Signing in and out, and checking a session token on every request.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::accounts::{AccountError, Accounts, Client, normalise};
 use crate::auth::password::{MAX_CANDIDATE_BYTES, Verified};
 use crate::auth::rate_limit::Limit;
 use crate::auth::tokens;
-use crate::db::DbError;
 use crate::db::models::session::{self, NewSession, Session};
 use crate::db::models::user::{self, User};
+use crate::db::{DbConnection, DbError};
 use crate::domain::account::Email;
 use crate::domain::ids::UserId;
 
@@ -37,6 +39,15 @@ pub struct SignedIn {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub remember: bool,
+}
+
+/// What a genuine, unexpired session token claims, before the database confirms the session
+/// is still live.
+#[derive(Debug, Clone)]
+pub struct ClaimedSession {
+    pub session_id: String,
+    /// The token's subject: the account's id as text.
+    user_id: String,
 }
 
 /// The account and session behind a valid token; `renewed` holds a fresh token when the old
@@ -125,29 +136,48 @@ impl Accounts {
     }
 
     /// The account behind a session token, if the token is genuine and current and its session
-    /// is still live in the database (so revocation takes effect at once).
-    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AccountError> {
-        let now = self.now();
-        let claims = self.tokens.verify(token, now).map_err(|error| {
+    /// is still live in the database (so revocation takes effect at once). One blocking-pool
+    /// hop; pages on a hot path fold [`Accounts::check_session`] into their own hop instead.
+    pub async fn authenticate(
+        self: &Arc<Self>,
+        token: &str,
+    ) -> Result<Authenticated, AccountError> {
+        let claimed = self.verify_token(token)?;
+        let accounts = Arc::clone(self);
+        self.db.run(move |conn| accounts.check_session(conn, &claimed)).await
+    }
+
+    /// Checks a session token's signature and lifetime, without the database: what a request
+    /// claims before [`Accounts::check_session`] confirms it.
+    pub fn verify_token(&self, token: &str) -> Result<ClaimedSession, AccountError> {
+        let claims = self.tokens.verify(token, self.now()).map_err(|error| {
             tracing::debug!(%error, "session token refused");
             AccountError::NotSignedIn
         })?;
-        let sid = claims.sid.clone();
-        let found = self
-            .db
-            .run(move |conn| session::find_live(conn, &sid, now.naive_utc()).map_err(DbError::from))
-            .await?;
-        let (session, user) = found
-            .filter(|(_, user)| user.id.to_string() == claims.sub)
+        Ok(ClaimedSession { session_id: claims.sid, user_id: claims.sub })
+    }
+
+    /// Confirms a claimed session against the sessions table on the caller's connection, so a
+    /// page can check the session and read its own data in one hop. Writes only when due: at
+    /// most every few minutes to record activity, and past half-life to slide the session on.
+    pub fn check_session(
+        &self,
+        conn: &mut DbConnection,
+        claimed: &ClaimedSession,
+    ) -> Result<Authenticated, AccountError> {
+        let now = self.now();
+        let (session, user) = session::find_live(conn, &claimed.session_id, now.naive_utc())?
+            .filter(|(_, user)| user.id.to_string() == claimed.user_id)
             .ok_or(AccountError::NotSignedIn)?;
-        let renewed = self.renew_if_due(&session, now).await?;
+        let renewed = self.renew_if_due(conn, &session, now)?;
         Ok(Authenticated { user, session, renewed })
     }
 
     /// Sliding renewal: records activity now and then, and past half-life extends the session
     /// and issues a fresh token so an active learner is never signed out mid-lesson.
-    async fn renew_if_due(
+    fn renew_if_due(
         &self,
+        conn: &mut DbConnection,
         session: &Session,
         now: DateTime<Utc>,
     ) -> Result<Option<SignedIn>, AccountError> {
@@ -157,13 +187,7 @@ impl Accounts {
             return Ok(None);
         }
         let expires_at = if renew { now + ttl } else { session.expires_at.and_utc() };
-        let sid = session.id.clone();
-        self.db
-            .run(move |conn| {
-                session::touch(conn, &sid, now.naive_utc(), expires_at.naive_utc())
-                    .map_err(DbError::from)
-            })
-            .await?;
+        session::touch(conn, &session.id, now.naive_utc(), expires_at.naive_utc())?;
         if !renew {
             return Ok(None);
         }

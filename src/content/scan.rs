@@ -175,13 +175,7 @@ fn scan_course(slug: String, dir: PathBuf, diags: &mut Vec<Diagnostic>) -> Cours
             ),
         }
     }
-    if course.course_toml.is_none() {
-        diags.push(Diagnostic::whole_file(
-            &dir,
-            Severity::Error,
-            "course folder has no course.toml",
-        ));
-    }
+    require(course.course_toml.is_some(), &dir, "course folder has no course.toml", diags);
     course.dir = dir;
     course
 }
@@ -209,14 +203,15 @@ fn scan_module(
             ),
         }
     }
-    if module.module_toml.is_none() {
-        diags.push(Diagnostic::whole_file(
-            &dir,
-            Severity::Error,
-            "module folder has no module.toml",
-        ));
-    }
+    require(module.module_toml.is_some(), &dir, "module folder has no module.toml", diags);
     module
+}
+
+/// Reports a folder that lacks the settings file it must have (`found` is false).
+fn require(found: bool, dir: &Path, missing: &'static str, diags: &mut Vec<Diagnostic>) {
+    if !found {
+        diags.push(Diagnostic::whole_file(dir, Severity::Error, missing));
+    }
 }
 
 fn scan_worksheets(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {

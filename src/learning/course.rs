@@ -125,7 +125,16 @@ impl Work {
         T: Send + 'static,
         F: FnOnce(&Learner<'_>, &mut DbConnection) -> Result<T, LearningError> + Send + 'static,
     {
-        db.run(move |conn| job(&self.learner()?, conn)).await
+        db.run(move |conn| self.read_on(conn, job)).await
+    }
+
+    /// [`Work::read`] on a connection the caller already holds.
+    fn read_on<T>(
+        self,
+        conn: &mut DbConnection,
+        job: impl FnOnce(&Learner<'_>, &mut DbConnection) -> Result<T, LearningError>,
+    ) -> Result<T, LearningError> {
+        job(&self.learner()?, conn)
     }
 
     /// Runs `job` in one write transaction, for actions that always write.
@@ -248,6 +257,15 @@ impl<'a> Learner<'a> {
         Ok(())
     }
 
+    /// Reads a lesson for the learner, recording a first view or unlock; refused while locked.
+    fn open(&self, conn: &mut DbConnection, lesson: &str) -> Result<CourseView, LearningError> {
+        let mut read = self.read_lesson(conn, lesson, true)?;
+        self.record_news(conn, &mut read.facts, &read.news)?;
+        read.refuse_locked(&self.plan)?;
+        let status = read.facts.status(self.now);
+        Ok(build_view(&self.plan, &read.facts, status, read.states))
+    }
+
     /// [`Learner::record`] after a plain read: a write transaction only when there is news.
     fn record_news(
         &self,
@@ -341,15 +359,17 @@ pub async fn has_access(at: LearnerCourse<'_>) -> Result<bool, LearningError> {
 /// written in the same hop, and a repeat view writes nothing.
 pub async fn view_lesson(at: LearnerCourse<'_>, lesson: &str) -> Result<CourseView, LearningError> {
     let lesson = lesson.to_owned();
-    Work::new(at)?
-        .read(at.db, move |learner, conn| {
-            let mut read = learner.read_lesson(conn, &lesson, true)?;
-            learner.record_news(conn, &mut read.facts, &read.news)?;
-            read.refuse_locked(&learner.plan)?;
-            let status = read.facts.status(learner.now);
-            Ok(build_view(&learner.plan, &read.facts, status, read.states))
-        })
-        .await
+    Work::new(at)?.read(at.db, move |learner, conn| learner.open(conn, &lesson)).await
+}
+
+/// [`view_lesson`] on a connection the caller holds, for a page that folds it into the same
+/// hop as its session check.
+pub fn view_lesson_on(
+    conn: &mut DbConnection,
+    at: LearnerCourse<'_>,
+    lesson: &str,
+) -> Result<CourseView, LearningError> {
+    Work::new(at)?.read_on(conn, |learner, conn| learner.open(conn, lesson))
 }
 
 /// Marks an open lesson done (idempotent: the first completion time is kept) and the course

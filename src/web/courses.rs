@@ -10,14 +10,19 @@ use crate::content::{Catalog, Course, LessonView};
 use crate::error::AppError;
 use crate::web::forms::FormFeedback;
 use crate::web::progress::CourseProgressView;
-use crate::web::session::{CurrentUser, page_context};
+use crate::web::session::{CurrentUser, page_context, with_session};
 use crate::web::state::AppState;
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
 use crate::web::{downloads, learner, progress};
 
 /// Authors and admins preview drafts and unpublished courses; everyone else reads as a learner.
 pub(crate) fn audience_of(req: &HttpRequest) -> Audience {
-    match CurrentUser::of(req) {
+    audience_for(CurrentUser::of(req).as_ref())
+}
+
+/// Authors and admins preview everything; everyone else reads as a learner.
+fn audience_for(user: Option<&CurrentUser>) -> Audience {
+    match user {
         Some(user) if user.role.can_author() => Audience::AuthorPreview,
         _ => Audience::Learner,
     }
@@ -117,26 +122,44 @@ pub async fn show_lesson(
 }
 
 /// A lesson the request may read, with the learner's progress (`None` for authors
-/// previewing, who read everything). Shared by the page and the API.
+/// previewing, who read everything). Shared by the page and the API. The session check, the
+/// learner's read and any first-view record share one blocking-pool hop.
 pub(crate) async fn readable_lesson<'a>(
     req: &HttpRequest,
-    state: &AppState,
+    state: &web::Data<AppState>,
     catalog: &'a Arc<Catalog>,
     course_slug: &str,
     lesson_slug: &str,
 ) -> Result<(&'a Course, LessonView<'a>, Option<CourseProgressView>), AppError> {
-    let audience = audience_of(req);
+    let (hop_state, hop_catalog) = (state.clone(), Arc::clone(catalog));
+    let (course, lesson) = (course_slug.to_owned(), lesson_slug.to_owned());
+    let progress = with_session(req, state, move |conn, user| {
+        let audience = audience_for(user);
+        let (course, _) = lesson_for(&hop_catalog, &course, &lesson, audience)?;
+        match audience {
+            Audience::AuthorPreview => Ok(None),
+            Audience::Learner => {
+                learner::open_lesson_on(conn, &hop_state, &hop_catalog, user, course, &lesson)
+                    .map(Some)
+            }
+        }
+    })
+    .await?;
+    let (course, view) = lesson_for(catalog, course_slug, lesson_slug, audience_of(req))?;
+    Ok((course, view, progress))
+}
+
+/// A lesson `audience` may see in a course it may see, or 404.
+fn lesson_for<'a>(
+    catalog: &'a Catalog,
+    course_slug: &str,
+    lesson_slug: &str,
+    audience: Audience,
+) -> Result<(&'a Course, LessonView<'a>), AppError> {
     let course = visible_course(catalog, course_slug, audience)?;
     let view =
         course.lesson(lesson_slug).filter(|v| audience.sees(v.lesson)).ok_or(AppError::NotFound)?;
-    let progress = match audience {
-        Audience::AuthorPreview => None,
-        Audience::Learner => {
-            let user = CurrentUser::of(req);
-            Some(learner::open_lesson(user.as_ref(), state, catalog, course, lesson_slug).await?)
-        }
-    };
-    Ok((course, view, progress))
+    Ok((course, view))
 }
 
 /// A lesson and its own URL, for the template.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::content::{Catalog, Course};
+use crate::db::DbConnection;
 use crate::error::{AppError, FieldProblem};
 use crate::learning::{self, Completion, LearnerCourse, LearningError};
 use crate::web::account::NoFields;
@@ -66,17 +67,18 @@ pub async fn course_progress(
 }
 
 /// Checks a learner may read a lesson (recording the first view) and returns their progress
-/// for the page, from one unit of work. Visitors are told how to enrol.
-pub async fn open_lesson(
-    user: Option<&CurrentUser>,
+/// for the page, on the page's connection. Visitors are told how to enrol.
+pub fn open_lesson_on(
+    conn: &mut DbConnection,
     state: &AppState,
     catalog: &Arc<Catalog>,
+    user: Option<&CurrentUser>,
     course: &Course,
     lesson: &str,
 ) -> Result<CourseProgressView, AppError> {
     let user = user.ok_or(AppError::NotEnrolled)?;
     let at = learner_at(state, catalog, user, &course.slug);
-    let view = learning::view_lesson(at, lesson).await.map_err(|e| refusal(e, user, course))?;
+    let view = learning::view_lesson_on(conn, at, lesson).map_err(|e| refusal(e, user, course))?;
     Ok(progress::course(course, &view))
 }
 

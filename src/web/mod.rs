@@ -17,6 +17,9 @@ pub mod session;
 pub mod state;
 pub mod views;
 
+use std::sync::OnceLock;
+
+use actix_web::dev::ResourceDef;
 use actix_web::middleware::from_fn;
 use actix_web::{Resource, Route, guard, web};
 
@@ -51,6 +54,17 @@ impl RouteTable {
     }
 }
 
+/// The lesson page, the hottest page a learner reads: it checks the session in its own unit of
+/// work (see [`session::with_session`]), so a view costs one blocking-pool hop.
+const LESSON_PAGE: &str = "/courses/{course}/lessons/{lesson}";
+
+/// Whether the handler at `path` checks the session itself, in its own blocking-pool hop,
+/// rather than the session middleware checking it in one before.
+pub fn checks_session_itself(path: &str) -> bool {
+    static PATTERNS: OnceLock<ResourceDef> = OnceLock::new();
+    PATTERNS.get_or_init(|| ResourceDef::new(LESSON_PAGE)).is_match(path)
+}
+
 /// A `GET` route that also answers `HEAD` (actix-http sends the headers without the body), for
 /// uptime monitors, link checkers and cache revalidation.
 pub fn get() -> Route {
@@ -71,7 +85,7 @@ pub fn route_table() -> RouteTable {
         .at("/static/{file}", |r| r.route(get().to(assets::serve)))
         .at("/", |r| r.route(get().to(courses::list_courses)))
         .at("/courses/{course}", |r| r.route(get().to(courses::show_course)))
-        .at("/courses/{course}/lessons/{lesson}", |r| r.route(get().to(courses::show_lesson)))
+        .at(LESSON_PAGE, |r| r.route(get().to(courses::show_lesson)))
         .at("/courses/{course}/worksheets/{worksheet}", |r| {
             r.route(get().to(courses::show_worksheet))
         })

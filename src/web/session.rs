@@ -8,6 +8,7 @@
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite, time::OffsetDateTime};
@@ -20,8 +21,9 @@ use serde::de::DeserializeOwned;
 use tera::Context;
 use url::Url;
 
-use crate::accounts::{AccountError, Authenticated, Client, SignedIn};
+use crate::accounts::{AccountError, Accounts, Authenticated, ClaimedSession, Client, SignedIn};
 use crate::auth::{csrf, tokens};
+use crate::db::DbConnection;
 use crate::domain::account::Role;
 use crate::domain::drip::parse_zone;
 use crate::domain::ids::UserId;
@@ -139,6 +141,9 @@ impl SessionCookies {
 
 /// Resolves the session, checks the origin of state changes and keeps the cookies fresh.
 /// Refusals become responses here, so the error pages and security headers still apply.
+/// On paths that check the session in their own unit of work ([`crate::web::checks_session_itself`])
+/// only the token's signature is checked here, and the handler confirms it with
+/// [`with_session`].
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -148,25 +153,36 @@ pub async fn middleware(
     let Some(state) = state.filter(|_| !is_sessionless(req.path())) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let resolved = match resolve(&state, req.request()).await {
-        Ok(resolved) => resolved,
-        Err(error) => return Ok(req.error_response(error).map_into_right_body()),
+    let claim = claim_of(&state, req.request());
+    let deferred = req.method().is_safe() && crate::web::checks_session_itself(req.path());
+    let user = match (&claim, deferred) {
+        (Claim::Genuine(claimed), false) => match confirm(&state, claimed.clone()).await {
+            Ok(checked) => settle(req.request(), checked),
+            Err(error) => return Ok(req.error_response(error).map_into_right_body()),
+        },
+        (Claim::Genuine(claimed), true) => {
+            req.extensions_mut().insert(claimed.clone());
+            None
+        }
+        (Claim::Refused, _) => {
+            req.extensions_mut().insert(SessionOutcome { renewed: None, stale_cookie: true });
+            None
+        }
+        (Claim::Absent | Claim::RefusedBearer, _) => None,
     };
-    if let Err(error) = check_request(&state, req.request(), resolved.user.as_ref()) {
+    if let Err(error) = check_request(&state, req.request(), user.as_ref()) {
         return Ok(req.error_response(error).map_into_right_body());
     }
-    let binding = csrf_binding(&state, req.request(), resolved.user.as_ref());
+    let binding = csrf_binding(&state, req.request(), cookie_session(&claim, user.as_ref()));
     req.extensions_mut().insert(binding.clone());
-    if let Some(user) = resolved.user {
-        req.extensions_mut().insert(user);
-    }
     let mut res = next.call(req).await?;
+    let outcome = res.request().extensions().get::<SessionOutcome>().cloned();
     let cookies = &state.cookies;
     let handled = res.response().cookies().any(|c| c.name() == cookies.session);
-    if !handled {
-        if let Some(renewed) = &resolved.renewed {
+    if let Some(outcome) = outcome.filter(|_| !handled) {
+        if let Some(renewed) = &outcome.renewed {
             res.response_mut().add_cookie(&cookies.session(renewed))?;
-        } else if resolved.stale_cookie {
+        } else if outcome.stale_cookie {
             res.response_mut().add_cookie(&cookies.session_removal())?;
         }
     }
@@ -180,31 +196,125 @@ fn is_sessionless(path: &str) -> bool {
     path.starts_with("/static/") || path == "/healthz" || path == "/readyz"
 }
 
-struct Resolved {
-    user: Option<CurrentUser>,
+/// What the request's token claims, checked without the database.
+enum Claim {
+    Absent,
+    /// A cookie that is forged, expired or from an old key: removed on the response.
+    Refused,
+    RefusedBearer,
+    Genuine(PendingSession),
+}
+
+/// A genuine token whose session the database has not confirmed yet (see [`with_session`]).
+#[derive(Debug, Clone)]
+pub struct PendingSession {
+    claimed: ClaimedSession,
+    via: Via,
+}
+
+/// What the session check means for the response's cookies.
+#[derive(Debug, Clone)]
+struct SessionOutcome {
     renewed: Option<SignedIn>,
     stale_cookie: bool,
 }
 
-async fn resolve(state: &AppState, req: &HttpRequest) -> Result<Resolved, AppError> {
-    let nobody = Resolved { user: None, renewed: None, stale_cookie: false };
+fn claim_of(state: &AppState, req: &HttpRequest) -> Claim {
     let (token, via) = match bearer(req) {
         Some(token) => (token, Via::Bearer),
         None => match req.cookie(state.cookies.session) {
             Some(cookie) => (cookie.value().to_owned(), Via::Cookie),
-            None => return Ok(nobody),
+            None => return Claim::Absent,
         },
     };
-    match state.accounts.authenticate(&token).await {
-        Ok(auth) => Ok(Resolved {
+    match (state.accounts.verify_token(&token), via) {
+        (Ok(claimed), via) => Claim::Genuine(PendingSession { claimed, via }),
+        (Err(_), Via::Cookie) => Claim::Refused,
+        (Err(_), Via::Bearer) => Claim::RefusedBearer,
+    }
+}
+
+/// The session check's result: the user when the session is live, and the cookie change.
+struct Checked {
+    user: Option<CurrentUser>,
+    outcome: SessionOutcome,
+}
+
+/// Confirms a pending session on the caller's connection (a session that is gone is simply
+/// signed out; only a database failure is an error).
+fn check(
+    accounts: &Accounts,
+    conn: &mut DbConnection,
+    pending: &PendingSession,
+) -> Result<Checked, AppError> {
+    let via = pending.via;
+    match accounts.check_session(conn, &pending.claimed) {
+        Ok(auth) => Ok(Checked {
             user: Some(CurrentUser::new(&auth, via)),
-            renewed: auth.renewed.filter(|_| via == Via::Cookie),
-            stale_cookie: false,
+            outcome: SessionOutcome {
+                renewed: auth.renewed.filter(|_| via == Via::Cookie),
+                stale_cookie: false,
+            },
         }),
-        Err(AccountError::NotSignedIn) => {
-            Ok(Resolved { stale_cookie: via == Via::Cookie, ..nobody })
-        }
+        Err(AccountError::NotSignedIn) => Ok(Checked {
+            user: None,
+            outcome: SessionOutcome { renewed: None, stale_cookie: via == Via::Cookie },
+        }),
         Err(other) => Err(other.into()),
+    }
+}
+
+/// The session check in a blocking-pool hop of its own, for every path that does not fold it
+/// into its own unit of work.
+async fn confirm(state: &AppState, pending: PendingSession) -> Result<Checked, AppError> {
+    let accounts = Arc::clone(&state.accounts);
+    state.db.run(move |conn| check(&accounts, conn, &pending)).await
+}
+
+/// Records the checked session on the request, for extractors, pages and the response's
+/// cookies; returns the user.
+fn settle(req: &HttpRequest, checked: Checked) -> Option<CurrentUser> {
+    let mut extensions = req.extensions_mut();
+    extensions.insert(checked.outcome);
+    if let Some(user) = &checked.user {
+        extensions.insert(user.clone());
+    }
+    checked.user
+}
+
+/// Runs `work` in one blocking-pool hop together with the session check the middleware left
+/// to this handler, so a hot page costs one hop; `work` sees who is signed in. The request
+/// knows the user afterwards (also when `work` fails, so error pages show the right header).
+pub async fn with_session<T, F>(req: &HttpRequest, state: &AppState, work: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, Option<&CurrentUser>) -> Result<T, AppError> + Send + 'static,
+{
+    let pending = req.extensions().get::<PendingSession>().cloned();
+    let known = CurrentUser::of(req);
+    let accounts = Arc::clone(&state.accounts);
+    let (checked, result) = state
+        .db
+        .run(move |conn| {
+            let checked = pending.map(|p| check(&accounts, conn, &p)).transpose()?;
+            let user = checked.as_ref().map_or(known, |c| c.user.clone());
+            Ok::<_, AppError>((checked, work(conn, user.as_ref())))
+        })
+        .await?;
+    if let Some(checked) = checked {
+        settle(req, checked);
+    }
+    result
+}
+
+/// The cookie session this request's forms bind to, when it claims one.
+fn cookie_session<'a>(claim: &'a Claim, user: Option<&'a CurrentUser>) -> Option<&'a str> {
+    match (claim, user) {
+        (_, Some(user)) => (user.via == Via::Cookie).then_some(user.session_id.as_str()),
+        (Claim::Genuine(pending), None) if pending.via == Via::Cookie => {
+            Some(pending.claimed.session_id.as_str())
+        }
+        _ => None,
     }
 }
 
@@ -247,9 +357,9 @@ fn session_binding(session_id: &str) -> String {
     format!("s:{session_id}")
 }
 
-fn csrf_binding(state: &AppState, req: &HttpRequest, user: Option<&CurrentUser>) -> CsrfBinding {
-    if let Some(user) = user.filter(|u| u.via == Via::Cookie) {
-        return CsrfBinding { binding: session_binding(&user.session_id), new_nonce: None };
+fn csrf_binding(state: &AppState, req: &HttpRequest, session_id: Option<&str>) -> CsrfBinding {
+    if let Some(session_id) = session_id {
+        return CsrfBinding { binding: session_binding(session_id), new_nonce: None };
     }
     match req.cookie(state.cookies.csrf).filter(|c| c.value().len() == 43) {
         Some(cookie) => CsrfBinding { binding: format!("p:{}", cookie.value()), new_nonce: None },

@@ -263,3 +263,37 @@ both_backends! {
         }
     }
 }
+
+/// How many blocking-pool hops (`db` spans) the app's logs show.
+fn hops(app: &TestApp) -> usize {
+    app.logs().lines().filter(|line| line.starts_with("DEBUG db{")).count()
+}
+
+both_backends! {
+    async fn a_lesson_page_checks_the_session_and_reads_the_lesson_in_one_hop(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let (status, _) = text(learner.get(FIRST).await).await;
+        assert_eq!(status, 200, "the first view is recorded");
+        let before = hops(&app);
+        let (status, page) = text(learner.get(FIRST).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(hops(&app) - before, 1, "session check and lesson read share one hop");
+        assert!(page.contains("Sign out") && !page.contains("Create an account"), "signed in: {page}");
+
+        let locked = format!("{COURSE}/lessons/what-recovery-looks-like");
+        let (status, page) = text(learner.get(&locked).await).await;
+        assert_eq!(status, 403);
+        assert!(!page.contains("Create an account"), "a locked page knows who is signed in: {page}");
+
+        let other_device = sign_in_again(&app).await;
+        assert_eq!(other_device.submit("/account/sign-out-everywhere", &[]).await.status(), 303);
+        let response = learner.get(FIRST).await;
+        let removes_cookie = response.headers().get_all("set-cookie").iter().any(|c| {
+            c.to_str().is_ok_and(|c| c.contains("Max-Age=0") || c.contains("max-age=0"))
+        });
+        let (status, page) = text(response).await;
+        assert_eq!(status, 403, "a revoked session reads the lesson as a visitor at once");
+        assert!(page.contains("Create an account"), "{page}");
+        assert!(removes_cookie, "the dead session's cookie is removed");
+    }
+}
