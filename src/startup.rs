@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::jwt::SessionTokens;
+use crate::auth::keyring::{Keyring, KeyringError};
 use crate::auth::keys::{KeyError, SecretKey};
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
@@ -48,6 +49,8 @@ pub enum StartupError {
     Mail(#[from] MailError),
     #[error("secret key: {0}")]
     SecretKey(#[from] KeyError),
+    #[error("encryption keys: {0}")]
+    Keyring(#[from] KeyringError),
     #[error("password hashing self-test failed: {0}")]
     Passwords(#[from] crate::auth::password::HashError),
 }
@@ -60,6 +63,13 @@ impl StartupError {
             _ => 2,
         }
     }
+}
+
+/// The keys worksheet answers are sealed with: `MEND_ENCRYPTION_KEY`, else
+/// `<data_dir>/encryption_keys` (generated on first start).
+pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
+    let configured = settings.encryption_key.as_ref().map(|key| key.expose());
+    Ok(Keyring::load(configured, &settings.data_dir)?)
 }
 
 /// Opens the configured database's connection pool and applies pending migrations.
@@ -181,6 +191,7 @@ impl Application {
         ensure_data_dir(&settings.data_dir)?;
         let secret =
             SecretKey::load(settings.secret_key.as_ref().map(|s| s.expose()), &settings.data_dir)?;
+        let keyring = load_keyring(&settings)?;
         let listener = bind(&mut settings)?;
         let address = settings.bind;
         let catalog = Arc::new(CatalogStore::new());
@@ -195,6 +206,7 @@ impl Application {
             SessionTokens::new(&secret, &settings.base_url.origin().ascii_serialization()),
             Arc::new(EmailTemplates::load()?),
             settings.base_url.clone(),
+            keyring.clone(),
         )?);
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
@@ -207,6 +219,7 @@ impl Application {
             clock,
             catalog,
             accounts,
+            keyring,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

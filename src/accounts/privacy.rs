@@ -9,6 +9,7 @@ use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::personal_data::{self, EnrollmentRecord, ProgressRecord, SessionRecord};
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
+use crate::worksheets::{self, WorksheetRecord};
 
 /// The profile part of an export.
 #[derive(Debug, Serialize)]
@@ -35,6 +36,8 @@ pub struct PersonalData {
     pub enrollments: Vec<EnrollmentRecord>,
     pub progress: Vec<ProgressRecord>,
     pub sessions: Vec<SessionRecord>,
+    /// Every worksheet with every revision, answers opened.
+    pub worksheets: Vec<WorksheetRecord>,
 }
 
 impl Accounts {
@@ -42,13 +45,15 @@ impl Accounts {
     pub async fn export(&self, user_id: UserId) -> Result<PersonalData, AccountError> {
         let user = self.account(user_id).await?;
         let user_id = user.id;
-        let (enrollments, progress, sessions) = self
+        let keyring = self.keyring.clone();
+        let (enrollments, progress, sessions, worksheets) = self
             .db
             .run(move |conn| {
                 Ok::<_, AccountError>((
                     personal_data::enrollments_of(conn, user_id)?,
                     personal_data::progress_of(conn, user_id)?,
                     personal_data::sessions_of(conn, user_id)?,
+                    worksheets::export_of(conn, &keyring, UserId::from(user_id))?,
                 ))
             })
             .await?;
@@ -63,7 +68,7 @@ impl Accounts {
             updated_at: user.updated_at,
         };
         let exported_at = self.now().naive_utc();
-        Ok(PersonalData { exported_at, profile, enrollments, progress, sessions })
+        Ok(PersonalData { exported_at, profile, enrollments, progress, sessions, worksheets })
     }
 
     /// Erases the account after checking its password; every session ends with it. The audit

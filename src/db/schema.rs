@@ -111,8 +111,9 @@ diesel::table! {
         partnership_id -> Nullable<BigInt>,
         course_slug -> Text,
         worksheet_slug -> Text,
-        template_hash -> Text,
-        shared -> Bool,
+        status -> Text,
+        revision -> Integer,
+        shared_with_partner -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -122,7 +123,10 @@ diesel::table! {
     worksheet_revisions (id) {
         id -> BigInt,
         worksheet_id -> BigInt,
+        number -> Integer,
         author_id -> Nullable<BigInt>,
+        template_hash -> Text,
+        content_hash -> Text,
         key_id -> Text,
         nonce -> Binary,
         ciphertext -> Binary,
@@ -134,9 +138,9 @@ diesel::table! {
     signatures (id) {
         id -> BigInt,
         worksheet_id -> BigInt,
-        revision_id -> BigInt,
+        revision -> Integer,
         user_id -> Nullable<BigInt>,
-        signed_name -> Text,
+        full_name -> Text,
         content_hash -> Text,
         signed_at -> Timestamp,
     }
@@ -191,7 +195,7 @@ diesel::joinable!(enrollments -> access_codes (access_code_id));
 diesel::joinable!(lesson_progress -> users (user_id));
 diesel::joinable!(worksheets -> partnerships (partnership_id));
 diesel::joinable!(worksheet_revisions -> worksheets (worksheet_id));
-diesel::joinable!(signatures -> worksheet_revisions (revision_id));
+diesel::joinable!(signatures -> worksheets (worksheet_id));
 diesel::joinable!(reminder_log -> outbox (outbox_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

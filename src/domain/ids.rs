@@ -52,6 +52,10 @@ id_type!(
     /// An access code that admits learners to a course (`access_codes.id`).
     AccessCodeId
 );
+id_type!(
+    /// A filled-in worksheet: one learner's, or one couple's (`worksheets.id`).
+    WorksheetId
+);
 
 #[cfg(test)]
 mod tests {

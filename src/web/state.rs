@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
+use crate::auth::keyring::Keyring;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::content::{Catalog, CatalogStore};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub catalog: Arc<CatalogStore>,
     /// Registering, signing in, sessions and passwords.
     pub accounts: Arc<Accounts>,
+    /// Seals and opens worksheet answers.
+    pub keyring: Keyring,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

@@ -27,6 +27,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod storage;
+mod worksheets;
 
 fn main() {
     runner::main();

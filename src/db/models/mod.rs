@@ -9,3 +9,4 @@ pub mod outbox;
 pub mod personal_data;
 pub mod session;
 pub mod user;
+pub mod worksheet;

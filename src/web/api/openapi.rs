@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{auth, learning, me};
+use crate::web::api::{auth, learning, me, worksheets};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -34,7 +34,13 @@ use crate::web::api::{auth, learning, me};
         learning::uncomplete_lesson,
         learning::pause,
         learning::resume,
-        learning::my_progress
+        learning::my_progress,
+        worksheets::list,
+        worksheets::show,
+        worksheets::save,
+        worksheets::finish,
+        worksheets::revisions,
+        worksheets::restore
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
