@@ -8,6 +8,9 @@
 //! only that an invitation exists, was accepted, or that a connection ended.
 
 mod end;
+mod invite;
+mod shares;
+mod state;
 
 use std::sync::Arc;
 
@@ -21,6 +24,9 @@ use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
 pub use end::{Ended, end_within};
+pub use invite::InvitationKey;
+pub use shares::SharedProgress;
+pub use state::{Invitation, Linked, PartnerState, ReceivedInvitation};
 
 /// How long an invitation can be accepted.
 pub const INVITATION_VALID: Duration = Duration::days(7);
@@ -30,6 +36,8 @@ pub const INVITATION_VALID: Duration = Duration::days(7);
 pub enum PartnerError {
     #[error("you cannot invite yourself")]
     InviteSelf,
+    #[error("this is your own invitation")]
+    OwnInvitation,
     /// The learner already sent an invitation or has a partner.
     #[error("you already have a partner link or an open invitation")]
     AlreadyLinked,
@@ -80,12 +88,22 @@ impl Partners {
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+
+    /// Renders `emails/<name>/` with a link to `path?query`.
+    fn email(
+        &self,
+        name: &str,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<RenderedEmail, MailError> {
+        render_notice(&self.emails, &self.base_url, name, path, query)
+    }
 }
 
 /// The mail the other partner gets when a link ends, rendered before the transaction that
 /// ends it (account deletion renders it too, hence a free function).
 pub fn ended_notice(emails: &EmailTemplates, base_url: &Url) -> Result<RenderedEmail, MailError> {
-    render_notice(emails, base_url, "partner_ended", "/partner", &[])
+    render_notice(emails, base_url, "partner_ended", "/account", &[])
 }
 
 fn render_notice(
