@@ -65,6 +65,9 @@ pub enum AccountError {
     Token(#[from] TokenError),
     #[error(transparent)]
     Worksheet(#[from] crate::worksheets::WorksheetError),
+    /// Ending the partner link of an account being deleted failed.
+    #[error(transparent)]
+    Partner(#[from] crate::partners::PartnerError),
 }
 
 impl From<diesel::result::Error> for AccountError {

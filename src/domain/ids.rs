@@ -56,6 +56,10 @@ id_type!(
     /// A filled-in worksheet: one learner's, or one couple's (`worksheets.id`).
     WorksheetId
 );
+id_type!(
+    /// An invitation between two learners, and the link it becomes (`partnerships.id`).
+    PartnershipId
+);
 
 #[cfg(test)]
 mod tests {

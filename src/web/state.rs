@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::content::{Catalog, CatalogStore};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::partners::Partners;
 use crate::templates::PageTemplates;
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     /// Seals and opens worksheet answers.
     pub keyring: Keyring,
+    /// Invitations, partner links and what partners share.
+    pub partners: Arc<Partners>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod learning;
 pub mod me;
 pub mod openapi;
+pub mod partner;
 pub mod worksheets;
 
 use actix_web::web;
@@ -48,6 +49,18 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/worksheets/{id}/revisions", |r| r.route(get().to(worksheets::revisions)))
         .at("/api/v1/worksheets/{id}/finish", |r| r.route(web::post().to(worksheets::finish)))
         .at("/api/v1/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
+        .at("/api/v1/partner", |r| {
+            r.route(get().to(partner::show))
+                .route(web::post().to(partner::invite))
+                .route(web::delete().to(partner::end))
+        })
+        .at("/api/v1/partner/accept", |r| r.route(web::post().to(partner::accept)))
+        .at("/api/v1/partner/decline", |r| r.route(web::post().to(partner::decline)))
+        .at("/api/v1/partner/progress", |r| r.route(get().to(partner::partner_progress)))
+        .at("/api/v1/shares/progress/{course}", |r| {
+            r.route(web::put().to(partner::share_progress))
+                .route(web::delete().to(partner::unshare_progress))
+        })
         .at("/api/openapi.json", |r| r.route(get().to(openapi::document)));
 }
 

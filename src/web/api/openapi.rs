@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{auth, learning, me, worksheets};
+use crate::web::api::{auth, learning, me, partner, worksheets};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -40,7 +40,15 @@ use crate::web::api::{auth, learning, me, worksheets};
         worksheets::save,
         worksheets::finish,
         worksheets::revisions,
-        worksheets::restore
+        worksheets::restore,
+        partner::show,
+        partner::invite,
+        partner::end,
+        partner::accept,
+        partner::decline,
+        partner::partner_progress,
+        partner::share_progress,
+        partner::unshare_progress
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
