@@ -9,7 +9,10 @@ use serde::Serialize;
 
 use crate::accounts::AccountError;
 use crate::db::DbError;
+use crate::domain::account::FieldError;
 use crate::learning::EnrollError;
+use crate::partners::PartnerError;
+use crate::worksheets::{Opened, WorksheetError};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +21,13 @@ pub enum AppError {
     NotFound,
     #[error("{message}")]
     InvalidField { field: &'static str, message: String },
+    /// Several fields at once, named at run time (a worksheet's answers by field id).
+    #[error("some fields are not valid")]
+    InvalidFields(Vec<FieldProblem>),
+    /// A write based on a version that is no longer the newest; `current` is the newest, for
+    /// the learner to compare with their own unsaved text (it goes only to that learner).
+    #[error("edit conflict")]
+    Conflict { current: Box<serde_json::Value> },
     #[error("not ready: {0}")]
     NotReady(String),
     #[error(transparent)]
@@ -61,14 +71,21 @@ pub enum AppError {
     /// (the lesson that opens the way, one to read meanwhile, or the course to resume).
     #[error("lesson locked")]
     Locked { detail: String, next: Option<ProblemLink> },
+    /// A partner invitation or acceptance that would give a learner a second link.
+    #[error("partner link exists: {detail}")]
+    PartnerLinkExists { detail: &'static str },
+}
+
+impl From<FieldError> for AppError {
+    fn from(field: FieldError) -> Self {
+        Self::InvalidField { field: field.field, message: field.message.to_owned() }
+    }
 }
 
 impl From<AccountError> for AppError {
     fn from(error: AccountError) -> Self {
         match error {
-            AccountError::Field(field) => {
-                Self::InvalidField { field: field.field, message: field.message.to_owned() }
-            }
+            AccountError::Field(field) => field.into(),
             AccountError::BadCredentials => Self::BadCredentials,
             AccountError::RateLimited(retry) => {
                 Self::TooManyRequests { retry_after: retry.seconds() }
@@ -99,6 +116,71 @@ impl From<EnrollError> for AppError {
     }
 }
 
+impl From<WorksheetError> for AppError {
+    fn from(error: WorksheetError) -> Self {
+        let named = |problems: Vec<crate::domain::worksheet::AnswerProblem>| {
+            let fields = problems.into_iter().map(|problem| FieldProblem {
+                field: format!("answers.{}", problem.field),
+                message: problem.message.to_owned(),
+            });
+            Self::InvalidFields(fields.collect())
+        };
+        match error {
+            WorksheetError::NotFound => Self::NotFound,
+            WorksheetError::Invalid(problems) | WorksheetError::Unfinished(problems) => {
+                named(problems)
+            }
+            WorksheetError::Conflict(current) => conflict(&current),
+            error @ WorksheetError::NoSuchRevision => {
+                Self::InvalidField { field: "restore", message: error.to_string() }
+            }
+            WorksheetError::Db(error) => Self::Database(error),
+            error @ WorksheetError::Sealing(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl From<PartnerError> for AppError {
+    fn from(error: PartnerError) -> Self {
+        let field =
+            |field, message: &str| Self::InvalidField { field, message: message.to_owned() };
+        match error {
+            PartnerError::InviteSelf => field(
+                "email",
+                "That is your own address. Enter the address of the person you want to invite.",
+            ),
+            PartnerError::OwnInvitation => field(
+                "token",
+                "This is the invitation you sent. The person you invited can accept it.",
+            ),
+            PartnerError::AlreadyLinked => Self::PartnerLinkExists {
+                detail: "You already have a partner link or an open invitation. End or withdraw it first.",
+            },
+            PartnerError::OtherLinked => Self::PartnerLinkExists {
+                detail: "The person with that address already has a partner link.",
+            },
+            PartnerError::BadInvitation => Self::BadLink,
+            PartnerError::NoLink | PartnerError::NoSuchCourse => Self::NotFound,
+            PartnerError::NoSuchAccount => Self::Unauthorized,
+            PartnerError::Database(error) => Self::Database(error),
+            other @ PartnerError::Mail(_) => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// The 409 for a stale worksheet write, carrying the newest revision as the API shows it.
+fn conflict(current: &Opened) -> AppError {
+    let current = serde_json::json!({
+        "id": current.key.to_string(),
+        "revision": current.revision,
+        "status": current.status.as_str(),
+        "answers": current.answers,
+        "orphaned": current.orphaned,
+        "saved_at": current.saved_at,
+    });
+    AppError::Conflict { current: Box::new(current) }
+}
+
 /// An RFC 9457 problem document; also stored on the response so the HTML renderer can reuse it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -114,6 +196,9 @@ pub struct Problem {
     /// unlocks it first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<ProblemLink>,
+    /// On a 409 edit conflict: the newest saved version, to show beside the unsaved text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
 }
 
 /// A page worth going to from a problem, in words a person reads.
@@ -177,6 +262,15 @@ impl ProblemType {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         title: "That was too large to accept",
         detail: None,
+    };
+    const EDIT_CONFLICT: Self = Self {
+        uri: "/problems/edit-conflict",
+        status: StatusCode::CONFLICT,
+        title: "A newer version was saved meanwhile",
+        detail: Some(
+            "Perhaps in another window, or by your partner. What you wrote is still here: \
+             compare it with the newer version below, then save again.",
+        ),
     };
     const NOT_SIGNED_IN: Self = Self {
         uri: "/problems/not-signed-in",
@@ -254,6 +348,12 @@ impl ProblemType {
         title: "This lesson isn't open yet",
         detail: None,
     };
+    const PARTNER_LINK_EXISTS: Self = Self {
+        uri: "/problems/partner-link-exists",
+        status: StatusCode::CONFLICT,
+        title: "There is already a partner link",
+        detail: None,
+    };
     const NOT_READY: Self = Self {
         uri: "/problems/not-ready",
         status: StatusCode::SERVICE_UNAVAILABLE,
@@ -268,9 +368,10 @@ impl ProblemType {
     };
 
     /// Every kind, for the OpenAPI document and the tests that keep them distinct.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 19] = [
         Self::NOT_FOUND,
         Self::INVALID_FIELD,
+        Self::EDIT_CONFLICT,
         Self::UNREADABLE_BODY,
         Self::UNREADABLE_FIELD,
         Self::PAYLOAD_TOO_LARGE,
@@ -284,6 +385,7 @@ impl ProblemType {
         Self::ACCESS_ENDED,
         Self::INVITE_ONLY,
         Self::LESSON_LOCKED,
+        Self::PARTNER_LINK_EXISTS,
         Self::NOT_READY,
         Self::INTERNAL,
     ];
@@ -297,6 +399,7 @@ impl ProblemType {
             detail: self.detail.map(str::to_owned),
             errors: Vec::new(),
             next: None,
+            current: None,
         }
     }
 }
@@ -319,6 +422,7 @@ impl Problem {
                 detail: None,
                 errors: Vec::new(),
                 next: None,
+                current: None,
             },
             ProblemType::problem,
         )
@@ -330,7 +434,8 @@ impl AppError {
     pub fn problem_type(&self) -> ProblemType {
         match self {
             Self::NotFound => ProblemType::NOT_FOUND,
-            Self::InvalidField { .. } => ProblemType::INVALID_FIELD,
+            Self::InvalidField { .. } | Self::InvalidFields(_) => ProblemType::INVALID_FIELD,
+            Self::Conflict { .. } => ProblemType::EDIT_CONFLICT,
             Self::BadInput { field: None, .. } => ProblemType::UNREADABLE_BODY,
             Self::BadInput { field: Some(_), .. } => ProblemType::UNREADABLE_FIELD,
             Self::PayloadTooLarge => ProblemType::PAYLOAD_TOO_LARGE,
@@ -344,6 +449,7 @@ impl AppError {
             Self::AccessEnded => ProblemType::ACCESS_ENDED,
             Self::InviteOnly => ProblemType::INVITE_ONLY,
             Self::Locked { .. } => ProblemType::LESSON_LOCKED,
+            Self::PartnerLinkExists { .. } => ProblemType::PARTNER_LINK_EXISTS,
             Self::NotReady(_) => ProblemType::NOT_READY,
             Self::Database(_) | Self::Template(_) | Self::Internal(_) => ProblemType::INTERNAL,
         }
@@ -358,6 +464,8 @@ impl AppError {
                     .errors
                     .push(FieldProblem { field: (*field).to_owned(), message: message.clone() });
             }
+            Self::InvalidFields(fields) => problem.errors.clone_from(fields),
+            Self::Conflict { current } => problem.current = Some((**current).clone()),
             Self::BadInput { field, message } => {
                 problem.detail = Some(message.clone());
                 if let Some(field) = field {
@@ -370,6 +478,7 @@ impl AppError {
                 problem.detail = Some(detail.clone());
                 problem.next.clone_from(next);
             }
+            Self::PartnerLinkExists { detail } => problem.detail = Some((*detail).to_owned()),
             _ => {}
         }
         problem

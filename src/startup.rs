@@ -14,12 +14,14 @@ use tracing_actix_web::TracingLogger;
 use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::jwt::SessionTokens;
+use crate::auth::keyring::{Keyring, KeyringError};
 use crate::auth::keys::{KeyError, SecretKey};
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
 use crate::mail::{MailError, Mailer, OutboxWorker};
+use crate::partners::Partners;
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -48,6 +50,8 @@ pub enum StartupError {
     Mail(#[from] MailError),
     #[error("secret key: {0}")]
     SecretKey(#[from] KeyError),
+    #[error("encryption keys: {0}")]
+    Keyring(#[from] KeyringError),
     #[error("password hashing self-test failed: {0}")]
     Passwords(#[from] crate::auth::password::HashError),
 }
@@ -60,6 +64,13 @@ impl StartupError {
             _ => 2,
         }
     }
+}
+
+/// The keys worksheet answers are sealed with: `MEND_ENCRYPTION_KEY`, else
+/// `<data_dir>/encryption_keys` (generated on first start).
+pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
+    let configured = settings.encryption_key.as_ref().map(|key| key.expose());
+    Ok(Keyring::load(configured, &settings.data_dir)?)
 }
 
 /// Opens the configured database's connection pool and applies pending migrations.
@@ -181,6 +192,7 @@ impl Application {
         ensure_data_dir(&settings.data_dir)?;
         let secret =
             SecretKey::load(settings.secret_key.as_ref().map(|s| s.expose()), &settings.data_dir)?;
+        let keyring = load_keyring(&settings)?;
         let listener = bind(&mut settings)?;
         let address = settings.bind;
         let catalog = Arc::new(CatalogStore::new());
@@ -189,13 +201,17 @@ impl Application {
         let outbox = outbox_worker(&settings, &db, &clock)?;
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(PageTemplates::load(&assets.template_urls())?);
+        let emails = Arc::new(EmailTemplates::load()?);
         let accounts = Arc::new(Accounts::new(
             db.clone(),
             clock.clone(),
             SessionTokens::new(&secret, &settings.base_url.origin().ascii_serialization()),
-            Arc::new(EmailTemplates::load()?),
+            emails.clone(),
             settings.base_url.clone(),
+            keyring.clone(),
         )?);
+        let partners =
+            Arc::new(Partners::new(db.clone(), clock.clone(), emails, settings.base_url.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -207,6 +223,8 @@ impl Application {
             clock,
             catalog,
             accounts,
+            keyring,
+            partners,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

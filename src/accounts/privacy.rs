@@ -6,9 +6,11 @@ use serde::Serialize;
 use crate::accounts::{AccountError, Accounts};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
+use crate::db::models::partnership::EndReason;
 use crate::db::models::personal_data::{self, EnrollmentRecord, ProgressRecord, SessionRecord};
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
+use crate::worksheets::{self, WorksheetRecord};
 
 /// The profile part of an export.
 #[derive(Debug, Serialize)]
@@ -35,6 +37,8 @@ pub struct PersonalData {
     pub enrollments: Vec<EnrollmentRecord>,
     pub progress: Vec<ProgressRecord>,
     pub sessions: Vec<SessionRecord>,
+    /// Every worksheet with every revision, answers opened.
+    pub worksheets: Vec<WorksheetRecord>,
 }
 
 impl Accounts {
@@ -42,13 +46,15 @@ impl Accounts {
     pub async fn export(&self, user_id: UserId) -> Result<PersonalData, AccountError> {
         let user = self.account(user_id).await?;
         let user_id = user.id;
-        let (enrollments, progress, sessions) = self
+        let keyring = self.keyring.clone();
+        let (enrollments, progress, sessions, worksheets) = self
             .db
             .run(move |conn| {
                 Ok::<_, AccountError>((
                     personal_data::enrollments_of(conn, user_id)?,
                     personal_data::progress_of(conn, user_id)?,
                     personal_data::sessions_of(conn, user_id)?,
+                    worksheets::export_of(conn, &keyring, UserId::from(user_id))?,
                 ))
             })
             .await?;
@@ -63,7 +69,7 @@ impl Accounts {
             updated_at: user.updated_at,
         };
         let exported_at = self.now().naive_utc();
-        Ok(PersonalData { exported_at, profile, enrollments, progress, sessions })
+        Ok(PersonalData { exported_at, profile, enrollments, progress, sessions, worksheets })
     }
 
     /// Erases the account after checking its password; every session ends with it. The audit
@@ -79,10 +85,15 @@ impl Accounts {
             let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
+        let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
         self.db
             .transaction(move |conn| {
+                // The link ends first, while both partners' rows still exist: the other partner
+                // keeps their copies and is told, then this account's data goes.
+                let reason = EndReason::AccountDeleted;
+                crate::partners::end_within(conn, UserId::from(user_id), reason, &notice, now)?;
                 personal_data::erase(conn, user_id, &email)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {

@@ -101,6 +101,27 @@ diesel::table! {
         created_at -> Timestamp,
         accepted_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        ended_reason -> Nullable<Text>,
+        ended_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    partnership_members (user_id) {
+        user_id -> BigInt,
+        partnership_id -> BigInt,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    progress_shares (id) {
+        id -> BigInt,
+        partnership_id -> BigInt,
+        owner_id -> BigInt,
+        course_slug -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -111,8 +132,9 @@ diesel::table! {
         partnership_id -> Nullable<BigInt>,
         course_slug -> Text,
         worksheet_slug -> Text,
-        template_hash -> Text,
-        shared -> Bool,
+        status -> Text,
+        revision -> Integer,
+        shared_with_partner -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -122,7 +144,10 @@ diesel::table! {
     worksheet_revisions (id) {
         id -> BigInt,
         worksheet_id -> BigInt,
+        number -> Integer,
         author_id -> Nullable<BigInt>,
+        template_hash -> Text,
+        content_hash -> Text,
         key_id -> Text,
         nonce -> Binary,
         ciphertext -> Binary,
@@ -134,9 +159,9 @@ diesel::table! {
     signatures (id) {
         id -> BigInt,
         worksheet_id -> BigInt,
-        revision_id -> BigInt,
+        revision -> Integer,
         user_id -> Nullable<BigInt>,
-        signed_name -> Text,
+        full_name -> Text,
         content_hash -> Text,
         signed_at -> Timestamp,
     }
@@ -189,9 +214,11 @@ diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(enrollments -> users (user_id));
 diesel::joinable!(enrollments -> access_codes (access_code_id));
 diesel::joinable!(lesson_progress -> users (user_id));
+diesel::joinable!(partnership_members -> partnerships (partnership_id));
+diesel::joinable!(progress_shares -> partnerships (partnership_id));
 diesel::joinable!(worksheets -> partnerships (partnership_id));
 diesel::joinable!(worksheet_revisions -> worksheets (worksheet_id));
-diesel::joinable!(signatures -> worksheet_revisions (revision_id));
+diesel::joinable!(signatures -> worksheets (worksheet_id));
 diesel::joinable!(reminder_log -> outbox (outbox_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -202,6 +229,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     lesson_progress,
     partnerships,
+    partnership_members,
+    progress_shares,
     worksheets,
     worksheet_revisions,
     signatures,

@@ -52,6 +52,14 @@ id_type!(
     /// An access code that admits learners to a course (`access_codes.id`).
     AccessCodeId
 );
+id_type!(
+    /// A filled-in worksheet: one learner's, or one couple's (`worksheets.id`).
+    WorksheetId
+);
+id_type!(
+    /// An invitation between two learners, and the link it becomes (`partnerships.id`).
+    PartnershipId
+);
 
 #[cfg(test)]
 mod tests {

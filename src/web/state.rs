@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
+use crate::auth::keyring::Keyring;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::content::{Catalog, CatalogStore};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::partners::Partners;
 use crate::templates::PageTemplates;
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -25,6 +27,10 @@ pub struct AppState {
     pub catalog: Arc<CatalogStore>,
     /// Registering, signing in, sessions and passwords.
     pub accounts: Arc<Accounts>,
+    /// Seals and opens worksheet answers.
+    pub keyring: Keyring,
+    /// Invitations, partner links and what partners share.
+    pub partners: Arc<Partners>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

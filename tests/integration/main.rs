@@ -27,7 +27,9 @@ mod learning;
 mod mail;
 mod openapi;
 mod pages;
+mod partners;
 mod storage;
+mod worksheets;
 
 fn main() {
     runner::main();

@@ -6,9 +6,12 @@ pub mod auth;
 pub mod learning;
 pub mod me;
 pub mod openapi;
+pub mod partner;
+pub mod worksheets;
 
 use actix_web::web;
 
+use crate::web::errors::json_config_up_to;
 use crate::web::{RouteTable, downloads, get};
 
 /// The API routes.
@@ -40,6 +43,27 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/courses/{course}/lessons/{lesson}/complete", |r| {
             r.route(web::put().to(learning::complete_lesson))
                 .route(web::delete().to(learning::uncomplete_lesson))
+        })
+        .at("/api/v1/worksheets", |r| r.route(get().to(worksheets::list)))
+        .at("/api/v1/worksheets/{id}", |r| {
+            r.app_data(json_config_up_to(worksheets::BODY_LIMIT))
+                .route(get().to(worksheets::show))
+                .route(web::put().to(worksheets::save))
+        })
+        .at("/api/v1/worksheets/{id}/revisions", |r| r.route(get().to(worksheets::revisions)))
+        .at("/api/v1/worksheets/{id}/finish", |r| r.route(web::post().to(worksheets::finish)))
+        .at("/api/v1/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
+        .at("/api/v1/partner", |r| {
+            r.route(get().to(partner::show))
+                .route(web::post().to(partner::invite))
+                .route(web::delete().to(partner::end))
+        })
+        .at("/api/v1/partner/accept", |r| r.route(web::post().to(partner::accept)))
+        .at("/api/v1/partner/decline", |r| r.route(web::post().to(partner::decline)))
+        .at("/api/v1/partner/progress", |r| r.route(get().to(partner::partner_progress)))
+        .at("/api/v1/shares/progress/{course}", |r| {
+            r.route(web::put().to(partner::share_progress))
+                .route(web::delete().to(partner::unshare_progress))
         })
         .at("/api/openapi.json", |r| r.route(get().to(openapi::document)));
 }

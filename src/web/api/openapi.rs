@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{auth, learning, me};
+use crate::web::api::{auth, learning, me, partner, worksheets};
 use crate::web::downloads;
 
 /// The API description.
@@ -36,7 +36,21 @@ use crate::web::downloads;
         learning::pause,
         learning::resume,
         learning::my_progress,
-        downloads::download_blank
+        downloads::download_blank,
+        worksheets::list,
+        worksheets::show,
+        worksheets::save,
+        worksheets::finish,
+        worksheets::revisions,
+        worksheets::restore,
+        partner::show,
+        partner::invite,
+        partner::end,
+        partner::accept,
+        partner::decline,
+        partner::partner_progress,
+        partner::share_progress,
+        partner::unshare_progress
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]

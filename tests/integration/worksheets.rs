@@ -1,0 +1,257 @@
+//! Worksheets over the JSON API: revisions, conflicts, validation, who may see what, and the
+//! answers' encryption at rest (raw database bytes, key rotation, export and erasure).
+
+use diesel::prelude::*;
+use mend::config::DatabaseUrl;
+use mend::db::schema::{worksheet_revisions, worksheets};
+use mend::domain::account::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::support::{PASSWORD, TestApp, sample_content};
+
+const BOUNDARY_PLAN: &str = "/api/v1/worksheets/rebuilding-trust.boundary-plan";
+/// An answer that must never appear outside the API's answers to its owner.
+const SENTINEL: &str = "sentinel-answer-7f3a9c";
+
+/// One signed-in API client.
+struct Client<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    token: String,
+}
+
+impl<'a> Client<'a> {
+    /// A new account with `role`, signed in over the API, enrolled in the sample course when
+    /// `enrolled`.
+    async fn new(app: &'a TestApp, email: &str, role: Role, enrolled: bool) -> Self {
+        let account = mend::accounts::Registration::parse(email, "Sam", PASSWORD.into()).unwrap();
+        let mut conn = app.db.connection().unwrap();
+        mend::accounts::create_verified_user(&mut conn, &account, role, crate::support::epoch())
+            .unwrap();
+        let login = json!({ "email": email, "password": PASSWORD });
+        let url = format!("{}/api/v1/auth/login", app.address);
+        let http = TestApp::browser();
+        let body: Value = http.post(url).json(&login).send().await.unwrap().json().await.unwrap();
+        let token = body["token"].as_str().unwrap_or_else(|| panic!("login: {body}")).to_owned();
+        let client = Self { app, http, token };
+        if enrolled {
+            let code = json!({ "access_code": app.sample_access_code() });
+            let enrol = client
+                .call(Method::POST, "/api/v1/courses/rebuilding-trust/enroll", Some(code))
+                .await;
+            assert_eq!(enrol.status(), 201);
+        }
+        client
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+        let request = self.http.request(method, format!("{}{path}", self.app.address));
+        let request = request.bearer_auth(&self.token);
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+
+    async fn json(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let response = self.call(method, path, body).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn save(&self, revision: u32, answers: Value) -> (u16, Value) {
+        let body = json!({ "revision": revision, "answers": answers });
+        self.json(Method::PUT, BOUNDARY_PLAN, Some(body)).await
+    }
+}
+
+fn field_errors(problem: &Value) -> Vec<String> {
+    let errors = problem["errors"].as_array().cloned().unwrap_or_default();
+    errors.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+both_backends! {
+    async fn a_worksheet_saves_revisions_refuses_stale_and_bad_answers_and_restores(app: TestApp) {
+        let me = Client::new(&app, "writer@example.test", Role::Learner, true).await;
+        let (status, list) = me.json(Method::GET, "/api/v1/worksheets", None).await;
+        assert_eq!(status, 200);
+        let plan = list.as_array().unwrap().iter().find(|w| w["slug"] == "boundary-plan").unwrap();
+        assert_eq!(plan["id"], "rebuilding-trust.boundary-plan");
+        assert_eq!((plan["revision"].clone(), plan["status"].clone()), (json!(0), json!("draft")));
+        let (_, blank) = me.json(Method::GET, BOUNDARY_PLAN, None).await;
+        assert_eq!(blank["revision"], 0);
+        assert_eq!(blank["answers"], json!({}));
+        assert_eq!(blank["fields"][0], json!({"id": "need", "type": "long",
+            "label": "The need I want to protect", "help": blank["fields"][0]["help"], "required": true}));
+
+        let (status, saved) = me.save(0, json!({ "need": "To feel safe at home" })).await;
+        assert_eq!((status, saved["revision"].clone(), saved["changed"].clone()), (200, json!(1), json!(true)));
+        let (_, same) = me.save(1, json!({ "need": "To feel safe at home " })).await;
+        assert_eq!((same["revision"].clone(), same["changed"].clone()), (json!(1), json!(false)));
+
+        let (status, stale) = me.save(0, json!({ "need": "Written in another tab" })).await;
+        assert_eq!(status, 409);
+        assert_eq!(stale["type"], "/problems/edit-conflict");
+        assert_eq!(stale["current"]["revision"], 1);
+        assert_eq!(stale["current"]["answers"]["need"], "To feel safe at home");
+
+        let (status, bad) = me.save(1, json!({ "need": 5, "nope": "x", "boundary": "ok" })).await;
+        assert_eq!(status, 422);
+        assert_eq!(field_errors(&bad), ["answers.need", "answers.nope"]);
+
+        let (status, unfinished) = me.json(Method::POST, &format!("{BOUNDARY_PLAN}/finish"), Some(json!({ "revision": 1 }))).await;
+        assert_eq!(status, 422);
+        assert_eq!(field_errors(&unfinished), ["answers.boundary"]);
+        let (_, saved) = me.save(1, json!({ "need": "To feel safe", "boundary": "I leave the room when voices rise" })).await;
+        assert_eq!(saved["revision"], 2);
+        let (status, finished) = me.json(Method::POST, &format!("{BOUNDARY_PLAN}/finish"), Some(json!({ "revision": 2 }))).await;
+        assert_eq!((status, finished["status"].clone()), (200, json!("finished")));
+
+        let (status, history) = me.json(Method::GET, &format!("{BOUNDARY_PLAN}/revisions"), None).await;
+        assert_eq!(status, 200);
+        let numbers: Vec<&Value> = history.as_array().unwrap().iter().map(|r| &r["number"]).collect();
+        assert_eq!(numbers, [&json!(2), &json!(1)]);
+        assert_eq!(history[0]["changed"], json!(["boundary", "need"]));
+        assert_eq!(history[0]["by_you"], true);
+        assert!(!history.to_string().contains("feel safe"), "the history holds no answer text");
+
+        let restore = json!({ "revision": 2, "restore": 1 });
+        let (status, restored) = me.json(Method::POST, &format!("{BOUNDARY_PLAN}/restore"), Some(restore)).await;
+        assert_eq!((status, restored["revision"].clone()), (200, json!(3)));
+        assert_eq!(restored["status"], "draft", "the restored revision lacks a required answer");
+        let (_, now) = me.json(Method::GET, BOUNDARY_PLAN, None).await;
+        assert_eq!(now["answers"], json!({ "need": "To feel safe at home" }));
+        let missing = json!({ "revision": 3, "restore": 9 });
+        let (status, _) = me.json(Method::POST, &format!("{BOUNDARY_PLAN}/restore"), Some(missing)).await;
+        assert_eq!(status, 422);
+        let (status, _) = me.json(Method::GET, "/api/v1/worksheets/rebuilding-trust.no-such", None).await;
+        assert_eq!(status, 404);
+        let (status, _) = me.json(Method::GET, "/api/v1/worksheets/..%2f..%2fetc", None).await;
+        assert_eq!(status, 404);
+    }
+
+    async fn a_private_worksheet_is_visible_to_its_owner_only(app: TestApp) {
+        let owner = Client::new(&app, "owner@example.test", Role::Learner, true).await;
+        let (status, _) = owner.save(0, json!({ "need": SENTINEL })).await;
+        assert_eq!(status, 200);
+        let stranger = Client::new(&app, "stranger@example.test", Role::Learner, false).await;
+        let author = Client::new(&app, "author@example.test", Role::Author, false).await;
+        let admin = Client::new(&app, "admin@example.test", Role::Admin, false).await;
+        for other in [&stranger, &author, &admin] {
+            for path in [BOUNDARY_PLAN.to_owned(), format!("{BOUNDARY_PLAN}/revisions")] {
+                let (status, body) = other.json(Method::GET, &path, None).await;
+                assert_eq!(status, 404, "{path}");
+                assert!(!body.to_string().contains(SENTINEL));
+            }
+            let (status, _) = other.save(1, json!({ "need": "overwrite" })).await;
+            assert_eq!(status, 404);
+        }
+        // Enrolling gives the stranger their own, empty copy, never the owner's.
+        let code = json!({ "access_code": app.sample_access_code() });
+        stranger.call(Method::POST, "/api/v1/courses/rebuilding-trust/enroll", Some(code)).await;
+        let (status, theirs) = stranger.json(Method::GET, BOUNDARY_PLAN, None).await;
+        assert_eq!((status, theirs["revision"].clone(), theirs["answers"].clone()), (200, json!(0), json!({})));
+        let (_, mine) = owner.json(Method::GET, BOUNDARY_PLAN, None).await;
+        assert_eq!(mine["answers"]["need"], SENTINEL);
+        assert!(!app.logs().contains(SENTINEL), "an answer reached the log");
+    }
+
+    async fn answers_are_unreadable_at_rest_and_survive_key_rotation(app: TestApp) {
+        let me = Client::new(&app, "sealed@example.test", Role::Learner, true).await;
+        me.save(0, json!({ "need": SENTINEL })).await;
+        me.save(1, json!({ "need": format!("{SENTINEL} again"), "boundary": "kept" })).await;
+        assert_not_stored_in_plain_text(&app);
+
+        let rotated = rotate_keys(&app);
+        assert!(rotated.contains("re-encrypted 2 revision(s)"), "{rotated}");
+        assert!(!rotated.contains(SENTINEL));
+        let keys = std::fs::read_to_string(app.test_db.dir.path().join("data/encryption_keys")).unwrap();
+        assert_eq!(keys.lines().count(), 2, "the old key stays in the ring");
+        let mut conn = app.db.connection().unwrap();
+        let key_ids: Vec<String> = worksheet_revisions::table.select(worksheet_revisions::key_id).distinct().load(&mut *conn).unwrap();
+        assert_eq!(key_ids.len(), 1, "every revision is under the new key");
+        drop(conn);
+
+        let (_, now) = me.json(Method::GET, BOUNDARY_PLAN, None).await;
+        assert_eq!(now["answers"]["need"], format!("{SENTINEL} again"));
+        let restore = json!({ "revision": 2, "restore": 1 });
+        let (status, _) = me.json(Method::POST, &format!("{BOUNDARY_PLAN}/restore"), Some(restore)).await;
+        assert_eq!(status, 200, "the first revision still opens after rotation");
+        let again = rotate_keys(&app);
+        assert!(again.contains("re-encrypted 3 revision(s)"), "{again}");
+    }
+
+    async fn the_data_export_holds_the_answers_and_deletion_erases_them(app: TestApp) {
+        let me = Client::new(&app, "leaving@example.test", Role::Learner, true).await;
+        me.save(0, json!({ "need": SENTINEL })).await;
+        me.save(1, json!({ "need": "second thoughts" })).await;
+        let (status, export) = me.json(Method::GET, "/api/v1/me/export", None).await;
+        assert_eq!(status, 200);
+        let sheet = &export["worksheets"][0];
+        assert_eq!(sheet["worksheet"], "boundary-plan");
+        assert_eq!(sheet["revisions"][0]["answers"]["need"], SENTINEL);
+        assert_eq!(sheet["revisions"][1]["answers"]["need"], "second thoughts");
+
+        let (status, _) = me.json(Method::DELETE, "/api/v1/me", Some(json!({ "password": PASSWORD }))).await;
+        assert_eq!(status, 204);
+        let mut conn = app.db.connection().unwrap();
+        let rows: i64 = worksheets::table.count().get_result(&mut *conn).unwrap();
+        let revisions: i64 = worksheet_revisions::table.count().get_result(&mut *conn).unwrap();
+        assert_eq!((rows, revisions), (0, 0));
+        app.read_all_mail().await;
+    }
+}
+
+/// Reads the raw database (SQLite file and WAL, or a `pg_dump`) and fails on the sentinel.
+fn assert_not_stored_in_plain_text(app: &TestApp) {
+    let contains = |bytes: &[u8]| bytes.windows(SENTINEL.len()).any(|w| w == SENTINEL.as_bytes());
+    match &app.test_db.url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            let (file, wal) = (raw_bytes(path.as_os_str()), raw_bytes(&wal));
+            assert!(file.len() + wal.len() > 0);
+            assert!(
+                !contains(&file) && !contains(&wal),
+                "an answer is readable in the SQLite file"
+            );
+        }
+        DatabaseUrl::Postgres(url) => {
+            let dump =
+                std::process::Command::new("pg_dump").args(["--data-only", url]).output().unwrap();
+            assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+            assert!(String::from_utf8_lossy(&dump.stdout).contains("worksheet_revisions"));
+            assert!(!contains(&dump.stdout), "an answer is readable in pg_dump");
+        }
+    }
+}
+
+/// A file's bytes, read by a child process: closing a descriptor of our own on a SQLite file
+/// would drop the POSIX locks the running app holds on it (SQLite's documented pitfall).
+fn raw_bytes(path: &std::ffi::OsStr) -> Vec<u8> {
+    let out = std::process::Command::new("cat").arg(path).output().unwrap();
+    out.stdout
+}
+
+/// Runs `mend keys rotate` against the app's database and data dir, as an operator would while
+/// it serves; returns what it printed.
+fn rotate_keys(app: &TestApp) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mend"))
+        .args(["keys", "rotate", "--batch", "1"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", app.test_db.url_string())
+        .env("MEND_CONTENT_DIR", sample_content())
+        .env("MEND_DATA_DIR", app.test_db.dir.path().join("data"))
+        .env("MEND_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{text}");
+    text
+}
