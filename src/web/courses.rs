@@ -115,7 +115,8 @@ pub async fn show_lesson(
         },
     );
     context.insert("toc", &view.lesson.toc);
-    context.insert("downloads", &downloads::lesson_downloads(course, view.lesson));
+    let fill_in = progress.is_some();
+    context.insert("downloads", &downloads::lesson_downloads(course, view.lesson, fill_in));
     context.insert("prev", &view.prev.map(|l| LessonLink::of(&course.slug, l)));
     context.insert("next", &view.next.map(|l| LessonLink::of(&course.slug, l)));
     state.page("pages/lesson.html", &context)

@@ -20,7 +20,7 @@ use crate::web::courses::{audience_of, visible_course};
 use crate::web::learner::{learner_at, refusal};
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
-use crate::web::views::worksheet_url;
+use crate::web::views::{own_worksheet_url, worksheet_url};
 
 /// Who may keep a copy of a download, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,8 +255,10 @@ pub struct DownloadItem {
     pub title: String,
     /// A file's type and size ("PDF, 48 KB"); `None` for worksheets.
     pub details: Option<String>,
-    /// The file itself, or the worksheet's page.
+    /// The file itself, or where the worksheet is filled in (or read, for authors previewing).
     pub url: String,
+    /// What the worksheet link says: "Fill in online", or "Open online" for a preview.
+    pub open_label: &'static str,
     /// A worksheet's blank copies, one per format; empty for files.
     pub blank: Vec<FormatLink>,
 }
@@ -270,9 +272,8 @@ pub struct FormatLink {
     pub url: String,
 }
 
-/// The blank copies of a worksheet, one link per format.
-pub fn blank_links(course: &str, worksheet: &Worksheet) -> Vec<FormatLink> {
-    let page = worksheet_url(course, &worksheet.slug);
+/// A worksheet's downloads in every format, from the page at `page` (`<page>/download`).
+pub fn format_links(page: &str) -> Vec<FormatLink> {
     Format::ALL
         .into_iter()
         .map(|format| FormatLink {
@@ -282,18 +283,31 @@ pub fn blank_links(course: &str, worksheet: &Worksheet) -> Vec<FormatLink> {
         .collect()
 }
 
-/// What `lesson` links for learners to take away, in the order it mentions them.
-pub fn lesson_downloads(course: &Course, lesson: &Lesson) -> Vec<DownloadItem> {
+/// The blank copies of a worksheet, one link per format.
+pub fn blank_links(course: &str, worksheet: &Worksheet) -> Vec<FormatLink> {
+    format_links(&worksheet_url(course, &worksheet.slug))
+}
+
+/// What `lesson` links for learners to take away, in the order it mentions them. `fill_in`:
+/// the reader is a learner of the course, so worksheets link to their own copy to fill in;
+/// otherwise (authors previewing) to the worksheet's page.
+pub fn lesson_downloads(course: &Course, lesson: &Lesson, fill_in: bool) -> Vec<DownloadItem> {
     lesson
         .downloads
         .iter()
         .filter_map(|download| match download {
             LessonDownload::Worksheet(slug) => {
                 let worksheet = course.worksheets.get(slug)?;
+                let (url, open_label) = if fill_in {
+                    (own_worksheet_url(&course.slug, slug), "Fill in online")
+                } else {
+                    (worksheet_url(&course.slug, slug), "Open online")
+                };
                 Some(DownloadItem {
                     title: worksheet.title.clone(),
                     details: None,
-                    url: worksheet_url(&course.slug, slug),
+                    url,
+                    open_label,
                     blank: blank_links(&course.slug, worksheet),
                 })
             }
@@ -303,6 +317,7 @@ pub fn lesson_downloads(course: &Course, lesson: &Lesson) -> Vec<DownloadItem> {
                     title: title_of_file(path),
                     details: Some(format!("{}, {}", kind_of_file(path), size_in_words(file.size))),
                     url: file_url(&course.slug, path),
+                    open_label: "Download",
                     blank: Vec::new(),
                 })
             }
@@ -413,6 +428,21 @@ mod tests {
         assert_eq!(value(header::CONTENT_TYPE), Format::Docx.content_type());
         let disposition = value(header::CONTENT_DISPOSITION);
         assert!(disposition.starts_with("attachment; filename=\"Plan.docx\""), "{disposition}");
+    }
+
+    #[test]
+    fn a_learner_fills_in_a_linked_worksheet_and_an_author_previews_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+        let catalog = crate::content::compile(&root).unwrap().catalog.unwrap();
+        let course = catalog.course("rebuilding-trust").unwrap();
+        let lesson = catalog.lesson("rebuilding-trust", "your-boundary-plan").unwrap().lesson;
+        let learner = lesson_downloads(course, lesson, true);
+        assert_eq!(learner[0].url, "/worksheets/rebuilding-trust.boundary-plan");
+        assert_eq!(learner[0].open_label, "Fill in online");
+        assert_eq!(learner[0].blank.len(), 3);
+        let preview = lesson_downloads(course, lesson, false);
+        assert_eq!(preview[0].url, "/courses/rebuilding-trust/worksheets/boundary-plan");
+        assert_eq!(preview[0].open_label, "Open online");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod session;
 pub mod state;
 pub mod views;
+pub mod worksheets;
 
 use std::sync::OnceLock;
 
@@ -94,6 +95,7 @@ pub fn route_table() -> RouteTable {
         })
         .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(downloads::download_file)));
     learner_routes(&mut table);
+    worksheet_routes(&mut table);
     table.at("/author/status", |r| r.route(get().to(author::status)));
     account_routes(&mut table);
     profile_routes(&mut table);
@@ -112,6 +114,18 @@ fn learner_routes(table: &mut RouteTable) {
         .at("/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}", |r| {
             r.route(web::post().to(learner::mark_lesson))
         });
+}
+
+/// A learner's own worksheets (`{id}` is `course.worksheet`, as in the API).
+fn worksheet_routes(table: &mut RouteTable) {
+    table
+        .at("/worksheets", |r| r.route(get().to(worksheets::my_worksheets)))
+        .at("/worksheets/{id}", |r| {
+            r.route(get().to(worksheets::show_form)).route(web::post().to(worksheets::save_form))
+        })
+        .at("/worksheets/{id}/history", |r| r.route(get().to(worksheets::show_history)))
+        .at("/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
+        .at("/worksheets/{id}/download", |r| r.route(get().to(worksheets::download_filled)));
 }
 
 fn account_routes(table: &mut RouteTable) {

@@ -22,6 +22,12 @@ pub fn worksheet_url(course: &str, worksheet: &str) -> String {
     format!("/courses/{course}/worksheets/{worksheet}")
 }
 
+/// The URL of a learner's own copy of a worksheet (`/worksheets/<course>.<worksheet>`, the
+/// id the worksheet API uses), where it is filled in.
+pub fn own_worksheet_url(course: &str, worksheet: &str) -> String {
+    format!("/worksheets/{course}.{worksheet}")
+}
+
 /// A course as a card or page header.
 #[derive(Debug, Serialize)]
 pub struct CourseSummary {

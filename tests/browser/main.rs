@@ -27,6 +27,7 @@ mod forms;
 mod journey;
 mod navigation;
 mod pages;
+mod worksheets;
 
 fn main() {
     runner::main();

@@ -29,6 +29,7 @@ mod openapi;
 mod pages;
 mod partners;
 mod storage;
+mod worksheet_pages;
 mod worksheets;
 
 fn main() {

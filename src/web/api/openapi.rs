@@ -43,6 +43,7 @@ use crate::web::downloads;
         worksheets::finish,
         worksheets::revisions,
         worksheets::restore,
+        crate::web::worksheets::download_filled,
         partner::show,
         partner::invite,
         partner::end,

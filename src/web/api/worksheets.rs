@@ -180,7 +180,7 @@ impl RevisionOut {
 }
 
 /// The signed-in learner acting on worksheets now.
-fn actor(state: &AppState, user: &CurrentUser) -> Result<Actor, AppError> {
+pub(crate) fn actor(state: &AppState, user: &CurrentUser) -> Result<Actor, AppError> {
     Ok(Actor {
         catalog: state.catalog()?,
         keyring: state.keyring.clone(),
@@ -190,12 +190,12 @@ fn actor(state: &AppState, user: &CurrentUser) -> Result<Actor, AppError> {
 }
 
 /// The key in the path; anything that is not one names no worksheet.
-fn key(path: &str) -> Result<WorksheetKey, AppError> {
+pub(crate) fn key(path: &str) -> Result<WorksheetKey, AppError> {
     WorksheetKey::parse(path).ok_or(AppError::NotFound)
 }
 
 /// Runs one worksheet unit of work on the blocking pool.
-async fn run<T: Send + 'static>(
+pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&mut crate::db::DbConnection) -> Result<T, WorksheetError> + Send + 'static,
 ) -> Result<T, AppError> {

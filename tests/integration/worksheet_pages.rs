@@ -1,0 +1,126 @@
+//! A learner's worksheets over HTML, without JavaScript: "My worksheets", the generated form,
+//! saving a draft, "Mark as finished" with a required question left empty (422 naming it),
+//! history and restore, and the filled downloads (owner 200, everyone else 404, never cached).
+
+use mend::domain::account::Role;
+
+use crate::both_backends;
+use crate::learner_web::{enrolled, text};
+use crate::support::{Browser, TestApp, token_in};
+
+const PLAN: &str = "/worksheets/rebuilding-trust.boundary-plan";
+
+/// Posts the worksheet form as the page would: its CSRF token and revision, the answers, and
+/// the button pressed.
+async fn post_form(
+    browser: &Browser<'_>,
+    answers: &[(&str, &str)],
+    action: &str,
+) -> reqwest::Response {
+    let page = browser.get(PLAN).await.text().await.unwrap();
+    let revision = value_of(&page, "revision");
+    let token = token_in(&page);
+    let mut form: Vec<(&str, &str)> = answers.to_vec();
+    form.extend([
+        ("csrf_token", token.as_str()),
+        ("revision", revision.as_str()),
+        ("action", action),
+    ]);
+    browser.client.post(format!("{}{PLAN}", browser.app.address)).form(&form).send().await.unwrap()
+}
+
+/// The value of the hidden input `name` on a page.
+fn value_of(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} in {page}")) + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+both_backends! {
+    async fn a_learner_fills_in_a_worksheet_without_javascript(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let (status, list) = text(learner.get("/worksheets").await).await;
+        assert_eq!(status, 200);
+        assert!(list.contains(&format!("<a href=\"{PLAN}\">My boundary plan</a>")), "{list}");
+        assert!(list.contains("Not started"), "{list}");
+
+        let (status, form) = text(learner.get(PLAN).await).await;
+        assert_eq!(status, 200);
+        assert!(form.contains("<label for=\"answers.need\">The need I want to protect <span class=\"meta\">(required)</span></label>"), "{form}");
+        assert!(form.contains("<textarea id=\"answers.need\" name=\"answers.need\""), "{form}");
+        assert!(form.contains("type=\"date\""), "a date field is a date input");
+
+        let saved = post_form(&learner, &[("answers.need", "Feeling safe at home")], "save").await;
+        assert_eq!(saved.status(), 303);
+        let (_, again) = text(learner.get(saved.headers()["location"].to_str().unwrap()).await).await;
+        assert!(again.contains("role=\"status\">Saved."), "{again}");
+        assert!(again.contains(">Feeling safe at home</textarea>"), "{again}");
+
+        let unfinished = post_form(&learner, &[("answers.need", "Feeling safe at home")], "finish").await;
+        assert_eq!(unfinished.status(), 422);
+        let page = unfinished.text().await.unwrap();
+        assert!(page.contains("There is a problem"), "the error summary: {page}");
+        assert!(page.contains("<a href=\"#answers.boundary\">"), "names the empty required field: {page}");
+        assert!(page.contains(">Feeling safe at home</textarea>"), "keeps what was typed");
+
+        let answers = [("answers.need", "Feeling safe at home"), ("answers.boundary", "I will step outside when voices rise")];
+        let finished = post_form(&learner, &answers, "finish").await;
+        assert_eq!(finished.status(), 303);
+        let (_, list) = text(learner.get("/worksheets").await).await;
+        assert!(list.contains("Finished"), "{list}");
+    }
+
+    async fn history_lists_revisions_and_restores_an_earlier_one(app: TestApp) {
+        let learner = enrolled(&app).await;
+        assert_eq!(post_form(&learner, &[("answers.boundary", "First words")], "save").await.status(), 303);
+        assert_eq!(post_form(&learner, &[("answers.boundary", "Second words")], "save").await.status(), 303);
+        let (status, history) = text(learner.get(&format!("{PLAN}/history")).await).await;
+        assert_eq!(status, 200);
+        assert!(history.contains("Version 2 (current)") && history.contains("Version 1"), "{history}");
+        assert!(history.contains("Changed: My boundary, in one sentence"), "{history}");
+        assert!(history.contains("Saved by you"), "{history}");
+        assert!(!history.contains("First words"), "the history shows no answer text");
+
+        let token = token_in(&history);
+        let form = [("csrf_token", token.as_str()), ("revision", "2"), ("restore", "1")];
+        let restored = learner.client.post(format!("{}{PLAN}/restore", app.address)).form(&form).send().await.unwrap();
+        assert_eq!(restored.status(), 303);
+        let (_, page) = text(learner.get(PLAN).await).await;
+        assert!(page.contains("value=\"First words\""), "{page}");
+        let (_, history) = text(learner.get(&format!("{PLAN}/history")).await).await;
+        assert!(history.contains("Version 3 (current)"), "a restore is a new revision: {history}");
+    }
+
+    async fn filled_downloads_are_for_their_owner_only_and_never_stored(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let answers = [("answers.boundary", "I will take a walk when I feel flooded")];
+        assert_eq!(post_form(&learner, &answers, "save").await.status(), 303);
+        for format in ["pdf", "docx", "md"] {
+            let response = learner.get(&format!("{PLAN}/download?format={format}")).await;
+            assert_eq!(response.status(), 200, "{format}");
+            assert_eq!(response.headers()["cache-control"], "no-store");
+            let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+            assert!(disposition.starts_with(&format!("attachment; filename=\"My boundary plan.{format}\"")), "{disposition}");
+        }
+        let markdown = learner.get(&format!("/api/v1{PLAN}/download?format=md")).await.text().await.unwrap();
+        assert!(markdown.contains("I will take a walk when I feel flooded"), "{markdown}");
+
+        let stranger = app.signed_in_as("stranger@example.org", Role::Learner).await;
+        let author = app.signed_in_as("author@example.org", Role::Author).await;
+        let admin = app.signed_in_as("admin@example.org", Role::Admin).await;
+        for (who, browser) in [("stranger", &stranger), ("author", &author), ("admin", &admin)] {
+            let response = browser.get(&format!("{PLAN}/download?format=md")).await;
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_eq!(status, 404, "{who}");
+            assert!(!body.contains("take a walk"), "{who} saw an answer");
+        }
+        assert_eq!(app.get(&format!("{PLAN}/download?format=md")).await.status(), 401);
+        for sneaky in ["..%2F..%2Fcourse.toml", "rebuilding-trust.%2e%2e", "%252e%252e%252f", "rebuilding-trust.boundary-plan%5C..", "%2Fetc%2Fpasswd"] {
+            let response = learner.get(&format!("/worksheets/{sneaky}/download?format=md")).await;
+            assert_eq!(response.status(), 404, "{sneaky}");
+        }
+        let unknown = learner.get(&format!("{PLAN}/download?format=exe")).await;
+        assert_eq!(unknown.status(), 422);
+    }
+}
