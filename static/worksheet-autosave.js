@@ -57,7 +57,7 @@
     }).then(function (response) {
       if (response.status === 409) {
         stopped = true;
-        say("This worksheet was saved from another window. Your text here is kept but not " +
+        say("This worksheet was saved from somewhere else. Your text here is kept but not " +
             "saved yet: use \u201cSave draft\u201d to see both and keep yours.");
         return null;
       }

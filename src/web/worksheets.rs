@@ -55,6 +55,9 @@ pub struct InputView<'a> {
     /// A ticked checkbox.
     pub checked: bool,
     pub options: Vec<OptionView<'a>>,
+    /// After a conflict: the newest saved answer, when it differs from what was typed, shown
+    /// beside the learner's own unsaved text.
+    pub saved_elsewhere: Option<String>,
 }
 
 /// A piece of the form: the author's prose, or an input.
@@ -112,6 +115,30 @@ fn input<'a>(field: &'a Field, answers: &Answers) -> InputView<'a> {
         checked: answer.and_then(Value::as_bool).unwrap_or(false),
         value,
         options,
+        saved_elsewhere: None,
+    }
+}
+
+/// What a saved answer reads as beside a typed one ("Yes" for a ticked box, "(empty)").
+fn as_shown(answer: Option<&Value>) -> String {
+    match answer {
+        Some(Value::Bool(true)) => "Yes".to_owned(),
+        Some(Value::Bool(false)) | Some(Value::Null) | None => "(empty)".to_owned(),
+        other => match as_input_text(other) {
+            text if text.trim().is_empty() => "(empty)".to_owned(),
+            text => text,
+        },
+    }
+}
+
+/// Marks every input whose typed answer differs from the newest saved one, so both show.
+fn compare_with(blocks: &mut [FormBlock<'_>], typed: &Answers, saved: &Answers) {
+    for input in blocks.iter_mut().filter_map(|b| b.input.as_mut()) {
+        let id = input.name.trim_start_matches("answers.");
+        let (mine, theirs) = (as_shown(typed.get(id)), as_shown(saved.get(id)));
+        if mine != theirs {
+            input.saved_elsewhere = Some(theirs);
+        }
     }
 }
 
@@ -231,6 +258,8 @@ struct FormPage<'a> {
     feedback: FormFeedback,
     notice: Option<String>,
     status: StatusCode,
+    /// After a conflict: show the newest saved answers beside the typed ones.
+    compare: bool,
 }
 
 fn form_page(
@@ -250,7 +279,11 @@ fn form_page(
     context.insert("url", &url);
     context.insert("revision", &page.opened.revision);
     context.insert("finished", &(page.opened.status == Status::Finished));
-    context.insert("blocks", &form_blocks(worksheet, page.answers));
+    let mut blocks = form_blocks(worksheet, page.answers);
+    if page.compare {
+        compare_with(&mut blocks, page.answers, &page.opened.answers);
+    }
+    context.insert("blocks", &blocks);
     context.insert("orphans", &orphans(&page.opened.orphaned));
     context.insert("notice", &page.notice);
     context.insert("time_zone", user.time_zone.name());
@@ -290,6 +323,7 @@ pub async fn show_form(
         feedback: FormFeedback::fresh(Value::Null),
         notice: notice.map(str::to_owned),
         status: StatusCode::OK,
+        compare: false,
     };
     form_page(&req, &state, &user, page)
 }
@@ -333,8 +367,9 @@ fn save_and_finish(
             return Ok(Posted::Again { opened, problems: named(problems), status, notice });
         }
         Err(WorksheetError::Conflict(current)) => {
-            let notice = "This worksheet was saved from another window since you opened it. \
-                          Your text below is not saved yet: check it and save again.";
+            let notice = "This worksheet was saved from somewhere else since you opened it. \
+                          Your text below is not saved yet. Where the saved version differs, \
+                          it is shown under your answer: keep what you want and save again.";
             let status = StatusCode::CONFLICT;
             return Ok(Posted::Again { opened: *current, problems: Vec::new(), status, notice });
         }
@@ -397,6 +432,7 @@ pub async fn save_form(
                 answers: &typed,
                 feedback: FormFeedback::with_errors(Value::Null, problems),
                 notice: Some(notice.to_owned()),
+                compare: status == StatusCode::CONFLICT,
                 status,
             };
             form_page(&req, &state, &user, page)

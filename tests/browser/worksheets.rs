@@ -52,7 +52,7 @@ test_case! {
         fill(&browser, "answers.boundary", "I will leave the room when voices rise").await;
         click(&browser, "button[value=save]").await;
 
-        assert_eq!(browser.text(".notice").await, "Saved.");
+        assert_eq!(browser.text(".banner--notice").await, "Saved.");
         assert_eq!(field_value(&browser, "answers.need").await, "Feeling safe in our home");
         let response = download(&browser, &app, &format!("{PLAN}/download?format=docx")).await;
         assert_eq!(response.status(), 200);

@@ -68,6 +68,22 @@ both_backends! {
         assert_eq!(finished.status(), 303);
         let (_, list) = text(learner.get("/worksheets").await).await;
         assert!(list.contains("Finished"), "{list}");
+        assert!(!app.logs().contains("Feeling safe at home"), "no answer reaches the log");
+    }
+
+    async fn a_save_from_an_old_page_keeps_the_typed_text_beside_the_saved_version(app: TestApp) {
+        let learner = enrolled(&app).await;
+        let stale = learner.get(PLAN).await.text().await.unwrap();
+        assert_eq!(post_form(&learner, &[("answers.boundary", "Saved in the other tab")], "save").await.status(), 303);
+
+        let token = token_in(&stale);
+        let form = [("csrf_token", token.as_str()), ("revision", "0"), ("action", "save"), ("answers.boundary", "Typed in this tab")];
+        let response = learner.client.post(format!("{}{PLAN}", app.address)).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), 409);
+        let page = response.text().await.unwrap();
+        assert!(page.contains("value=\"Typed in this tab\""), "the typed text stays in its field: {page}");
+        assert!(page.contains("The saved version says:</p><p class=\"saved-elsewhere__text\">Saved in the other tab"), "{page}");
+        assert_eq!(value_of(&page, "revision"), "1", "saving again builds on the newest");
     }
 
     async fn history_lists_revisions_and_restores_an_earlier_one(app: TestApp) {
