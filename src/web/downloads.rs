@@ -20,7 +20,7 @@ use crate::web::courses::{audience_of, visible_course};
 use crate::web::learner::{learner_at, refusal};
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
-use crate::web::views::{own_worksheet_url, worksheet_url};
+use crate::web::views::{self, own_worksheet_url, worksheet_url};
 
 /// Who may keep a copy of a download, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,11 +329,9 @@ pub fn lesson_downloads(course: &Course, lesson: &Lesson, fill_in: bool) -> Vec<
 fn title_of_file(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    let words = stem.replace(['-', '_'], " ");
-    let mut chars = words.trim().chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => name.to_owned(),
+    match views::name_in_words(stem) {
+        words if words.is_empty() => name.to_owned(),
+        words => words,
     }
 }
 

@@ -28,6 +28,16 @@ pub fn own_worksheet_url(course: &str, worksheet: &str) -> String {
     format!("/worksheets/{course}.{worksheet}")
 }
 
+/// A machine name as words to read: `boundary-plan_template` is "Boundary plan template".
+pub fn name_in_words(name: &str) -> String {
+    let words = name.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// A course as a card or page header.
 #[derive(Debug, Serialize)]
 pub struct CourseSummary {

@@ -202,7 +202,8 @@ fn orphans(orphaned: &Answers) -> Vec<OrphanView> {
     orphaned
         .iter()
         .map(|(field, answer)| OrphanView {
-            field: field.clone(),
+            // Its label went with the question; the id in words is what is left.
+            field: views::name_in_words(field),
             answer: as_input_text(Some(answer)),
         })
         .filter(|orphan| !orphan.answer.is_empty())

@@ -4,9 +4,12 @@
 
 use mend::domain::account::Role;
 
+use std::time::Duration;
+
 use crate::both_backends;
 use crate::learner_web::{enrolled, text};
-use crate::support::{Browser, TestApp, token_in};
+use crate::support::{Backend, Browser, TestApp, copy_of_sample_content, eventually, token_in};
+use crate::test_case;
 
 const PLAN: &str = "/worksheets/rebuilding-trust.boundary-plan";
 
@@ -138,5 +141,41 @@ both_backends! {
         }
         let unknown = learner.get(&format!("{PLAN}/download?format=exe")).await;
         assert_eq!(unknown.status(), 422);
+    }
+}
+
+test_case! {
+    /// About content edits under watch, not storage: one backend is enough.
+    async fn answers_to_a_question_the_author_removed_are_kept_and_shown_apart() {
+        let scratch = tempfile::tempdir().unwrap();
+        let content = copy_of_sample_content(scratch.path());
+        let app = TestApp::create_with(Backend::Sqlite, |settings| {
+            settings.content_dir = content.clone();
+            settings.watch = true;
+        })
+        .await
+        .unwrap();
+        let learner = enrolled(&app).await;
+        let answers = [("answers.how_i_will_say_it", "Gently, after dinner")];
+        assert_eq!(post_form(&learner, &answers, "save").await.status(), 303);
+
+        let sheet = content.join("rebuilding-trust/worksheets/boundary-plan.md");
+        let original = std::fs::read_to_string(&sheet).unwrap();
+        let removed = original
+            .replace("[[fields]]\nid = \"how_i_will_say_it\"\ntype = \"long\"\nlabel = \"How I will say it\"\nhelp = \"The need, the action, and an invitation for my partner to respond.\"\n\n", "")
+            .replace("{{ field \"how_i_will_say_it\" }}", "");
+        assert_ne!(removed, original, "the field was taken out");
+        std::fs::write(&sheet, removed).unwrap();
+        let page = eventually("the edited worksheet to go live", Duration::from_secs(10), || async {
+            let page = learner.get(PLAN).await.text().await.unwrap();
+            (!page.contains("answers.how_i_will_say_it")).then_some(page)
+        })
+        .await;
+        assert!(page.contains("Answers to questions no longer in this worksheet"), "{page}");
+        assert!(page.contains("<dt>How i will say it</dt><dd class=\"orphan-answer\">Gently, after dinner</dd>"), "{page}");
+
+        assert_eq!(post_form(&learner, &[("answers.need", "Calm")], "save").await.status(), 303);
+        let page = learner.get(PLAN).await.text().await.unwrap();
+        assert!(page.contains("Gently, after dinner"), "a later save keeps the old answer: {page}");
     }
 }
