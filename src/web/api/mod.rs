@@ -49,6 +49,10 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/worksheets/{id}/revisions", |r| r.route(get().to(worksheets::revisions)))
         .at("/api/v1/worksheets/{id}/finish", |r| r.route(web::post().to(worksheets::finish)))
         .at("/api/v1/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
+        .at("/api/v1/worksheets/{id}/sign", |r| r.route(web::post().to(worksheets::sign)))
+        .at("/api/v1/shares/worksheets/{id}", |r| {
+            r.route(web::put().to(worksheets::share)).route(web::delete().to(worksheets::unshare))
+        })
         .at("/api/v1/partner", |r| {
             r.route(get().to(partner::show))
                 .route(web::post().to(partner::invite))
