@@ -57,6 +57,10 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/worksheets/{id}/download", |r| {
             r.route(get().to(crate::web::worksheets::download_filled))
         })
+        .at("/api/v1/worksheets/{id}/sign", |r| r.route(web::post().to(worksheets::sign)))
+        .at("/api/v1/shares/worksheets/{id}", |r| {
+            r.route(web::put().to(worksheets::share)).route(web::delete().to(worksheets::unshare))
+        })
         .at("/api/v1/partner", |r| {
             r.route(get().to(partner::show))
                 .route(web::post().to(partner::invite))
