@@ -130,6 +130,9 @@ impl From<PartnerError> for AppError {
             PartnerError::BadInvitation => Self::BadLink,
             PartnerError::NoLink | PartnerError::NoSuchCourse => Self::NotFound,
             PartnerError::NoSuchAccount => Self::Unauthorized,
+            PartnerError::RateLimited(retry) => {
+                Self::TooManyRequests { retry_after: retry.seconds() }
+            }
             PartnerError::Database(error) => Self::Database(error),
             other @ PartnerError::Mail(_) => Self::Internal(Box::new(other)),
         }

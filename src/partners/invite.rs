@@ -26,6 +26,7 @@ impl Partners {
     /// open invitation, invites themselves, or the address belongs to someone already linked.
     /// An expired invitation of theirs is closed first, so it never blocks a new one.
     pub async fn invite(&self, inviter: UserId, email: Email) -> Result<(), PartnerError> {
+        self.limit_invites(inviter)?;
         let token = tokens::generate();
         let mail = self.email("partner_invited", "/invitation", &[("token", &token)])?;
         let now = self.now().naive_utc();

@@ -258,6 +258,18 @@ both_backends! {
         assert_eq!(ana.accept(&token).await.status(), 400);
     }
 
+    async fn withdrawing_and_inviting_again_is_limited(app: TestApp) {
+        let ana = Api::learner(&app, "ana@example.com").await;
+        for _ in 0..10 {
+            assert_eq!(ana.invite("ben@example.com").await.status(), 201);
+            assert_eq!(ana.end().await, 204);
+        }
+        let limited = ana.invite("ben@example.com").await;
+        assert_eq!(limited.status(), 429);
+        assert!(limited.headers().contains_key("retry-after"));
+        app.mail_to("ben@example.com", 10).await;
+    }
+
     async fn racing_invites_and_accepts_make_exactly_one_link(app: TestApp) {
         let ana = Api::learner(&app, "ana@example.com").await;
         let ben = Api::learner(&app, "ben@example.com").await;
