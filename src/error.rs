@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::accounts::AccountError;
 use crate::db::DbError;
+use crate::domain::account::FieldError;
 use crate::learning::EnrollError;
+use crate::partners::PartnerError;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -61,14 +63,21 @@ pub enum AppError {
     /// (the lesson that opens the way, one to read meanwhile, or the course to resume).
     #[error("lesson locked")]
     Locked { detail: String, next: Option<ProblemLink> },
+    /// A partner invitation or acceptance that would give a learner a second link.
+    #[error("partner link exists: {detail}")]
+    PartnerLinkExists { detail: &'static str },
+}
+
+impl From<FieldError> for AppError {
+    fn from(field: FieldError) -> Self {
+        Self::InvalidField { field: field.field, message: field.message.to_owned() }
+    }
 }
 
 impl From<AccountError> for AppError {
     fn from(error: AccountError) -> Self {
         match error {
-            AccountError::Field(field) => {
-                Self::InvalidField { field: field.field, message: field.message.to_owned() }
-            }
+            AccountError::Field(field) => field.into(),
             AccountError::BadCredentials => Self::BadCredentials,
             AccountError::RateLimited(retry) => {
                 Self::TooManyRequests { retry_after: retry.seconds() }
@@ -95,6 +104,37 @@ impl From<EnrollError> for AppError {
             EnrollError::InviteOnly => Self::InviteOnly,
             EnrollError::Revoked => Self::AccessEnded,
             EnrollError::Db(error) => Self::Database(error),
+        }
+    }
+}
+
+impl From<PartnerError> for AppError {
+    fn from(error: PartnerError) -> Self {
+        let field =
+            |field, message: &str| Self::InvalidField { field, message: message.to_owned() };
+        match error {
+            PartnerError::InviteSelf => field(
+                "email",
+                "That is your own address. Enter the address of the person you want to invite.",
+            ),
+            PartnerError::OwnInvitation => field(
+                "token",
+                "This is the invitation you sent. The person you invited can accept it.",
+            ),
+            PartnerError::AlreadyLinked => Self::PartnerLinkExists {
+                detail: "You already have a partner link or an open invitation. End or withdraw it first.",
+            },
+            PartnerError::OtherLinked => Self::PartnerLinkExists {
+                detail: "The person with that address already has a partner link.",
+            },
+            PartnerError::BadInvitation => Self::BadLink,
+            PartnerError::NoLink | PartnerError::NoSuchCourse => Self::NotFound,
+            PartnerError::NoSuchAccount => Self::Unauthorized,
+            PartnerError::RateLimited(retry) => {
+                Self::TooManyRequests { retry_after: retry.seconds() }
+            }
+            PartnerError::Database(error) => Self::Database(error),
+            other @ PartnerError::Mail(_) => Self::Internal(Box::new(other)),
         }
     }
 }
@@ -254,6 +294,12 @@ impl ProblemType {
         title: "This lesson isn't open yet",
         detail: None,
     };
+    const PARTNER_LINK_EXISTS: Self = Self {
+        uri: "/problems/partner-link-exists",
+        status: StatusCode::CONFLICT,
+        title: "There is already a partner link",
+        detail: None,
+    };
     const NOT_READY: Self = Self {
         uri: "/problems/not-ready",
         status: StatusCode::SERVICE_UNAVAILABLE,
@@ -268,7 +314,7 @@ impl ProblemType {
     };
 
     /// Every kind, for the OpenAPI document and the tests that keep them distinct.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::NOT_FOUND,
         Self::INVALID_FIELD,
         Self::UNREADABLE_BODY,
@@ -284,6 +330,7 @@ impl ProblemType {
         Self::ACCESS_ENDED,
         Self::INVITE_ONLY,
         Self::LESSON_LOCKED,
+        Self::PARTNER_LINK_EXISTS,
         Self::NOT_READY,
         Self::INTERNAL,
     ];
@@ -344,6 +391,7 @@ impl AppError {
             Self::AccessEnded => ProblemType::ACCESS_ENDED,
             Self::InviteOnly => ProblemType::INVITE_ONLY,
             Self::Locked { .. } => ProblemType::LESSON_LOCKED,
+            Self::PartnerLinkExists { .. } => ProblemType::PARTNER_LINK_EXISTS,
             Self::NotReady(_) => ProblemType::NOT_READY,
             Self::Database(_) | Self::Template(_) | Self::Internal(_) => ProblemType::INTERNAL,
         }
@@ -370,6 +418,7 @@ impl AppError {
                 problem.detail = Some(detail.clone());
                 problem.next.clone_from(next);
             }
+            Self::PartnerLinkExists { detail } => problem.detail = Some((*detail).to_owned()),
             _ => {}
         }
         problem

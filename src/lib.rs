@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod learning;
 pub mod mail;
+pub mod partners;
 pub mod startup;
 pub mod telemetry;
 pub mod templates;

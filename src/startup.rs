@@ -20,6 +20,7 @@ use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
 use crate::mail::{MailError, Mailer, OutboxWorker};
+use crate::partners::Partners;
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -189,13 +190,16 @@ impl Application {
         let outbox = outbox_worker(&settings, &db, &clock)?;
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(PageTemplates::load(&assets.template_urls())?);
+        let emails = Arc::new(EmailTemplates::load()?);
         let accounts = Arc::new(Accounts::new(
             db.clone(),
             clock.clone(),
             SessionTokens::new(&secret, &settings.base_url.origin().ascii_serialization()),
-            Arc::new(EmailTemplates::load()?),
+            emails.clone(),
             settings.base_url.clone(),
         )?);
+        let partners =
+            Arc::new(Partners::new(db.clone(), clock.clone(), emails, settings.base_url.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -207,6 +211,7 @@ impl Application {
             clock,
             catalog,
             accounts,
+            partners,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

@@ -62,6 +62,9 @@ pub enum AccountError {
     Mail(#[from] MailError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// Ending the partner link of an account being deleted failed.
+    #[error(transparent)]
+    Partner(#[from] crate::partners::PartnerError),
 }
 
 impl From<diesel::result::Error> for AccountError {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::accounts::{AccountError, Accounts};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
+use crate::db::models::partnership::EndReason;
 use crate::db::models::personal_data::{self, EnrollmentRecord, ProgressRecord, SessionRecord};
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
@@ -79,10 +80,15 @@ impl Accounts {
             let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
+        let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
         self.db
             .transaction(move |conn| {
+                // The link ends first, while both partners' rows still exist: the other partner
+                // keeps their copies and is told, then this account's data goes.
+                let reason = EndReason::AccountDeleted;
+                crate::partners::end_within(conn, UserId::from(user_id), reason, &notice, now)?;
                 personal_data::erase(conn, user_id, &email)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {

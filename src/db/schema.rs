@@ -101,6 +101,27 @@ diesel::table! {
         created_at -> Timestamp,
         accepted_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        ended_reason -> Nullable<Text>,
+        ended_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    partnership_members (user_id) {
+        user_id -> BigInt,
+        partnership_id -> BigInt,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    progress_shares (id) {
+        id -> BigInt,
+        partnership_id -> BigInt,
+        owner_id -> BigInt,
+        course_slug -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -189,6 +210,8 @@ diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(enrollments -> users (user_id));
 diesel::joinable!(enrollments -> access_codes (access_code_id));
 diesel::joinable!(lesson_progress -> users (user_id));
+diesel::joinable!(partnership_members -> partnerships (partnership_id));
+diesel::joinable!(progress_shares -> partnerships (partnership_id));
 diesel::joinable!(worksheets -> partnerships (partnership_id));
 diesel::joinable!(worksheet_revisions -> worksheets (worksheet_id));
 diesel::joinable!(signatures -> worksheet_revisions (revision_id));
@@ -202,6 +225,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     lesson_progress,
     partnerships,
+    partnership_members,
+    progress_shares,
     worksheets,
     worksheet_revisions,
     signatures,

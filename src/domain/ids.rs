@@ -52,6 +52,10 @@ id_type!(
     /// An access code that admits learners to a course (`access_codes.id`).
     AccessCodeId
 );
+id_type!(
+    /// An invitation between two learners, and the link it becomes (`partnerships.id`).
+    PartnershipId
+);
 
 #[cfg(test)]
 mod tests {

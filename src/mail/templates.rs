@@ -86,6 +86,7 @@ mod tests {
         context.insert("link", "https://mend.test/v");
         context.insert("valid_hours", &24);
         context.insert("valid_minutes", &30);
+        context.insert("valid_days", &7);
         for name in [
             "verify_email",
             "account_exists",
@@ -93,6 +94,9 @@ mod tests {
             "password_changed",
             "confirm_new_email",
             "email_changed",
+            "partner_invited",
+            "partner_accepted",
+            "partner_ended",
         ] {
             let email = render(&templates, name, &context).unwrap();
             let all = format!("{} {} {}", email.subject, email.body_text, email.body_html);

@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::content::{Catalog, CatalogStore};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::partners::Partners;
 use crate::templates::PageTemplates;
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub catalog: Arc<CatalogStore>,
     /// Registering, signing in, sessions and passwords.
     pub accounts: Arc<Accounts>,
+    /// Invitations, partner links and what partners share.
+    pub partners: Arc<Partners>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

@@ -27,6 +27,7 @@ mod forms;
 mod journey;
 mod navigation;
 mod pages;
+mod partners;
 
 fn main() {
     runner::main();

@@ -26,6 +26,7 @@ mod learning;
 mod mail;
 mod openapi;
 mod pages;
+mod partners;
 mod storage;
 
 fn main() {

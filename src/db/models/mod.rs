@@ -6,6 +6,8 @@ pub mod email_token;
 pub mod enrollment;
 pub mod lesson_progress;
 pub mod outbox;
+pub mod partnership;
 pub mod personal_data;
+pub mod progress_share;
 pub mod session;
 pub mod user;

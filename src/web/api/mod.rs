@@ -6,6 +6,7 @@ pub mod auth;
 pub mod learning;
 pub mod me;
 pub mod openapi;
+pub mod partner;
 
 use actix_web::web;
 
@@ -36,6 +37,18 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/courses/{course}/lessons/{lesson}/complete", |r| {
             r.route(web::put().to(learning::complete_lesson))
                 .route(web::delete().to(learning::uncomplete_lesson))
+        })
+        .at("/api/v1/partner", |r| {
+            r.route(get().to(partner::show))
+                .route(web::post().to(partner::invite))
+                .route(web::delete().to(partner::end))
+        })
+        .at("/api/v1/partner/accept", |r| r.route(web::post().to(partner::accept)))
+        .at("/api/v1/partner/decline", |r| r.route(web::post().to(partner::decline)))
+        .at("/api/v1/partner/progress", |r| r.route(get().to(partner::partner_progress)))
+        .at("/api/v1/shares/progress/{course}", |r| {
+            r.route(web::put().to(partner::share_progress))
+                .route(web::delete().to(partner::unshare_progress))
         })
         .at("/api/openapi.json", |r| r.route(get().to(openapi::document)));
 }

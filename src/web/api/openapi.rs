@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{auth, learning, me};
+use crate::web::api::{auth, learning, me, partner};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -34,7 +34,15 @@ use crate::web::api::{auth, learning, me};
         learning::uncomplete_lesson,
         learning::pause,
         learning::resume,
-        learning::my_progress
+        learning::my_progress,
+        partner::show,
+        partner::invite,
+        partner::end,
+        partner::accept,
+        partner::decline,
+        partner::partner_progress,
+        partner::share_progress,
+        partner::unshare_progress
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]

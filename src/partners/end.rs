@@ -1,0 +1,62 @@
+//! Ending a link (or withdrawing an invitation): one transaction, so the other partner's copies,
+//! the dropped shares and the freed slots are written together or not at all.
+
+use chrono::NaiveDateTime;
+
+use crate::db::DbConnection;
+use crate::db::models::partnership::{self, ActiveLink, EndReason, STATUS_PENDING};
+use crate::db::models::{outbox, progress_share, user};
+use crate::domain::ids::UserId;
+use crate::mail::RenderedEmail;
+use crate::partners::{PartnerError, Partners, ended_notice};
+
+/// What ending did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// A pending invitation was taken back.
+    Withdrawn,
+    /// An active link ended; the former partner was told.
+    Link(ActiveLink),
+}
+
+impl Partners {
+    /// Ends the learner's link, or withdraws the invitation they sent: whichever they hold.
+    pub async fn end(&self, user: UserId) -> Result<Ended, PartnerError> {
+        let notice = ended_notice(&self.emails, &self.base_url)?;
+        let now = self.now().naive_utc();
+        self.db
+            .transaction(move |conn| {
+                end_within(conn, user, EndReason::Ended, &notice, now)?.ok_or(PartnerError::NoLink)
+            })
+            .await
+    }
+}
+
+/// Ends whatever link or invitation `user` holds, inside the caller's transaction: ending from
+/// the partner page, or deleting an account before its row goes. `None` when there was none.
+/// `notice` is [`ended_notice`], queued for the former partner.
+pub fn end_within(
+    conn: &mut DbConnection,
+    user: UserId,
+    reason: EndReason,
+    notice: &RenderedEmail,
+    now: NaiveDateTime,
+) -> Result<Option<Ended>, PartnerError> {
+    let Some(row) = partnership::held_by(conn, user)? else {
+        return Ok(None);
+    };
+    if row.status == STATUS_PENDING {
+        partnership::close(conn, row.id, EndReason::Withdrawn, Some(user), now)?;
+        return Ok(Some(Ended::Withdrawn));
+    }
+    let partner = row.partner_of(user).ok_or(PartnerError::NoLink)?;
+    let link = ActiveLink { id: row.id, partner };
+    // Keeping what the couple made together happens here, before anything of the link goes:
+    // each partner keeps a copy of every shared worksheet and every agreement in force.
+    progress_share::delete_for_partnership(conn, link.id)?;
+    partnership::close(conn, link.id, reason, Some(user), now)?;
+    if let Some(other) = user::find(conn, partner.get())? {
+        outbox::enqueue(conn, &notice.to_message(&other.email, None), now)?;
+    }
+    Ok(Some(Ended::Link(link)))
+}
