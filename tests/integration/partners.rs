@@ -334,6 +334,14 @@ both_backends! {
         assert!(shared[0]["total"].as_u64().unwrap() > 1);
         assert_eq!(ben.state().await["partner"]["shared_with_me"], json!([course]));
         assert_eq!(ana.state().await["partner"]["shared_by_me"], json!([course]));
+        let export: Value = ana.call(Method::GET, "/api/v1/me/export").send().await.unwrap().json().await.unwrap();
+        assert_eq!(export["partnerships"][0]["role"], "inviter");
+        assert_eq!(export["partnerships"][0]["invite_email"], "ben@example.com");
+        assert_eq!(export["partnerships"][0]["status"], "active");
+        assert_eq!(export["progress_shares"][0]["course"], course);
+        let theirs: Value = ben.call(Method::GET, "/api/v1/me/export").send().await.unwrap().json().await.unwrap();
+        assert_eq!(theirs["partnerships"][0]["role"], "invitee");
+        assert_eq!(theirs["progress_shares"], json!([]), "Ana's shares are hers, not Ben's");
         assert_eq!(ana.partner_progress().await.1, json!([]), "Ben shares nothing");
 
         let cara = Api::learner(&app, "cara@example.com").await;
