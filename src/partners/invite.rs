@@ -17,7 +17,9 @@ use crate::partners::{INVITATION_VALID, PartnerError, Partners};
 /// sent to their own address (shown on their partner page).
 #[derive(Debug, Clone)]
 pub enum InvitationKey {
+    /// The token from the invitation mail's link (never stored; only its hash is).
     Token(String),
+    /// The newest open invitation to the address of the learner's own account.
     ToMyAddress,
 }
 

@@ -36,7 +36,7 @@ test_case! {
         assert!(ben.text("h1").await.contains("invited you to link your accounts"));
         assert_accessible(&ben, "invitation").await;
         click(&ben, "button[value=accept]").await;
-        assert!(ben.text("main").await.contains("have been linked"));
+        assert!(ben.text("main").await.contains("linked your accounts"));
         assert_accessible(&ben, "partner-linked").await;
         app.mail_to("ana@example.test", 1).await;
 

@@ -334,6 +334,14 @@ both_backends! {
         assert!(shared[0]["total"].as_u64().unwrap() > 1);
         assert_eq!(ben.state().await["partner"]["shared_with_me"], json!([course]));
         assert_eq!(ana.state().await["partner"]["shared_by_me"], json!([course]));
+        let export: Value = ana.call(Method::GET, "/api/v1/me/export").send().await.unwrap().json().await.unwrap();
+        assert_eq!(export["partnerships"][0]["role"], "inviter");
+        assert_eq!(export["partnerships"][0]["invite_email"], "ben@example.com");
+        assert_eq!(export["partnerships"][0]["status"], "active");
+        assert_eq!(export["progress_shares"][0]["course"], course);
+        let theirs: Value = ben.call(Method::GET, "/api/v1/me/export").send().await.unwrap().json().await.unwrap();
+        assert_eq!(theirs["partnerships"][0]["role"], "invitee");
+        assert_eq!(theirs["progress_shares"], json!([]), "Ana's shares are hers, not Ben's");
         assert_eq!(ana.partner_progress().await.1, json!([]), "Ben shares nothing");
 
         let cara = Api::learner(&app, "cara@example.com").await;
@@ -384,7 +392,8 @@ both_backends! {
         assert!(page.contains("error-summary") && page.contains("That is your own address"), "{page}");
         assert_eq!(ana.submit("/partner/invite", &[("email", "ben@example.com")]).await.status(), 303);
         let (_, page) = text(ana.get("/partner").await).await;
-        assert!(page.contains("You invited ben@example.com") && page.contains("Withdraw the invitation"), "{page}");
+        assert!(page.contains("You invited ben@example.com today at 09:00. The invitation expires on Monday 9 March 2026 at 09:00."), "{page}");
+        assert!(page.contains("Withdraw the invitation"), "{page}");
 
         // Ben has no account yet: the invitation keeps its place through registration.
         let link = app.link_to("ben@example.com", 1, "/invitation").await;
@@ -406,7 +415,7 @@ both_backends! {
         let accepted = ben.submit("/invitation", &[("token", token), ("answer", "accept")]).await;
         assert_eq!(accepted.headers()["location"], "/partner");
         let (_, page) = text(ben.get("/partner").await).await;
-        assert!(page.contains("You and Sam have been linked"), "{page}");
+        assert!(page.contains("You and Sam linked your accounts today at 09:00"), "{page}");
         assert!(page.contains("Your partner can see nothing of yours right now"), "{page}");
         app.mail_to("ana@example.com", 1).await;
         let (status, _) = text(ben.submit("/invitation", &[("token", token), ("answer", "accept")]).await).await;
