@@ -170,6 +170,9 @@ impl From<PartnerError> for AppError {
             PartnerError::BadInvitation => Self::BadLink,
             PartnerError::NoLink | PartnerError::NoSuchCourse => Self::NotFound,
             PartnerError::NoSuchAccount => Self::Unauthorized,
+            PartnerError::RateLimited(retry) => {
+                Self::TooManyRequests { retry_after: retry.seconds() }
+            }
             PartnerError::Database(error) => Self::Database(error),
             PartnerError::Worksheet(error) => error.into(),
             other @ PartnerError::Mail(_) => Self::Internal(Box::new(other)),
@@ -572,6 +575,21 @@ mod tests {
         assert_eq!(locked.detail.as_deref(), Some("It opens on Monday."));
         assert_eq!(Problem::for_status(StatusCode::METHOD_NOT_ALLOWED).kind, "about:blank");
         assert_eq!(Problem::for_status(StatusCode::BAD_GATEWAY).kind, "/problems/internal");
+    }
+
+    #[test]
+    fn partner_refusals_are_conflicts_or_field_problems_and_never_reveal_more() {
+        let conflict = AppError::from(PartnerError::AlreadyLinked);
+        assert_eq!(conflict.status_code(), StatusCode::CONFLICT);
+        assert_eq!(conflict.problem().kind, "/problems/partner-link-exists");
+        assert!(conflict.problem().detail.unwrap().contains("withdraw it first"));
+        let own = AppError::from(PartnerError::InviteSelf).problem();
+        assert_eq!((own.status, own.errors[0].field.as_str()), (422, "email"));
+        assert_eq!(
+            AppError::from(PartnerError::BadInvitation).status_code(),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(AppError::from(PartnerError::NoLink).status_code(), StatusCode::NOT_FOUND);
     }
 
     #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,8 @@
 //!
 //! The folders tell the architecture: `content` compiles Markdown, `db` stores, `web` speaks
 //! HTTP, `domain` holds the rules, `learning` applies them for one learner over the database,
-//! `auth` knows who is asking, `mail` sends what the others queue.
+//! `auth` knows who is asking, `partners` links two learners and guards what they share,
+//! `mail` sends what the others queue.
 
 pub mod accounts;
 pub mod auth;

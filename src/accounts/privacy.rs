@@ -7,7 +7,9 @@ use crate::accounts::{AccountError, Accounts};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::partnership::EndReason;
-use crate::db::models::personal_data::{self, EnrollmentRecord, ProgressRecord, SessionRecord};
+use crate::db::models::personal_data::{
+    self, EnrollmentRecord, PartnershipRecord, ProgressRecord, ProgressShareRecord, SessionRecord,
+};
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
 use crate::worksheets::{self, WorksheetRecord};
@@ -37,6 +39,8 @@ pub struct PersonalData {
     pub enrollments: Vec<EnrollmentRecord>,
     pub progress: Vec<ProgressRecord>,
     pub sessions: Vec<SessionRecord>,
+    pub partnerships: Vec<PartnershipRecord>,
+    pub progress_shares: Vec<ProgressShareRecord>,
     /// Every worksheet with every revision, answers opened.
     pub worksheets: Vec<WorksheetRecord>,
 }
@@ -47,13 +51,15 @@ impl Accounts {
         let user = self.account(user_id).await?;
         let user_id = user.id;
         let keyring = self.keyring.clone();
-        let (enrollments, progress, sessions, worksheets) = self
+        let (enrollments, progress, sessions, partnerships, progress_shares, worksheets) = self
             .db
             .run(move |conn| {
                 Ok::<_, AccountError>((
                     personal_data::enrollments_of(conn, user_id)?,
                     personal_data::progress_of(conn, user_id)?,
                     personal_data::sessions_of(conn, user_id)?,
+                    personal_data::partnerships_of(conn, user_id)?,
+                    personal_data::progress_shares_of(conn, user_id)?,
                     worksheets::export_of(conn, &keyring, UserId::from(user_id))?,
                 ))
             })
@@ -69,7 +75,16 @@ impl Accounts {
             updated_at: user.updated_at,
         };
         let exported_at = self.now().naive_utc();
-        Ok(PersonalData { exported_at, profile, enrollments, progress, sessions, worksheets })
+        Ok(PersonalData {
+            exported_at,
+            profile,
+            enrollments,
+            progress,
+            sessions,
+            partnerships,
+            progress_shares,
+            worksheets,
+        })
     }
 
     /// Erases the account after checking its password; every session ends with it. The audit

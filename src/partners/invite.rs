@@ -17,7 +17,9 @@ use crate::partners::{INVITATION_VALID, PartnerError, Partners};
 /// sent to their own address (shown on their partner page).
 #[derive(Debug, Clone)]
 pub enum InvitationKey {
+    /// The token from the invitation mail's link (never stored; only its hash is).
     Token(String),
+    /// The newest open invitation to the address of the learner's own account.
     ToMyAddress,
 }
 
@@ -26,6 +28,7 @@ impl Partners {
     /// open invitation, invites themselves, or the address belongs to someone already linked.
     /// An expired invitation of theirs is closed first, so it never blocks a new one.
     pub async fn invite(&self, inviter: UserId, email: Email) -> Result<(), PartnerError> {
+        self.limit_invites(inviter)?;
         let token = tokens::generate();
         let mail = self.email("partner_invited", "/invitation", &[("token", &token)])?;
         let now = self.now().naive_utc();

@@ -19,7 +19,7 @@ use tera::Context;
 use url::Url;
 
 use crate::auth::keyring::Keyring;
-
+use crate::auth::rate_limit::{Limit, RateLimiter, RetryAfter};
 use crate::clock::SharedClock;
 use crate::db::{Database, DbError};
 use crate::mail::{MailError, RenderedEmail};
@@ -32,6 +32,10 @@ pub use state::{Invitation, Linked, PartnerState, ReceivedInvitation};
 
 /// How long an invitation can be accepted.
 pub const INVITATION_VALID: Duration = Duration::days(7);
+
+/// Invitations one learner may send per day: withdrawing and inviting again must not become a
+/// way to mail strangers.
+const INVITE_LIMIT: Limit = Limit { max: 10, window: Duration::days(1) };
 
 /// Why a partner action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +60,8 @@ pub enum PartnerError {
     NoSuchCourse,
     #[error("no such account")]
     NoSuchAccount,
+    #[error("too many invitations")]
+    RateLimited(RetryAfter),
     #[error(transparent)]
     Database(#[from] DbError),
     #[error(transparent)]
@@ -77,6 +83,7 @@ pub struct Partners {
     clock: SharedClock,
     emails: Arc<EmailTemplates>,
     base_url: Url,
+    limits: RateLimiter,
     /// Re-seals the couple's worksheets as each partner's copy when a link ends.
     keyring: Keyring,
 }
@@ -90,11 +97,17 @@ impl Partners {
         base_url: Url,
         keyring: Keyring,
     ) -> Self {
-        Self { db, clock, emails, base_url, keyring }
+        Self { db, clock, emails, base_url, limits: RateLimiter::default(), keyring }
     }
 
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Counts one invitation sent by `inviter` against [`INVITE_LIMIT`].
+    fn limit_invites(&self, inviter: crate::domain::ids::UserId) -> Result<(), PartnerError> {
+        let key = format!("partner-invite:user:{inviter}");
+        self.limits.hit(&key, INVITE_LIMIT, self.now()).map_err(PartnerError::RateLimited)
     }
 
     /// Renders `emails/<name>/` with a link to `path?query`.

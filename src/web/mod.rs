@@ -12,6 +12,7 @@ pub mod health;
 pub mod input;
 pub mod learner;
 pub mod pages;
+pub mod partner;
 pub mod progress;
 pub mod session;
 pub mod state;
@@ -99,6 +100,7 @@ pub fn route_table() -> RouteTable {
     table.at("/author/status", |r| r.route(get().to(author::status)));
     account_routes(&mut table);
     profile_routes(&mut table);
+    partner_routes(&mut table);
     api::routes(&mut table);
     table
 }
@@ -126,6 +128,22 @@ fn worksheet_routes(table: &mut RouteTable) {
         .at("/worksheets/{id}/history", |r| r.route(get().to(worksheets::show_history)))
         .at("/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
         .at("/worksheets/{id}/download", |r| r.route(get().to(worksheets::download_filled)));
+}
+
+fn partner_routes(table: &mut RouteTable) {
+    table
+        .at("/partner", |r| r.route(get().to(partner::show_partner)))
+        .at("/partner/invite", |r| r.route(web::post().to(partner::invite)))
+        .at("/partner/withdraw", |r| r.route(web::post().to(partner::end)))
+        .at("/partner/end", |r| {
+            r.route(get().to(partner::show_end)).route(web::post().to(partner::end))
+        })
+        .at("/partner/progress/{course}/{action:share|unshare}", |r| {
+            r.route(web::post().to(partner::share_progress))
+        })
+        .at("/invitation", |r| {
+            r.route(get().to(partner::show_invitation)).route(web::post().to(partner::answer))
+        });
 }
 
 fn account_routes(table: &mut RouteTable) {

@@ -51,9 +51,15 @@ pub async fn check_every_view(
     report
 }
 
+/// Fails on any serious or critical axe violation of the page shown now, in every view.
+pub async fn assert_this_page_accessible(browser: &Browser, test: &str, page: &str) {
+    let report = check_this_page_in_every_view(browser, test, page).await;
+    assert!(report.is_empty(), "{page}: serious or critical accessibility violations:\n{report}");
+}
+
 /// Like [`check_every_view`] for the page the browser shows now, without opening it again: a
 /// form re-shown after a POST exists only as the answer to that POST.
-pub async fn check_this_page_in_every_view(browser: &Browser, test: &str, page: &str) -> String {
+async fn check_this_page_in_every_view(browser: &Browser, test: &str, page: &str) -> String {
     let url = browser.client.current_url().await.unwrap();
     let mut report = String::new();
     for &view in VIEWS {

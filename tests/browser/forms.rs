@@ -7,7 +7,7 @@ use fantoccini::Locator;
 use mend::domain::account::Role;
 use serde_json::json;
 
-use crate::accessibility::check_this_page_in_every_view;
+use crate::accessibility::assert_this_page_accessible;
 use crate::harness::Browser;
 use crate::journey::{click, fill};
 use crate::support::{Backend, TestApp};
@@ -44,12 +44,6 @@ async fn assert_error_summary_leads_to(browser: &Browser, fields: &[&str]) {
     }
 }
 
-/// Fails on any serious or critical axe violation of the page shown now, in every view.
-async fn assert_this_page_accessible(browser: &Browser, page: &str) {
-    let report = check_this_page_in_every_view(browser, "forms", page).await;
-    assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
-}
-
 test_case! {
     needs [Browser]
     async fn a_registration_with_problems_leads_from_a_focused_summary_to_each_field() {
@@ -65,7 +59,7 @@ test_case! {
         assert_eq!(value_of(&browser, "email").await, "robin.example.test", "the email is kept");
         assert_eq!(value_of(&browser, "display_name").await, "Robin", "the name is kept");
         assert_eq!(value_of(&browser, "password").await, "", "a password is never sent back");
-        assert_this_page_accessible(&browser, "register-errors").await;
+        assert_this_page_accessible(&browser, "forms", "register-errors").await;
         browser.quit().await;
     }
 }
@@ -84,7 +78,7 @@ test_case! {
         assert_eq!(value_of(&browser, "access_code").await, "WRONG-CODE", "the code is kept");
         let message = browser.text("#access_code-error").await;
         assert!(!message.contains("access_code"), "no raw field name: {message}");
-        assert_this_page_accessible(&browser, "enrol-errors").await;
+        assert_this_page_accessible(&browser, "forms", "enrol-errors").await;
         browser.quit().await;
     }
 }

@@ -28,6 +28,7 @@ mod journey;
 mod navigation;
 mod pages;
 mod worksheets;
+mod partners;
 
 fn main() {
     runner::main();

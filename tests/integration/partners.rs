@@ -10,7 +10,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::support::{PASSWORD, TestApp, TestDb, epoch};
+use crate::learner_web::text;
+use crate::support::{Browser, PASSWORD, TestApp, TestDb, epoch};
 
 /// A learner account made directly in the database.
 fn learner(conn: &mut mend::db::DbConnection, email: &str) -> UserId {
@@ -258,6 +259,18 @@ both_backends! {
         assert_eq!(ana.accept(&token).await.status(), 400);
     }
 
+    async fn withdrawing_and_inviting_again_is_limited(app: TestApp) {
+        let ana = Api::learner(&app, "ana@example.com").await;
+        for _ in 0..10 {
+            assert_eq!(ana.invite("ben@example.com").await.status(), 201);
+            assert_eq!(ana.end().await, 204);
+        }
+        let limited = ana.invite("ben@example.com").await;
+        assert_eq!(limited.status(), 429);
+        assert!(limited.headers().contains_key("retry-after"));
+        app.mail_to("ben@example.com", 10).await;
+    }
+
     async fn racing_invites_and_accepts_make_exactly_one_link(app: TestApp) {
         let ana = Api::learner(&app, "ana@example.com").await;
         let ben = Api::learner(&app, "ben@example.com").await;
@@ -322,6 +335,14 @@ both_backends! {
         assert!(shared[0]["total"].as_u64().unwrap() > 1);
         assert_eq!(ben.state().await["partner"]["shared_with_me"], json!([course]));
         assert_eq!(ana.state().await["partner"]["shared_by_me"], json!([course]));
+        let export: Value = ana.call(Method::GET, "/api/v1/me/export").send().await.unwrap().json().await.unwrap();
+        assert_eq!(export["partnerships"][0]["role"], "inviter");
+        assert_eq!(export["partnerships"][0]["invite_email"], "ben@example.com");
+        assert_eq!(export["partnerships"][0]["status"], "active");
+        assert_eq!(export["progress_shares"][0]["course"], course);
+        let theirs: Value = ben.call(Method::GET, "/api/v1/me/export").send().await.unwrap().json().await.unwrap();
+        assert_eq!(theirs["partnerships"][0]["role"], "invitee");
+        assert_eq!(theirs["progress_shares"], json!([]), "Ana's shares are hers, not Ben's");
         assert_eq!(ana.partner_progress().await.1, json!([]), "Ben shares nothing");
 
         let cara = Api::learner(&app, "cara@example.com").await;
@@ -351,4 +372,86 @@ both_backends! {
 /// Ben's user id, read from the database.
 fn ben_id(conn: &mut mend::db::DbConnection) -> i64 {
     mend::db::models::user::find_by_email(conn, "ben@example.com").unwrap().unwrap().id
+}
+
+/// The `href` of the first link on a page whose text is `label`.
+fn href_of(html: &str, label: &str) -> String {
+    let end = html.find(&format!("\">{label}</a>")).unwrap_or_else(|| panic!("no link {label:?}"));
+    let start = html[..end].rfind("href=\"").unwrap() + "href=\"".len();
+    html[start..end].replace("&amp;", "&")
+}
+
+both_backends! {
+    async fn the_partner_pages_invite_accept_through_registration_and_end(app: TestApp) {
+        let ana = app.signed_in_as("ana@example.com", Role::Learner).await;
+        let (status, page) = text(ana.get("/partner").await).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Invite your partner"), "{page}");
+        let own = ana.submit("/partner/invite", &[("email", "ana@example.com")]).await;
+        let (status, page) = text(own).await;
+        assert_eq!(status, 422);
+        assert!(page.contains("error-summary") && page.contains("That is your own address"), "{page}");
+        assert_eq!(ana.submit("/partner/invite", &[("email", "ben@example.com")]).await.status(), 303);
+        let (_, page) = text(ana.get("/partner").await).await;
+        assert!(page.contains("You invited ben@example.com today at 09:00. The invitation expires on Monday 9 March 2026 at 09:00."), "{page}");
+        assert!(page.contains("Withdraw the invitation"), "{page}");
+
+        // Ben has no account yet: the invitation keeps its place through registration.
+        let link = app.link_to("ben@example.com", 1, "/invitation").await;
+        let ben = Browser::new(&app);
+        let (status, page) = text(ben.get(&link).await).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Someone invited you to Mend"), "{page}");
+        let register = href_of(&page, "Create your account");
+        let next = register.split("next=").nth(1).unwrap();
+        let next: String = url::form_urlencoded::parse(format!("n={next}").as_bytes()).next().unwrap().1.into_owned();
+        assert_eq!(next, link);
+        let fields = [("email", "ben@example.com"), ("display_name", "Ben"), ("password", PASSWORD), ("next", next.as_str())];
+        let registered = ben.submit("/account/register", &fields).await;
+        assert_eq!(registered.headers()["location"], link.as_str());
+        app.mail_to("ben@example.com", 2).await;
+        let (_, page) = text(ben.get(&link).await).await;
+        assert!(page.contains("Sam invited you to link your accounts"), "{page}");
+        let token = link.split("token=").nth(1).unwrap();
+        let accepted = ben.submit("/invitation", &[("token", token), ("answer", "accept")]).await;
+        assert_eq!(accepted.headers()["location"], "/partner");
+        let (_, page) = text(ben.get("/partner").await).await;
+        assert!(page.contains("You and Sam linked your accounts today at 09:00"), "{page}");
+        assert!(page.contains("Your partner can see nothing of yours right now"), "{page}");
+        app.mail_to("ana@example.com", 1).await;
+        let (status, _) = text(ben.submit("/invitation", &[("token", token), ("answer", "accept")]).await).await;
+        assert_eq!(status, 400, "a used invitation says so kindly");
+
+        let (_, confirm) = text(ana.get("/partner/end").await).await;
+        assert!(confirm.contains("you each keep a copy of every shared worksheet and every agreement that was in force"), "{confirm}");
+        assert!(confirm.contains("your private worksheets stay private"), "{confirm}");
+        assert_eq!(ana.submit("/partner/end", &[]).await.headers()["location"], "/partner");
+        app.mail_to("ben@example.com", 3).await;
+        let (_, page) = text(ben.get("/partner").await).await;
+        assert!(page.contains("Invite your partner"), "{page}");
+        let (_, deletion) = text(ben.get("/account/delete").await).await;
+        assert!(deletion.contains("the link ends first"), "{deletion}");
+    }
+
+    async fn shared_progress_shows_on_the_partner_page_with_who_sees_what(app: TestApp) {
+        let ana = app.signed_in_as("ana@example.com", Role::Learner).await;
+        let ben = app.signed_in_as("ben@example.com", Role::Learner).await;
+        assert_eq!(ana.submit("/partner/invite", &[("email", "ben@example.com")]).await.status(), 303);
+        app.mail_to("ben@example.com", 1).await;
+        let (_, page) = text(ben.get("/partner").await).await;
+        assert!(page.contains("Sam invited you to link your accounts"), "{page}");
+        assert_eq!(ben.submit("/invitation", &[("answer", "accept")]).await.status(), 303);
+        app.mail_to("ana@example.com", 1).await;
+        let code = app.sample_access_code();
+        ana.submit("/courses/rebuilding-trust/enroll", &[("access_code", &code)]).await;
+        ana.submit("/courses/rebuilding-trust/lessons/welcome/complete", &[]).await;
+        assert_eq!(ana.submit("/partner/progress/rebuilding-trust/share", &[]).await.status(), 303);
+        let (_, mine) = text(ana.get("/partner").await).await;
+        assert!(mine.contains("Your partner can see: your progress in Rebuilding Trust Together. Nothing else you write is visible to them."), "{mine}");
+        let (_, theirs) = text(ben.get("/partner").await).await;
+        assert!(theirs.contains("Rebuilding Trust Together: 1 of"), "{theirs}");
+        ana.submit("/partner/progress/rebuilding-trust/unshare", &[]).await;
+        let (_, theirs) = text(ben.get("/partner").await).await;
+        assert!(!theirs.contains("Rebuilding Trust Together: 1 of"), "{theirs}");
+    }
 }

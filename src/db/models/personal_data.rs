@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::db::schema::{enrollments, lesson_progress, outbox, sessions, users};
+use crate::db::schema::{
+    enrollments, lesson_progress, outbox, partnerships, progress_shares, sessions, users,
+};
 
 /// A course enrolment, as exported.
 #[derive(Debug, Queryable, Serialize)]
@@ -46,6 +48,89 @@ pub struct SessionRecord {
     pub expires_at: NaiveDateTime,
     #[serde(serialize_with = "crate::domain::utc::optional")]
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// An invitation the person sent or a link they accepted, as exported (the partner's own
+/// account is theirs, not part of this export).
+#[derive(Debug, Serialize)]
+pub struct PartnershipRecord {
+    /// `inviter` or `invitee`.
+    pub role: &'static str,
+    /// The address the invitation went to.
+    pub invite_email: Option<String>,
+    pub status: String,
+    pub ended_reason: Option<String>,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
+    pub accepted_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::domain::utc::optional")]
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+/// A course whose progress the person shows their partner, as exported.
+#[derive(Debug, Queryable, Serialize)]
+pub struct ProgressShareRecord {
+    pub course: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
+    pub shared_at: NaiveDateTime,
+}
+
+/// The stored columns of a partnership row that an export shows.
+type PartnershipRow = (
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// The invitations `user_id` sent and the links they accepted, oldest first.
+pub fn partnerships_of(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> QueryResult<Vec<PartnershipRecord>> {
+    let rows: Vec<PartnershipRow> = partnerships::table
+        .filter(partnerships::inviter_id.eq(user_id).or(partnerships::invitee_id.eq(user_id)))
+        .order(partnerships::created_at)
+        .select((
+            partnerships::inviter_id,
+            partnerships::invite_email,
+            partnerships::status,
+            partnerships::ended_reason,
+            partnerships::created_at,
+            partnerships::accepted_at,
+            partnerships::ended_at,
+        ))
+        .load(conn)?;
+    let record =
+        |(inviter, invite_email, status, ended_reason, created_at, accepted_at, ended_at)| {
+            let role = if inviter == user_id { "inviter" } else { "invitee" };
+            PartnershipRecord {
+                role,
+                invite_email,
+                status,
+                ended_reason,
+                created_at,
+                accepted_at,
+                ended_at,
+            }
+        };
+    Ok(rows.into_iter().map(record).collect())
+}
+
+/// The courses whose progress `user_id` shows their partner now.
+pub fn progress_shares_of(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> QueryResult<Vec<ProgressShareRecord>> {
+    progress_shares::table
+        .filter(progress_shares::owner_id.eq(user_id))
+        .order(progress_shares::course_slug)
+        .select((progress_shares::course_slug, progress_shares::created_at))
+        .load(conn)
 }
 
 /// The enrolments of `user_id`.

@@ -135,7 +135,8 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpR
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The learner already has a link or an open invitation, or the person invited already has a partner", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`email` is not an address, is the learner's own, or is missing", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`email` is not an address, is the learner's own, or is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many invitations today; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json")))]
 pub async fn invite(
     state: web::Data<AppState>,
     user: CurrentUser,
