@@ -15,6 +15,8 @@ pub mod pages;
 pub mod partner;
 pub mod progress;
 pub mod session;
+pub mod sharing;
+pub mod signing;
 pub mod state;
 pub mod views;
 pub mod worksheets;
@@ -127,7 +129,12 @@ fn worksheet_routes(table: &mut RouteTable) {
         })
         .at("/worksheets/{id}/history", |r| r.route(get().to(worksheets::show_history)))
         .at("/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
-        .at("/worksheets/{id}/download", |r| r.route(get().to(worksheets::download_filled)));
+        .at("/worksheets/{id}/download", |r| r.route(get().to(worksheets::download_filled)))
+        .at("/worksheets/{id}/sign", |r| r.route(web::post().to(signing::sign)))
+        .at("/worksheets/{id}/share", |r| r.route(web::post().to(sharing::share)))
+        .at("/worksheets/{id}/agreement/download", |r| {
+            r.route(get().to(signing::download_agreement))
+        });
 }
 
 fn partner_routes(table: &mut RouteTable) {

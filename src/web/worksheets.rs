@@ -20,11 +20,13 @@ use crate::web::pages::see_other;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
 use crate::web::views;
+use crate::web::{sharing, signing};
 use crate::worksheets::{self, HistoryEntry, Opened, WorksheetError};
 
-/// The URL of a learner's own copy of a worksheet.
-fn own_url(key: &WorksheetKey) -> String {
-    views::own_worksheet_url(&key.course, &key.worksheet)
+/// The URL of a worksheet's page: the learner's own copy, or (ending in `.partner`) their
+/// partner's copy shared with them.
+pub(crate) fn own_url(key: &WorksheetKey) -> String {
+    format!("/worksheets/{key}")
 }
 
 /// The form name (and input id) of a field's answer, as the API names it in errors.
@@ -292,6 +294,8 @@ fn form_page(
         page.opened.saved_at.map(|at| views::when(at, state.clock.now(), user.time_zone));
     context.insert("saved_at", &saved_at);
     context.insert("filled", &downloads::format_links(&url));
+    context.insert("agreement", &signing::agreement_view(page.opened, worksheet, user, &url));
+    context.insert("sharing", &sharing::sharing_view(page.opened, worksheet));
     state.page_with_status("pages/worksheet_form.html", page.status, &context)
 }
 
@@ -312,6 +316,9 @@ pub async fn show_form(
 ) -> Result<HttpResponse, AppError> {
     let (actor, key) = (actor(&state, &user)?, key(&path)?);
     let opened = run(&state, move |conn| worksheets::open(conn, &actor, &key)).await?;
+    if opened.read_only {
+        return sharing::read_only_page(&req, &state, &opened);
+    }
     let notice = match query.saved.as_deref() {
         Some("finished") => Some("Saved and marked as finished. You can still make changes."),
         Some("restored") => Some("Saved: the earlier version is back, as the newest."),
@@ -342,7 +349,7 @@ enum Posted {
     /// Not saved (invalid answers), or saved but not finished (required ones missing), or
     /// based on an older revision: the form comes back with the typed text.
     Again {
-        opened: Opened,
+        opened: Box<Opened>,
         problems: Vec<FieldProblem>,
         status: StatusCode,
         notice: &'static str,
@@ -365,14 +372,19 @@ fn save_and_finish(
             let opened = worksheets::open(conn, actor, key)?;
             let notice = "Some answers could not be saved. Nothing was changed.";
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(Posted::Again { opened, problems: named(problems), status, notice });
+            return Ok(Posted::Again {
+                opened: Box::new(opened),
+                problems: named(problems),
+                status,
+                notice,
+            });
         }
         Err(WorksheetError::Conflict(current)) => {
             let notice = "This worksheet was saved from somewhere else since you opened it. \
                           Your text below is not saved yet. Where the saved version differs, \
                           it is shown under your answer: keep what you want and save again.";
             let status = StatusCode::CONFLICT;
-            return Ok(Posted::Again { opened: *current, problems: Vec::new(), status, notice });
+            return Ok(Posted::Again { opened: current, problems: Vec::new(), status, notice });
         }
         Err(other) => return Err(other),
     };
@@ -386,7 +398,12 @@ fn save_and_finish(
             let notice = "Your answers are saved as a draft. A few questions still need an \
                           answer before it can be marked as finished.";
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(Posted::Again { opened, problems: named(problems), status, notice })
+            Ok(Posted::Again {
+                opened: Box::new(opened),
+                problems: named(problems),
+                status,
+                notice,
+            })
         }
         Err(other) => Err(other),
     }
@@ -552,10 +569,37 @@ pub async fn download_filled(
     path: web::Path<String>,
     query: web::Query<FormatQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, key) = (actor(&state, &user)?, key(&path)?);
+    let newest = |conn: &mut _, actor: &_, key: &_, date| {
+        worksheets::document(conn, actor, key, date).map(Some)
+    };
+    send_filled(&req, &state, &user, &path, &query, newest).await
+}
+
+/// Which printed version of a worksheet a filled download sends: its newest revision, or the
+/// agreement in force (`None` when there is none, which is "not found").
+pub(crate) type Printed = fn(
+    &mut crate::db::DbConnection,
+    &worksheets::Actor,
+    &WorksheetKey,
+    chrono::NaiveDate,
+) -> Result<Option<crate::documents::Document>, WorksheetError>;
+
+/// Sends the version `printed` picks of the learner's worksheet in `path` as an attachment in
+/// the asked format, rendered on the blocking pool and never cached anywhere.
+pub(crate) async fn send_filled(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    path: &str,
+    query: &FormatQuery,
+    printed: Printed,
+) -> Result<HttpResponse, AppError> {
+    let (actor, key) = (actor(state, user)?, key(path)?);
     let format = query.format()?;
-    let date = downloads::today_for(&req, &state);
-    let document = run(&state, move |conn| worksheets::document(conn, &actor, &key, date)).await?;
+    let date = downloads::today_for(req, state);
+    let document = run(state, move |conn| printed(conn, &actor, &key, date))
+        .await?
+        .ok_or(AppError::NotFound)?;
     let title = document.title.clone();
     let bytes = downloads::render(format, document).await?;
     Ok(Download::document(&title, format, bytes, Caching::NoStore).respond())

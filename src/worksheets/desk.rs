@@ -128,6 +128,11 @@ fn opened(
         Some(row) if target.worksheet.signatures => Signatures::load(conn, row)?,
         _ => Signatures::default(),
     };
+    let linked = match target.place {
+        Place::Couple(_) | Place::Partners(_) => true,
+        Place::Mine => partnership::active_for_user(conn, actor.user)?.is_some(),
+    };
+    let in_force = signatures.in_force();
     let fields = &target.worksheet.fields;
     let orphaned = rules::orphaned(fields, &answers);
     let answers = answers.into_iter().filter(|(id, _)| !orphaned.contains_key(id)).collect();
@@ -143,7 +148,9 @@ fn opened(
         read_only: target.writable().is_err(),
         shared_with_partner: target.row.as_ref().is_some_and(|row| row.shared_with_partner),
         signatures: signatures.on(target.revision()),
-        in_force: signatures.in_force().map(revision_number),
+        in_force: in_force.map(revision_number),
+        in_force_signatures: in_force.map(|number| signatures.on(number)).unwrap_or_default(),
+        linked,
     })
 }
 

@@ -135,6 +135,10 @@ pub struct Opened {
     pub signatures: Vec<SignatureInfo>,
     /// The newest revision both partners signed, if any: the agreement in force.
     pub in_force: Option<u32>,
+    /// The signatures that put [`Opened::in_force`] in force (empty when none is).
+    pub in_force_signatures: Vec<SignatureInfo>,
+    /// The actor has a partner link now, so a private worksheet can be shared with them.
+    pub linked: bool,
 }
 
 /// A signature on a revision.

@@ -27,8 +27,8 @@ mod forms;
 mod journey;
 mod navigation;
 mod pages;
-mod worksheets;
 mod partners;
+mod worksheets;
 
 fn main() {
     runner::main();

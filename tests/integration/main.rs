@@ -14,6 +14,7 @@ mod support;
 mod accounts;
 
 mod cli;
+mod contract_pages;
 mod courses;
 mod delivery;
 mod downloads;
