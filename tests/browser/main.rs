@@ -23,6 +23,7 @@ mod axe;
 mod harness;
 
 mod accessibility;
+mod contract;
 mod forms;
 mod journey;
 mod navigation;

@@ -32,7 +32,7 @@ async fn field_value(browser: &Browser, id: &str) -> String {
 }
 
 /// GETs `path` with this browser's cookies, as its download would.
-async fn download(browser: &Browser, app: &TestApp, path: &str) -> reqwest::Response {
+pub(crate) async fn download(browser: &Browser, app: &TestApp, path: &str) -> reqwest::Response {
     let cookies = browser.client.get_all_cookies().await.unwrap();
     let header: Vec<String> =
         cookies.iter().map(|c| format!("{}={}", c.name(), c.value())).collect();
