@@ -322,6 +322,10 @@ both_backends! {
         assert_eq!(ben.json(Method::GET, &partner_copy, None).await.0, 404, "not shared yet");
         let shared = ana.call(Method::PUT, "/api/v1/shares/worksheets/rebuilding-trust.boundary-plan", None).await;
         assert_eq!(shared.status(), 204);
+        let (_, export) = ben.json(Method::GET, "/api/v1/me/export", None).await;
+        let sheets = export["worksheets"].as_array().unwrap();
+        assert!(sheets.iter().any(|w| w["shared"] == true && w["revisions"][0]["answers"]["fidelity_means"] == "Kept by both"));
+        assert!(!export.to_string().contains(SENTINEL), "the partner's private answers are not in my export");
         let (status, theirs) = ben.json(Method::GET, &partner_copy, None).await;
         assert_eq!((status, theirs["answers"]["need"].clone(), theirs["read_only"].clone()), (200, json!(SENTINEL), json!(true)));
         assert_eq!(ben.save_to(&partner_copy, 1, json!({ "need": "edited" })).await.0, 404, "read only");
