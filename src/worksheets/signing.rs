@@ -75,7 +75,8 @@ pub struct Signed {
     pub in_force: bool,
 }
 
-/// Signs revision `base` (it must be the newest) of a couple's agreement under `full_name`.
+/// Signs revision `base` (it must be the newest, with every required question answered) of a
+/// couple's agreement under `full_name`.
 /// Signing again is a no-op. The partner is told that it waits for their signature, or both
 /// are told it is now signed by both.
 pub fn sign(
@@ -98,6 +99,11 @@ pub fn sign(
         let row = target.row.as_ref().ok_or(WorksheetError::NothingToSign)?;
         let revision = rows::find_revision(conn, row.id, row.revision)?
             .ok_or(WorksheetError::NothingToSign)?;
+        let answers = super::sealing::open(&actor.keyring, &revision)?;
+        let missing = rules::missing_required(&target.worksheet.fields, &answers);
+        if !missing.is_empty() {
+            return Err(WorksheetError::Unfinished(missing));
+        }
         let new = NewSignature {
             worksheet_id: row.id,
             revision: revision.number,

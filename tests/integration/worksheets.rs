@@ -282,30 +282,36 @@ both_backends! {
         let (ana, ben) = couple(&app).await;
         let (status, refused) = ana.sign(0, "Ana Lind").await;
         assert_eq!((status, field_errors(&refused)), (422, vec!["revision".to_owned()]), "nothing to sign yet");
-        ana.save_to(CONTRACT, 0, contract("We tell each other the truth")).await;
-        assert_eq!(ana.sign(1, "  ").await.0, 422);
-        let (status, signed) = ana.sign(1, "Ana Lind").await;
+        ana.save_to(CONTRACT, 0, json!({ "fidelity_means": "Not finished" })).await;
+        let (status, unfinished) = ana.sign(1, "Ana Lind").await;
+        assert_eq!((status, field_errors(&unfinished)), (422, vec!["answers.boundaries".to_owned(), "answers.both_agree".to_owned()]));
+        ana.save_to(CONTRACT, 1, contract("We tell each other the truth")).await;
+        assert_eq!(ana.sign(2, "  ").await.0, 422);
+        let (status, signed) = ana.sign(2, "Ana Lind").await;
         assert_eq!((status, signed["in_force"].clone()), (200, json!(false)));
         assert_eq!(subject(&app, &ben.email, 2).await, "Something in Mend is waiting for you");
-        let (_, signed) = ben.sign(1, "Ben Lind").await;
+        let (_, signed) = ben.sign(2, "Ben Lind").await;
         assert_eq!(signed["in_force"], true);
         assert_eq!(subject(&app, &ana.email, 2).await, "Both of you have signed");
         assert_eq!(subject(&app, &ben.email, 3).await, "Both of you have signed");
         let (_, now) = ana.json(Method::GET, CONTRACT, None).await;
-        assert_eq!(now["in_force"], 1);
+        assert_eq!(now["in_force"], 2);
         assert_eq!(now["signatures"].as_array().unwrap().len(), 2);
         assert_eq!(now["signatures"][0]["content_hash"], now["signatures"][1]["content_hash"]);
 
-        ben.save_to(CONTRACT, 1, contract("We tell each other the whole truth")).await;
+        ben.save_to(CONTRACT, 2, contract("We tell each other the whole truth")).await;
         assert_eq!(subject(&app, &ana.email, 3).await, "Something in Mend is waiting for you");
+        let (newest, signed) = printed(&app, &ana).await;
+        assert!(newest.contains("whole truth") && !newest.contains("Ana Lind"), "{newest}");
+        assert!(signed.contains("Ana Lind") && signed.contains("Ben Lind") && !signed.contains("whole truth"), "{signed}");
         let (_, edited) = ana.json(Method::GET, CONTRACT, None).await;
-        assert_eq!((edited["revision"].clone(), edited["in_force"].clone()), (json!(2), json!(1)), "the signed revision stays in force");
+        assert_eq!((edited["revision"].clone(), edited["in_force"].clone()), (json!(3), json!(2)), "the signed revision stays in force");
         assert_eq!(edited["signatures"], json!([]));
-        ana.sign(2, "Ana Lind").await;
-        let (_, again) = ben.sign(2, "Ben Lind").await;
+        ana.sign(3, "Ana Lind").await;
+        let (_, again) = ben.sign(3, "Ben Lind").await;
         assert_eq!(again["in_force"], true);
         let (_, now) = ben.json(Method::GET, CONTRACT, None).await;
-        assert_eq!(now["in_force"], 2);
+        assert_eq!(now["in_force"], 3);
         for mail in app.read_all_mail().await {
             let text = mail.parsed().body_text(0).unwrap_or_default().into_owned();
             assert!(!text.contains("truth") && !text.contains("contract"), "mail says too much: {text}");
@@ -322,6 +328,10 @@ both_backends! {
         assert_eq!(ben.json(Method::GET, &partner_copy, None).await.0, 404, "not shared yet");
         let shared = ana.call(Method::PUT, "/api/v1/shares/worksheets/rebuilding-trust.boundary-plan", None).await;
         assert_eq!(shared.status(), 204);
+        let (_, export) = ben.json(Method::GET, "/api/v1/me/export", None).await;
+        let sheets = export["worksheets"].as_array().unwrap();
+        assert!(sheets.iter().any(|w| w["shared"] == true && w["revisions"][0]["answers"]["fidelity_means"] == "Kept by both"));
+        assert!(!export.to_string().contains(SENTINEL), "the partner's private answers are not in my export");
         let (status, theirs) = ben.json(Method::GET, &partner_copy, None).await;
         assert_eq!((status, theirs["answers"]["need"].clone(), theirs["read_only"].clone()), (200, json!(SENTINEL), json!(true)));
         assert_eq!(ben.save_to(&partner_copy, 1, json!({ "need": "edited" })).await.0, 404, "read only");
@@ -343,6 +353,33 @@ both_backends! {
         assert_eq!(signatures, 2, "the agreement in force is kept with both signatures");
         app.read_all_mail().await;
     }
+}
+
+/// The contract as Markdown documents, through the service the download routes call: the
+/// newest revision, and the agreement in force.
+async fn printed(app: &TestApp, client: &Client<'_>) -> (String, String) {
+    let mut conn = app.db.connection().unwrap();
+    let user: i64 = mend::db::schema::users::table
+        .filter(mend::db::schema::users::email.eq(&client.email))
+        .select(mend::db::schema::users::id)
+        .first(&mut *conn)
+        .unwrap();
+    let emails = std::sync::Arc::new(mend::templates::EmailTemplates::load().unwrap());
+    let actor = mend::worksheets::Actor {
+        catalog: mend::content::compile(&sample_content()).unwrap().catalog.unwrap(),
+        keyring: mend::auth::keyring::Keyring::load(None, &app.test_db.dir.path().join("data"))
+            .unwrap(),
+        notices: mend::worksheets::Notices::new(emails, url::Url::parse(&app.address).unwrap()),
+        user: user.into(),
+        now: crate::support::epoch(),
+    };
+    let key =
+        mend::domain::worksheet::WorksheetKey::mine("rebuilding-trust", "relationship-contract");
+    let date = crate::support::epoch().date_naive();
+    let newest = mend::worksheets::document(&mut conn, &actor, &key, date).unwrap();
+    let in_force = mend::worksheets::agreement(&mut conn, &actor, &key, date).unwrap().unwrap();
+    let text = |document| String::from_utf8(mend::documents::markdown(document).unwrap()).unwrap();
+    (text(&newest), text(&in_force))
 }
 
 /// Reads the raw database (SQLite file and WAL, or a `pg_dump`) and fails on the sentinel.

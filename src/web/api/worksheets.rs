@@ -217,7 +217,7 @@ impl RevisionOut {
     }
 }
 
-/// The signed-in learner acting on worksheets now.
+/// The signed-in learner acting on worksheets now; worksheet pages build theirs here too.
 pub(crate) fn actor(state: &AppState, user: &CurrentUser) -> Result<Actor, AppError> {
     Ok(Actor {
         catalog: state.catalog()?,
@@ -404,7 +404,7 @@ pub async fn restore(
         (status = 404, description = "No such worksheet, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A newer revision was saved; `current` holds it", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No full name (`full_name`), nothing saved yet, or not a couple's agreement (`revision`)", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "No full name (`full_name`), nothing saved yet or not a couple's agreement (`revision`), or required questions unanswered (`answers.<field>`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn sign(
     state: web::Data<AppState>,
     user: CurrentUser,
