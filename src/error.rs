@@ -134,8 +134,16 @@ impl From<WorksheetError> for AppError {
             error @ WorksheetError::NoSuchRevision => {
                 Self::InvalidField { field: "restore", message: error.to_string() }
             }
+            error @ (WorksheetError::NotSignable | WorksheetError::NothingToSign) => {
+                Self::InvalidField { field: "revision", message: error.to_string() }
+            }
+            error @ WorksheetError::BadName => {
+                Self::InvalidField { field: "full_name", message: error.to_string() }
+            }
             WorksheetError::Db(error) => Self::Database(error),
-            error @ WorksheetError::Sealing(_) => Self::Internal(Box::new(error)),
+            error @ (WorksheetError::Sealing(_) | WorksheetError::Mail(_)) => {
+                Self::Internal(Box::new(error))
+            }
         }
     }
 }
@@ -163,6 +171,7 @@ impl From<PartnerError> for AppError {
             PartnerError::NoLink | PartnerError::NoSuchCourse => Self::NotFound,
             PartnerError::NoSuchAccount => Self::Unauthorized,
             PartnerError::Database(error) => Self::Database(error),
+            PartnerError::Worksheet(error) => error.into(),
             other @ PartnerError::Mail(_) => Self::Internal(Box::new(other)),
         }
     }

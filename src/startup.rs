@@ -26,6 +26,7 @@ use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
 use crate::web::state::AppState;
+use crate::worksheets::Notices;
 
 /// Why Mend could not start; each names the setting to fix.
 #[derive(Debug, thiserror::Error)]
@@ -210,8 +211,14 @@ impl Application {
             settings.base_url.clone(),
             keyring.clone(),
         )?);
-        let partners =
-            Arc::new(Partners::new(db.clone(), clock.clone(), emails, settings.base_url.clone()));
+        let notices = Notices::new(emails.clone(), settings.base_url.clone());
+        let partners = Arc::new(Partners::new(
+            db.clone(),
+            clock.clone(),
+            emails,
+            settings.base_url.clone(),
+            keyring.clone(),
+        ));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -224,6 +231,7 @@ impl Application {
             catalog,
             accounts,
             keyring,
+            notices,
             partners,
             csrf: CsrfKey::new(&secret),
             cookies,

@@ -88,12 +88,14 @@ impl Accounts {
         let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
+        let keyring = self.keyring.clone();
         self.db
             .transaction(move |conn| {
                 // The link ends first, while both partners' rows still exist: the other partner
                 // keeps their copies and is told, then this account's data goes.
                 let reason = EndReason::AccountDeleted;
-                crate::partners::end_within(conn, UserId::from(user_id), reason, &notice, now)?;
+                let user = UserId::from(user_id);
+                crate::partners::end_within(conn, &keyring, user, reason, &notice, now)?;
                 personal_data::erase(conn, user_id, &email)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {

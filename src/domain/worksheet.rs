@@ -23,31 +23,62 @@ pub const LONG_MAX: usize = 10_000;
 pub const LIST_MAX_ITEMS: usize = 100;
 
 /// Which worksheet an API path or page names, for the signed-in learner: the catalog worksheet
-/// `course.worksheet`. It means "my copy" (or, for a shared worksheet, "our copy as a couple"),
-/// so the same id names a different row for each learner and one learner can never address
-/// another's answers. Rows are created on the first save; until then the worksheet is empty
-/// at revision 0 and reading it writes nothing.
+/// `course.worksheet`. It means "my copy" (or, for a shared worksheet while linked, "our copy
+/// as a couple"), so the same id names a different row for each learner and one learner can
+/// never address another's answers. `course.worksheet.partner` names the partner's private
+/// copy, readable only while the partner shares it. Rows are created on the first save; until
+/// then the worksheet is empty at revision 0 and reading it writes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WorksheetKey {
     /// The course slug.
     pub course: String,
     /// The worksheet slug within the course.
     pub worksheet: String,
+    /// The partner's private copy (read only) rather than my own.
+    pub of_partner: bool,
 }
 
+/// The suffix of a key naming the partner's copy.
+const PARTNER_SUFFIX: &str = "partner";
+
 impl WorksheetKey {
-    /// Parses `course.worksheet`; `None` for anything else (the caller answers 404).
+    /// My (or our) copy of a catalog worksheet.
+    pub fn mine(course: &str, worksheet: &str) -> Self {
+        Self { course: course.to_owned(), worksheet: worksheet.to_owned(), of_partner: false }
+    }
+
+    /// Parses `course.worksheet` or `course.worksheet.partner`; `None` for anything else (the
+    /// caller answers 404).
     pub fn parse(text: &str) -> Option<Self> {
-        let (course, worksheet) = text.split_once('.')?;
-        (is_slug(course) && is_slug(worksheet))
-            .then(|| Self { course: course.to_owned(), worksheet: worksheet.to_owned() })
+        let mut parts = text.split('.');
+        let (course, worksheet) = (parts.next()?, parts.next()?);
+        let of_partner = match parts.next() {
+            None => false,
+            Some(PARTNER_SUFFIX) => true,
+            Some(_) => return None,
+        };
+        let valid = is_slug(course) && is_slug(worksheet) && parts.next().is_none();
+        valid.then(|| Self { of_partner, ..Self::mine(course, worksheet) })
     }
 }
 
 impl fmt::Display for WorksheetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.course, self.worksheet)
+        write!(f, "{}.{}", self.course, self.worksheet)?;
+        if self.of_partner {
+            write!(f, ".{PARTNER_SUFFIX}")?;
+        }
+        Ok(())
     }
+}
+
+/// The longest full name a signature takes, in characters.
+pub const FULL_NAME_MAX: usize = 200;
+
+/// A signer's typed full name, trimmed; `None` when empty or too long.
+pub fn full_name(typed: &str) -> Option<&str> {
+    let name = typed.trim();
+    (!name.is_empty() && name.chars().count() <= FULL_NAME_MAX).then_some(name)
 }
 
 /// The catalog's slug rule, repeated here so parsing a key needs no catalog.
@@ -234,9 +265,15 @@ mod tests {
         let key = WorksheetKey::parse("rebuilding-trust.relationship-contract").unwrap();
         assert_eq!(key.course, "rebuilding-trust");
         assert_eq!(key.to_string(), "rebuilding-trust.relationship-contract");
-        for bad in ["", "a", "a.", ".b", "a.b.c", "../x", "A.b", "a.-b", "a/b"] {
+        let theirs = WorksheetKey::parse("a.b.partner").unwrap();
+        assert!(theirs.of_partner);
+        assert_eq!(theirs.to_string(), "a.b.partner");
+        for bad in ["", "a", "a.", ".b", "a.b.c", "a.b.partner.x", "../x", "A.b", "a.-b", "a/b"] {
             assert_eq!(WorksheetKey::parse(bad), None, "{bad:?}");
         }
+        assert_eq!(full_name("  Sam Rivera "), Some("Sam Rivera"));
+        assert_eq!(full_name(" "), None);
+        assert_eq!(full_name(&"x".repeat(FULL_NAME_MAX + 1)), None);
     }
 
     #[test]

@@ -18,6 +18,8 @@ use chrono::{DateTime, Duration, Utc};
 use tera::Context;
 use url::Url;
 
+use crate::auth::keyring::Keyring;
+
 use crate::clock::SharedClock;
 use crate::db::{Database, DbError};
 use crate::mail::{MailError, RenderedEmail};
@@ -58,6 +60,9 @@ pub enum PartnerError {
     Database(#[from] DbError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    /// Keeping the couple's worksheets as each partner's copy failed.
+    #[error(transparent)]
+    Worksheet(#[from] crate::worksheets::WorksheetError),
 }
 
 impl From<diesel::result::Error> for PartnerError {
@@ -72,6 +77,8 @@ pub struct Partners {
     clock: SharedClock,
     emails: Arc<EmailTemplates>,
     base_url: Url,
+    /// Re-seals the couple's worksheets as each partner's copy when a link ends.
+    keyring: Keyring,
 }
 
 impl Partners {
@@ -81,8 +88,9 @@ impl Partners {
         clock: SharedClock,
         emails: Arc<EmailTemplates>,
         base_url: Url,
+        keyring: Keyring,
     ) -> Self {
-        Self { db, clock, emails, base_url }
+        Self { db, clock, emails, base_url, keyring }
     }
 
     fn now(&self) -> DateTime<Utc> {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     /// Seals and opens worksheet answers.
     pub keyring: Keyring,
+    /// Renders partner mail about worksheets.
+    pub notices: crate::worksheets::Notices,
     /// Invitations, partner links and what partners share.
     pub partners: Arc<Partners>,
     pub csrf: CsrfKey,

@@ -3,28 +3,49 @@
 use chrono::NaiveDate;
 
 use crate::content::{Course, Worksheet};
-use crate::db::models::enrollment;
+use crate::db::models::partnership::{self, ActiveLink};
 use crate::db::models::worksheet::{
     self as rows, NewRevision, NewWorksheet, RevisionRow, WorksheetRow,
 };
+use crate::db::models::{enrollment, signature};
 use crate::db::{DbConnection, write_transaction};
 use crate::documents::{Document, Filled};
 use crate::domain::worksheet::{self as rules, Answers, Status, WorksheetKey};
 
-use super::sealing;
-use super::{Actor, HistoryEntry, Opened, Saved, Summary, WorksheetError};
+use super::signing::Signatures;
+use super::{Actor, HistoryEntry, Opened, Saved, Summary, WorksheetError, notices, sealing};
 
-/// A catalog worksheet the actor may fill in, and their row for it once saved.
-struct Target<'a> {
-    key: &'a WorksheetKey,
-    course: &'a Course,
-    worksheet: &'a Worksheet,
-    row: Option<WorksheetRow>,
+/// Whose row a key reaches for the actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// The actor's private copy.
+    Mine,
+    /// The couple's shared copy, which both partners edit.
+    Couple(ActiveLink),
+    /// The partner's private copy, shared to read only.
+    Partners(ActiveLink),
+}
+
+/// A catalog worksheet the actor may see, where its row lives, and the row once saved.
+pub(super) struct Target<'a> {
+    pub(super) key: &'a WorksheetKey,
+    pub(super) course: &'a Course,
+    pub(super) worksheet: &'a Worksheet,
+    pub(super) place: Place,
+    pub(super) row: Option<WorksheetRow>,
 }
 
 impl Target<'_> {
+    /// Writes are the owner's (or the couple's); a partner's shared copy only reads.
+    pub(super) fn writable(&self) -> Result<(), WorksheetError> {
+        match self.place {
+            Place::Partners(_) => Err(WorksheetError::NotFound),
+            Place::Mine | Place::Couple(_) => Ok(()),
+        }
+    }
+
     /// The newest revision's number, 0 before the first save.
-    fn revision(&self) -> i32 {
+    pub(super) fn revision(&self) -> i32 {
         self.row.as_ref().map_or(0, |row| row.revision)
     }
 
@@ -33,24 +54,57 @@ impl Target<'_> {
     }
 }
 
-/// Finds the worksheet for the actor: it must be in the catalog, and the actor must have saved
-/// it before or be enrolled in its course. Anything else is [`WorksheetError::NotFound`].
-fn resolve<'a>(
+/// Finds the worksheet for the actor. It must be in the catalog; the actor's own or the
+/// couple's copy must have been saved before or the actor be enrolled in its course; a
+/// partner's copy must be shared with the actor now. Anything else is
+/// [`WorksheetError::NotFound`].
+pub(super) fn resolve<'a>(
     conn: &mut DbConnection,
     actor: &'a Actor,
     key: &'a WorksheetKey,
 ) -> Result<Target<'a>, WorksheetError> {
     let course = actor.catalog.course(&key.course).ok_or(WorksheetError::NotFound)?;
     let worksheet = course.worksheets.get(&key.worksheet).ok_or(WorksheetError::NotFound)?;
-    let row = rows::find_private(conn, actor.user, &key.course, &key.worksheet)?;
-    if row.is_none() && enrollment::find(conn, actor.user, &key.course)?.is_none() {
+    let link = if worksheet.shared || key.of_partner {
+        partnership::active_for_user(conn, actor.user)?
+    } else {
+        None
+    };
+    let place = match (key.of_partner, worksheet.shared, link) {
+        (true, false, Some(link)) => Place::Partners(link),
+        (true, _, _) => return Err(WorksheetError::NotFound),
+        (false, true, Some(link)) => Place::Couple(link),
+        (false, _, _) => Place::Mine,
+    };
+    let row = find_row(conn, actor, place, key)?;
+    let visible = match place {
+        Place::Partners(_) => row.as_ref().is_some_and(|row| row.shared_with_partner),
+        Place::Mine | Place::Couple(_) => {
+            row.is_some() || enrollment::find(conn, actor.user, &key.course)?.is_some()
+        }
+    };
+    if !visible {
         return Err(WorksheetError::NotFound);
     }
-    Ok(Target { key, course, worksheet, row })
+    Ok(Target { key, course, worksheet, place, row })
+}
+
+fn find_row(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    place: Place,
+    key: &WorksheetKey,
+) -> Result<Option<WorksheetRow>, WorksheetError> {
+    let (course, worksheet) = (&key.course, &key.worksheet);
+    Ok(match place {
+        Place::Mine => rows::find_private(conn, actor.user, course, worksheet)?,
+        Place::Couple(link) => rows::find_couple(conn, link.id, course, worksheet)?,
+        Place::Partners(link) => rows::find_private(conn, link.partner, course, worksheet)?,
+    })
 }
 
 /// The newest revision of the target and its answers (empty before the first save).
-fn newest(
+pub(super) fn newest(
     conn: &mut DbConnection,
     actor: &Actor,
     target: &Target<'_>,
@@ -70,6 +124,10 @@ fn opened(
     target: &Target<'_>,
 ) -> Result<Opened, WorksheetError> {
     let (answers, revision) = newest(conn, actor, target)?;
+    let signatures = match &target.row {
+        Some(row) if target.worksheet.signatures => Signatures::load(conn, row)?,
+        _ => Signatures::default(),
+    };
     let fields = &target.worksheet.fields;
     let orphaned = rules::orphaned(fields, &answers);
     let answers = answers.into_iter().filter(|(id, _)| !orphaned.contains_key(id)).collect();
@@ -82,15 +140,23 @@ fn opened(
         saved_at: revision.as_ref().map(|r| r.created_at.and_utc()),
         template_changed: revision
             .is_some_and(|r| r.template_hash != target.worksheet.content_hash),
+        read_only: target.writable().is_err(),
+        shared_with_partner: target.row.as_ref().is_some_and(|row| row.shared_with_partner),
+        signatures: signatures.on(target.revision()),
+        in_force: signatures.in_force().map(revision_number),
     })
 }
 
-fn revision_number(stored: i32) -> u32 {
+pub(super) fn revision_number(stored: i32) -> u32 {
     u32::try_from(stored).unwrap_or_default()
 }
 
 /// The conflict answer: the worksheet as it is now, read again inside the transaction.
-fn conflict(conn: &mut DbConnection, actor: &Actor, key: &WorksheetKey) -> WorksheetError {
+pub(super) fn conflict(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    key: &WorksheetKey,
+) -> WorksheetError {
     match resolve(conn, actor, key).and_then(|target| opened(conn, actor, &target)) {
         Ok(current) => WorksheetError::Conflict(Box::new(current)),
         Err(error) => error,
@@ -98,7 +164,7 @@ fn conflict(conn: &mut DbConnection, actor: &Actor, key: &WorksheetKey) -> Works
 }
 
 /// Refuses a write based on any revision but the newest.
-fn check_base(
+pub(super) fn check_base(
     conn: &mut DbConnection,
     actor: &Actor,
     target: &Target<'_>,
@@ -111,31 +177,54 @@ fn check_base(
     }
 }
 
-/// Every worksheet of every course the actor is enrolled in, in catalog order.
+/// Every worksheet of every course the actor is enrolled in, in catalog order (a shared one
+/// once per couple while linked), then the partner's private ones shared with the actor.
 pub fn list(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<Summary>, WorksheetError> {
     let enrolled = enrollment::list_course_slugs(conn, actor.user)?;
-    let saved = rows::list_private(conn, actor.user)?;
+    let link = partnership::active_for_user(conn, actor.user)?;
+    let mut saved = rows::list_private(conn, actor.user)?;
+    if let Some(link) = link {
+        saved.extend(rows::list_couple(conn, link.id)?);
+    }
     let courses = actor.catalog.courses().iter().filter(|c| enrolled.contains(&c.slug));
-    let summaries = courses
+    let mut summaries: Vec<Summary> = courses
         .flat_map(|course| course.worksheets.values().map(move |w| (course, w)))
         .map(|(course, worksheet)| {
-            let row = saved
-                .iter()
-                .find(|r| r.course_slug == course.slug && r.worksheet_slug == worksheet.slug);
-            Summary {
-                key: WorksheetKey {
-                    course: course.slug.clone(),
-                    worksheet: worksheet.slug.clone(),
-                },
-                title: worksheet.title.clone(),
-                shared: worksheet.shared,
-                signatures: worksheet.signatures,
-                revision: row.map_or(0, |r| revision_number(r.revision)),
-                status: row.map_or(Status::Draft, |r| Status::parse(&r.status)),
-            }
+            let couple = worksheet.shared && link.is_some();
+            let row = saved.iter().find(|r| {
+                r.course_slug == course.slug
+                    && r.worksheet_slug == worksheet.slug
+                    && r.partnership_id.is_some() == couple
+            });
+            summary(WorksheetKey::mine(&course.slug, &worksheet.slug), worksheet, row)
         })
         .collect();
+    if let Some(link) = link {
+        let theirs = rows::list_private(conn, link.partner)?;
+        for row in theirs.iter().filter(|row| row.shared_with_partner) {
+            let key = WorksheetKey {
+                of_partner: true,
+                ..WorksheetKey::mine(&row.course_slug, &row.worksheet_slug)
+            };
+            if let Some(worksheet) = actor.catalog.worksheet(&key.course, &key.worksheet) {
+                summaries.push(summary(key, worksheet, Some(row)));
+            }
+        }
+    }
     Ok(summaries)
+}
+
+fn summary(key: WorksheetKey, worksheet: &Worksheet, row: Option<&WorksheetRow>) -> Summary {
+    Summary {
+        read_only: key.of_partner,
+        key,
+        title: worksheet.title.clone(),
+        shared: worksheet.shared,
+        signatures: worksheet.signatures,
+        revision: row.map_or(0, |r| revision_number(r.revision)),
+        status: row.map_or(Status::Draft, |r| Status::parse(&r.status)),
+        shared_with_partner: row.is_some_and(|r| r.shared_with_partner),
+    }
 }
 
 /// The worksheet at its newest revision. Reads only.
@@ -160,6 +249,7 @@ pub fn save(
 ) -> Result<Saved, WorksheetError> {
     write_transaction(conn, |conn| {
         let target = resolve(conn, actor, key)?;
+        target.writable()?;
         let fields = &target.worksheet.fields;
         let clean = rules::validate(fields, submitted).map_err(WorksheetError::Invalid)?;
         check_base(conn, actor, &target, base)?;
@@ -183,7 +273,7 @@ fn unchanged(target: &Target<'_>, revision: Option<&RevisionRow>) -> Saved {
 }
 
 /// The target's row, created on the first write.
-fn ensure_row(
+pub(super) fn ensure_row(
     conn: &mut DbConnection,
     actor: &Actor,
     target: &Target<'_>,
@@ -192,9 +282,13 @@ fn ensure_row(
         return Ok(row.clone());
     }
     let now = actor.now.naive_utc();
+    let partnership_id = match target.place {
+        Place::Couple(link) => Some(link.id.get()),
+        Place::Mine | Place::Partners(_) => None,
+    };
     let new = NewWorksheet {
         owner_id: actor.user,
-        partnership_id: None,
+        partnership_id,
         course_slug: &target.key.course,
         worksheet_slug: &target.key.worksheet,
         created_at: now,
@@ -203,13 +297,12 @@ fn ensure_row(
     if !rows::insert_if_absent(conn, &new)? {
         return Err(conflict(conn, actor, target.key));
     }
-    rows::find_private(conn, actor.user, &target.key.course, &target.key.worksheet)?
-        .ok_or(WorksheetError::NotFound)
+    find_row(conn, actor, target.place, target.key)?.ok_or(WorksheetError::NotFound)
 }
 
 /// Stores `answers` as the next revision. A finished worksheet stays finished while every
 /// required question is still answered.
-fn write_revision(
+pub(super) fn write_revision(
     conn: &mut DbConnection,
     actor: &Actor,
     target: &Target<'_>,
@@ -229,6 +322,8 @@ fn write_revision(
     let template_hash = &target.worksheet.content_hash;
     let sealed = sealing::seal(&actor.keyring, row.id, number, answers)?;
     let content_hash = sealing::content_hash(template_hash, answers)?;
+    let signed_before = target.worksheet.signatures
+        && signature::list_for_worksheet(conn, row.id)?.iter().any(|s| s.revision == from);
     rows::insert_revision(
         conn,
         &NewRevision {
@@ -243,6 +338,10 @@ fn write_revision(
             created_at: now,
         },
     )?;
+    if let (true, Place::Couple(link)) = (signed_before, target.place) {
+        let dedupe = format!("worksheet-waiting:{}:{number}", row.id);
+        notices::send(conn, actor, link.partner, notices::WAITING, &dedupe)?;
+    }
     Ok(Saved {
         revision: revision_number(number),
         changed: true,
@@ -261,6 +360,7 @@ pub fn finish(
 ) -> Result<Saved, WorksheetError> {
     write_transaction(conn, |conn| {
         let target = resolve(conn, actor, key)?;
+        target.writable()?;
         check_base(conn, actor, &target, base)?;
         let (answers, revision) = newest(conn, actor, &target)?;
         let missing = rules::missing_required(&target.worksheet.fields, &answers);
@@ -317,6 +417,7 @@ pub fn restore(
 ) -> Result<Saved, WorksheetError> {
     write_transaction(conn, |conn| {
         let target = resolve(conn, actor, key)?;
+        target.writable()?;
         let row = target.row.as_ref().ok_or(WorksheetError::NoSuchRevision)?;
         check_base(conn, actor, &target, base)?;
         let stored = i32::try_from(number).map_err(|_| WorksheetError::NoSuchRevision)?;
@@ -334,8 +435,8 @@ pub fn restore(
     })
 }
 
-/// The worksheet as a document to print, filled from its newest revision (blank before the
-/// first save). `date` is today in the reader's time zone, for the footer.
+/// The worksheet as a document to print, filled from its newest revision with the signatures
+/// given on it (blank before the first save). `date` is today in the reader's time zone.
 pub fn document(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -343,15 +444,44 @@ pub fn document(
     date: NaiveDate,
 ) -> Result<Document, WorksheetError> {
     let target = resolve(conn, actor, key)?;
-    let (answers, revision) = newest(conn, actor, &target)?;
-    let Some(revision) = revision else {
+    printed(conn, actor, &target, target.revision(), date)
+}
+
+/// The agreement in force, as a document: the newest revision both partners signed, which
+/// stays printable while a later edit waits for both signatures. `None` when none is in force.
+pub fn agreement(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    key: &WorksheetKey,
+    date: NaiveDate,
+) -> Result<Option<Document>, WorksheetError> {
+    let target = resolve(conn, actor, key)?;
+    let Some(row) = &target.row else { return Ok(None) };
+    match Signatures::load(conn, row)?.in_force() {
+        Some(number) => printed(conn, actor, &target, number, date).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Revision `number` of the target printed with its signatures (blank for revision 0).
+fn printed(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    target: &Target<'_>,
+    number: i32,
+    date: NaiveDate,
+) -> Result<Document, WorksheetError> {
+    let Some(row) = target.row.as_ref().filter(|_| number > 0) else {
         return Ok(Document::blank(target.course, target.worksheet, date));
     };
+    let revision = rows::find_revision(conn, row.id, number)?.ok_or(WorksheetError::NotFound)?;
+    let answers = sealing::open(&actor.keyring, &revision)?;
+    let signing = Signatures::load(conn, row)?.signing(number);
     let filled = Filled {
         answers: &answers,
-        revision: revision_number(revision.number),
+        revision: revision_number(number),
         worksheet_hash: &revision.template_hash,
-        signing: None,
+        signing: Some(&signing),
     };
     Ok(Document::filled(target.course, target.worksheet, filled, date))
 }

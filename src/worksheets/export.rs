@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::auth::keyring::Keyring;
 use crate::db::DbConnection;
+use crate::db::models::partnership;
 use crate::db::models::worksheet as rows;
 use crate::domain::ids::UserId;
 use crate::domain::worksheet::Answers;
@@ -17,6 +18,8 @@ pub struct WorksheetRecord {
     pub course: String,
     pub worksheet: String,
     pub status: String,
+    /// Written together with the partner.
+    pub shared: bool,
     pub revisions: Vec<RevisionRecord>,
 }
 
@@ -29,14 +32,19 @@ pub struct RevisionRecord {
     pub answers: Answers,
 }
 
-/// Every worksheet the learner owns, with every revision opened.
+/// Every worksheet the learner owns, and those they write with their partner now, with every
+/// revision opened.
 pub fn export_of(
     conn: &mut DbConnection,
     keyring: &Keyring,
     user: UserId,
 ) -> Result<Vec<WorksheetRecord>, WorksheetError> {
+    let mut owned = rows::list_private(conn, user)?;
+    if let Some(link) = partnership::active_for_user(conn, user)? {
+        owned.extend(rows::list_couple(conn, link.id)?);
+    }
     let mut records = Vec::new();
-    for row in rows::list_private(conn, user)? {
+    for row in owned {
         let revisions = rows::list_revisions(conn, row.id)?
             .iter()
             .map(|revision| {
@@ -51,6 +59,7 @@ pub fn export_of(
             course: row.course_slug,
             worksheet: row.worksheet_slug,
             status: row.status,
+            shared: row.partnership_id.is_some(),
             revisions,
         });
     }

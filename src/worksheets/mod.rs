@@ -11,10 +11,14 @@
 //! signed-in learner: it only ever reaches that learner's own copy. Nobody else, author or
 //! admin included, can address it; asking for a worksheet one may not see is "not found".
 
+mod copies;
 mod desk;
 mod export;
+mod notices;
 mod rotation;
 mod sealing;
+mod sharing;
+mod signing;
 
 use std::sync::Arc;
 
@@ -26,16 +30,22 @@ use crate::db::DbError;
 use crate::domain::ids::UserId;
 use crate::domain::worksheet::{AnswerProblem, Answers, Status, WorksheetKey};
 
-pub use desk::{document, finish, history, list, open, restore, save};
+pub use copies::keep_copies_for_each_partner;
+pub use desk::{agreement, document, finish, history, list, open, restore, save};
 pub use export::{WorksheetRecord, export_of};
+pub use notices::Notices;
 pub use rotation::{Rotation, rotate};
+pub use sharing::share_with_partner;
+pub use signing::{Signed, sign};
 
 /// Who is acting on worksheets, with what they need: the catalog for the fields, the keyring
-/// for the answers, and the time. Owned, so it moves onto the blocking pool with the work.
+/// for the answers, partner mail, and the time. Owned, so it moves onto the blocking pool with
+/// the work.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub catalog: Arc<Catalog>,
     pub keyring: Keyring,
+    pub notices: Notices,
     pub user: UserId,
     pub now: DateTime<Utc>,
 }
@@ -56,9 +66,21 @@ pub enum WorksheetError {
     /// learner's unsaved text.
     #[error("a newer revision was saved")]
     Conflict(Box<Opened>),
-    /// A restore named a revision the worksheet does not have.
+    /// A restore or signature named a revision the worksheet does not have.
     #[error("there is no such revision")]
     NoSuchRevision,
+    /// Signing something that is not a couple's agreement (not signed, or no partner link).
+    #[error("both partners sign this together, once their accounts are linked")]
+    NotSignable,
+    /// Signing before anything was saved.
+    #[error("there is nothing saved to sign yet")]
+    NothingToSign,
+    /// A signature without a usable full name.
+    #[error("please type your full name to sign")]
+    BadName,
+    /// Partner mail could not be rendered.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
     /// A ciphertext did not open or could not be made (the cause says which key, never text).
     #[error("the answers could not be sealed or opened: {0}")]
     Sealing(#[from] KeyringError),
@@ -84,6 +106,10 @@ pub struct Summary {
     /// The newest revision, 0 when never saved.
     pub revision: u32,
     pub status: Status,
+    /// The partner's private worksheet, shared to read.
+    pub read_only: bool,
+    /// My private worksheet, shared with my partner to read.
+    pub shared_with_partner: bool,
 }
 
 /// A worksheet opened to read or edit, at its newest revision.
@@ -101,6 +127,27 @@ pub struct Opened {
     pub saved_at: Option<DateTime<Utc>>,
     /// Whether the catalog worksheet changed since the newest revision was written.
     pub template_changed: bool,
+    /// The partner's private worksheet, shared to read: writes are refused.
+    pub read_only: bool,
+    /// My private worksheet, shared with my partner to read.
+    pub shared_with_partner: bool,
+    /// Signatures given on the newest revision.
+    pub signatures: Vec<SignatureInfo>,
+    /// The newest revision both partners signed, if any: the agreement in force.
+    pub in_force: Option<u32>,
+}
+
+/// A signature on a revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureInfo {
+    pub revision: u32,
+    /// `None` once the signer's account is gone.
+    pub signer: Option<UserId>,
+    /// As typed when signing.
+    pub full_name: String,
+    pub signed_at: DateTime<Utc>,
+    /// The content hash of the revision signed.
+    pub content_hash: String,
 }
 
 /// What a save did.

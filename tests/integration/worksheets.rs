@@ -12,6 +12,7 @@ use crate::both_backends;
 use crate::support::{PASSWORD, TestApp, sample_content};
 
 const BOUNDARY_PLAN: &str = "/api/v1/worksheets/rebuilding-trust.boundary-plan";
+const CONTRACT: &str = "/api/v1/worksheets/rebuilding-trust.relationship-contract";
 /// An answer that must never appear outside the API's answers to its owner.
 const SENTINEL: &str = "sentinel-answer-7f3a9c";
 
@@ -19,6 +20,7 @@ const SENTINEL: &str = "sentinel-answer-7f3a9c";
 struct Client<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
+    email: String,
     token: String,
 }
 
@@ -35,7 +37,7 @@ impl<'a> Client<'a> {
         let http = TestApp::browser();
         let body: Value = http.post(url).json(&login).send().await.unwrap().json().await.unwrap();
         let token = body["token"].as_str().unwrap_or_else(|| panic!("login: {body}")).to_owned();
-        let client = Self { app, http, token };
+        let client = Self { app, http, email: email.to_owned(), token };
         if enrolled {
             let code = json!({ "access_code": app.sample_access_code() });
             let enrol = client
@@ -65,9 +67,44 @@ impl<'a> Client<'a> {
     }
 
     async fn save(&self, revision: u32, answers: Value) -> (u16, Value) {
-        let body = json!({ "revision": revision, "answers": answers });
-        self.json(Method::PUT, BOUNDARY_PLAN, Some(body)).await
+        self.save_to(BOUNDARY_PLAN, revision, answers).await
     }
+
+    async fn save_to(&self, path: &str, revision: u32, answers: Value) -> (u16, Value) {
+        let body = json!({ "revision": revision, "answers": answers });
+        self.json(Method::PUT, path, Some(body)).await
+    }
+
+    async fn sign(&self, revision: u32, full_name: &str) -> (u16, Value) {
+        let body = json!({ "revision": revision, "full_name": full_name });
+        self.json(Method::POST, &format!("{CONTRACT}/sign"), Some(body)).await
+    }
+}
+
+/// Ana and Ben, enrolled and linked as partners (the invitation mails read).
+async fn couple(app: &TestApp) -> (Client<'_>, Client<'_>) {
+    let ana = Client::new(app, "ana@example.test", Role::Learner, true).await;
+    let ben = Client::new(app, "ben@example.test", Role::Learner, true).await;
+    let invite = json!({ "email": ben.email });
+    assert_eq!(ana.call(Method::POST, "/api/v1/partner", Some(invite)).await.status(), 201);
+    let link = app.link_to(&ben.email, 1, "/invitation").await;
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let accepted =
+        ben.call(Method::POST, "/api/v1/partner/accept", Some(json!({ "token": token }))).await;
+    assert_eq!(accepted.status(), 200);
+    app.mail_to(&ana.email, 1).await;
+    (ana, ben)
+}
+
+/// A contract with every required answer, `words` in its first.
+fn contract(words: &str) -> Value {
+    json!({ "fidelity_means": words, "boundaries": ["No secrets"], "both_agree": true })
+}
+
+/// The subject of the `count`-th mail to `to`.
+async fn subject(app: &TestApp, to: &str, count: usize) -> String {
+    let mail = app.mail_to(to, count).await;
+    mail[count - 1].parsed().subject().unwrap_or_default().to_owned()
 }
 
 fn field_errors(problem: &Value) -> Vec<String> {
@@ -203,6 +240,111 @@ both_backends! {
         let rows: i64 = worksheets::table.count().get_result(&mut *conn).unwrap();
         let revisions: i64 = worksheet_revisions::table.count().get_result(&mut *conn).unwrap();
         assert_eq!((rows, revisions), (0, 0));
+        app.read_all_mail().await;
+    }
+}
+
+both_backends! {
+    async fn partners_write_one_shared_contract_and_a_stale_save_loses_nothing(app: TestApp) {
+        let (ana, ben) = couple(&app).await;
+        let (_, list) = ben.json(Method::GET, "/api/v1/worksheets", None).await;
+        let shared: Vec<&Value> = list.as_array().unwrap().iter().filter(|w| w["shared"] == true).collect();
+        assert_eq!(shared.len(), 1, "the contract once per couple");
+        let (status, _) = ana.save_to(CONTRACT, 0, json!({ "fidelity_means": "Honesty first" })).await;
+        assert_eq!(status, 200);
+        let (_, seen) = ben.json(Method::GET, CONTRACT, None).await;
+        assert_eq!((seen["revision"].clone(), seen["answers"]["fidelity_means"].clone()), (json!(1), json!("Honesty first")));
+
+        let (status, _) = ana.save_to(CONTRACT, 1, json!({ "fidelity_means": "Ana's words" })).await;
+        assert_eq!(status, 200);
+        let (status, stale) = ben.save_to(CONTRACT, 1, json!({ "fidelity_means": "Ben's words" })).await;
+        assert_eq!(status, 409, "one of two saves from the same base is refused");
+        assert_eq!(stale["current"]["revision"], 2);
+        assert_eq!(stale["current"]["answers"]["fidelity_means"], "Ana's words");
+        let merged = json!({ "fidelity_means": "Ana's words. Ben's words." });
+        let (status, saved) = ben.save_to(CONTRACT, 2, merged).await;
+        assert_eq!((status, saved["revision"].clone()), (200, json!(3)));
+        let (_, history) = ana.json(Method::GET, &format!("{CONTRACT}/revisions"), None).await;
+        let by_ana: Vec<&Value> = history.as_array().unwrap().iter().map(|r| &r["by_you"]).collect();
+        assert_eq!(by_ana, [&json!(false), &json!(true), &json!(true)]);
+
+        let stranger = Client::new(&app, "stranger@example.test", Role::Learner, false).await;
+        let author = Client::new(&app, "author@example.test", Role::Author, false).await;
+        let admin = Client::new(&app, "admin@example.test", Role::Admin, false).await;
+        for other in [&stranger, &author, &admin] {
+            let (status, body) = other.json(Method::GET, CONTRACT, None).await;
+            assert_eq!(status, 404);
+            assert!(!body.to_string().contains("Ben's words"));
+        }
+    }
+
+    async fn signing_puts_an_agreement_in_force_and_a_later_edit_needs_both_again(app: TestApp) {
+        let (ana, ben) = couple(&app).await;
+        let (status, refused) = ana.sign(0, "Ana Lind").await;
+        assert_eq!((status, field_errors(&refused)), (422, vec!["revision".to_owned()]), "nothing to sign yet");
+        ana.save_to(CONTRACT, 0, contract("We tell each other the truth")).await;
+        assert_eq!(ana.sign(1, "  ").await.0, 422);
+        let (status, signed) = ana.sign(1, "Ana Lind").await;
+        assert_eq!((status, signed["in_force"].clone()), (200, json!(false)));
+        assert_eq!(subject(&app, &ben.email, 2).await, "Something in Mend is waiting for you");
+        let (_, signed) = ben.sign(1, "Ben Lind").await;
+        assert_eq!(signed["in_force"], true);
+        assert_eq!(subject(&app, &ana.email, 2).await, "Both of you have signed");
+        assert_eq!(subject(&app, &ben.email, 3).await, "Both of you have signed");
+        let (_, now) = ana.json(Method::GET, CONTRACT, None).await;
+        assert_eq!(now["in_force"], 1);
+        assert_eq!(now["signatures"].as_array().unwrap().len(), 2);
+        assert_eq!(now["signatures"][0]["content_hash"], now["signatures"][1]["content_hash"]);
+
+        ben.save_to(CONTRACT, 1, contract("We tell each other the whole truth")).await;
+        assert_eq!(subject(&app, &ana.email, 3).await, "Something in Mend is waiting for you");
+        let (_, edited) = ana.json(Method::GET, CONTRACT, None).await;
+        assert_eq!((edited["revision"].clone(), edited["in_force"].clone()), (json!(2), json!(1)), "the signed revision stays in force");
+        assert_eq!(edited["signatures"], json!([]));
+        ana.sign(2, "Ana Lind").await;
+        let (_, again) = ben.sign(2, "Ben Lind").await;
+        assert_eq!(again["in_force"], true);
+        let (_, now) = ben.json(Method::GET, CONTRACT, None).await;
+        assert_eq!(now["in_force"], 2);
+        for mail in app.read_all_mail().await {
+            let text = mail.parsed().body_text(0).unwrap_or_default().into_owned();
+            assert!(!text.contains("truth") && !text.contains("contract"), "mail says too much: {text}");
+        }
+    }
+
+    async fn a_partner_who_leaves_leaves_the_other_their_copies_and_takes_their_private_data(app: TestApp) {
+        let (ana, ben) = couple(&app).await;
+        ana.save_to(CONTRACT, 0, contract("Kept by both")).await;
+        ana.sign(1, "Ana Lind").await;
+        ben.sign(1, "Ben Lind").await;
+        ana.save(0, json!({ "need": SENTINEL })).await;
+        let partner_copy = format!("{BOUNDARY_PLAN}.partner");
+        assert_eq!(ben.json(Method::GET, &partner_copy, None).await.0, 404, "not shared yet");
+        let shared = ana.call(Method::PUT, "/api/v1/shares/worksheets/rebuilding-trust.boundary-plan", None).await;
+        assert_eq!(shared.status(), 204);
+        let (_, export) = ben.json(Method::GET, "/api/v1/me/export", None).await;
+        let sheets = export["worksheets"].as_array().unwrap();
+        assert!(sheets.iter().any(|w| w["shared"] == true && w["revisions"][0]["answers"]["fidelity_means"] == "Kept by both"));
+        assert!(!export.to_string().contains(SENTINEL), "the partner's private answers are not in my export");
+        let (status, theirs) = ben.json(Method::GET, &partner_copy, None).await;
+        assert_eq!((status, theirs["answers"]["need"].clone(), theirs["read_only"].clone()), (200, json!(SENTINEL), json!(true)));
+        assert_eq!(ben.save_to(&partner_copy, 1, json!({ "need": "edited" })).await.0, 404, "read only");
+
+        let (status, _) = ana.json(Method::DELETE, "/api/v1/me", Some(json!({ "password": PASSWORD }))).await;
+        assert_eq!(status, 204);
+        let (status, kept) = ben.json(Method::GET, CONTRACT, None).await;
+        assert_eq!(status, 200);
+        assert_eq!((kept["answers"]["fidelity_means"].clone(), kept["in_force"].clone()), (json!("Kept by both"), json!(1)));
+        assert_eq!(ben.json(Method::GET, &partner_copy, None).await.0, 404);
+        let mut conn = app.db.connection().unwrap();
+        let rows: Vec<(i64, Option<i64>, String)> = worksheets::table
+            .select((worksheets::owner_id, worksheets::partnership_id, worksheets::worksheet_slug))
+            .load(&mut *conn)
+            .unwrap();
+        assert_eq!(rows.len(), 1, "only Ben's copy of the contract is left: {rows:?}");
+        assert_eq!((rows[0].1, rows[0].2.as_str()), (None, "relationship-contract"));
+        let signatures: i64 = mend::db::schema::signatures::table.count().get_result(&mut *conn).unwrap();
+        assert_eq!(signatures, 2, "the agreement in force is kept with both signatures");
         app.read_all_mail().await;
     }
 }

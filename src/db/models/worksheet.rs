@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{worksheet_revisions, worksheets};
-use crate::domain::ids::{UserId, WorksheetId};
+use crate::domain::ids::{PartnershipId, UserId, WorksheetId};
 
 /// A stored worksheet row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -89,6 +89,62 @@ pub fn find_private(
         .select(WorksheetRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// A couple's shared worksheet for one catalog worksheet, if either partner ever saved it.
+pub fn find_couple(
+    conn: &mut DbConnection,
+    partnership: PartnershipId,
+    course: &str,
+    worksheet: &str,
+) -> QueryResult<Option<WorksheetRow>> {
+    worksheets::table
+        .filter(worksheets::partnership_id.eq(partnership.get()))
+        .filter(worksheets::course_slug.eq(course))
+        .filter(worksheets::worksheet_slug.eq(worksheet))
+        .select(WorksheetRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every shared worksheet of a couple.
+pub fn list_couple(
+    conn: &mut DbConnection,
+    partnership: PartnershipId,
+) -> QueryResult<Vec<WorksheetRow>> {
+    worksheets::table
+        .filter(worksheets::partnership_id.eq(partnership.get()))
+        .order(worksheets::id)
+        .select(WorksheetRow::as_select())
+        .load(conn)
+}
+
+/// Lets the partner read a private worksheet, or stops it.
+pub fn set_shared_with_partner(
+    conn: &mut DbConnection,
+    id: WorksheetId,
+    shared: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(worksheets::table.find(id.get()))
+        .set((worksheets::shared_with_partner.eq(shared), worksheets::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Stops every private worksheet of `owner` being shared (their link ended).
+pub fn unshare_all(conn: &mut DbConnection, owner: UserId) -> QueryResult<usize> {
+    diesel::update(
+        worksheets::table
+            .filter(worksheets::owner_id.eq(owner.get()))
+            .filter(worksheets::shared_with_partner.eq(true)),
+    )
+    .set(worksheets::shared_with_partner.eq(false))
+    .execute(conn)
+}
+
+/// Deletes a worksheet with its revisions and signatures (cascade).
+pub fn delete(conn: &mut DbConnection, id: WorksheetId) -> QueryResult<usize> {
+    diesel::delete(worksheets::table.find(id.get())).execute(conn)
 }
 
 /// Every private worksheet the learner owns, by course and slug.

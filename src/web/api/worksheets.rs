@@ -33,6 +33,10 @@ pub struct WorksheetItem {
     revision: u32,
     /// `draft` or `finished`.
     status: &'static str,
+    /// The partner's private worksheet, shared with me to read (writes answer 404).
+    read_only: bool,
+    /// My private worksheet, shared with my partner to read.
+    shared_with_partner: bool,
 }
 
 impl WorksheetItem {
@@ -46,6 +50,8 @@ impl WorksheetItem {
             signatures: summary.signatures,
             revision: summary.revision,
             status: summary.status.as_str(),
+            read_only: summary.read_only,
+            shared_with_partner: summary.shared_with_partner,
         }
     }
 }
@@ -104,6 +110,38 @@ pub struct WorksheetOut {
     saved_at: Option<DateTime<Utc>>,
     /// The worksheet's questions changed since the newest revision was written.
     template_changed: bool,
+    /// Signatures on the newest revision (agreements only).
+    signatures: Vec<SignatureOut>,
+    /// The newest revision both partners signed: the agreement in force, still downloadable
+    /// while a later edit waits for both signatures.
+    in_force: Option<u32>,
+}
+
+/// A partner's signature on a revision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureOut {
+    revision: u32,
+    full_name: String,
+    signed_at: DateTime<Utc>,
+    /// Signed by the signed-in learner.
+    by_you: bool,
+    /// Content hash of the revision signed.
+    content_hash: String,
+}
+
+/// `POST …/sign`: the revision being signed (the newest) and the signer's full name.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignRequest {
+    revision: u32,
+    full_name: String,
+}
+
+/// What signing did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedOut {
+    revision: u32,
+    /// Both partners have signed this revision.
+    in_force: bool,
 }
 
 /// `PUT /api/v1/worksheets/{id}`: the answers, and the revision they were based on.
@@ -184,6 +222,7 @@ pub(crate) fn actor(state: &AppState, user: &CurrentUser) -> Result<Actor, AppEr
     Ok(Actor {
         catalog: state.catalog()?,
         keyring: state.keyring.clone(),
+        notices: state.notices.clone(),
         user: user.id,
         now: state.clock.now(),
     })
@@ -202,7 +241,7 @@ pub(crate) async fn run<T: Send + 'static>(
     Ok(state.db.run(work).await?)
 }
 
-fn worksheet_out(worksheet: &Worksheet, opened: Opened) -> WorksheetOut {
+fn worksheet_out(worksheet: &Worksheet, opened: Opened, user: &CurrentUser) -> WorksheetOut {
     let summary = Summary {
         key: opened.key,
         title: worksheet.title.clone(),
@@ -210,6 +249,8 @@ fn worksheet_out(worksheet: &Worksheet, opened: Opened) -> WorksheetOut {
         signatures: worksheet.signatures,
         revision: opened.revision,
         status: opened.status,
+        read_only: opened.read_only,
+        shared_with_partner: opened.shared_with_partner,
     };
     WorksheetOut {
         item: WorksheetItem::of(summary),
@@ -218,6 +259,18 @@ fn worksheet_out(worksheet: &Worksheet, opened: Opened) -> WorksheetOut {
         orphaned: opened.orphaned,
         saved_at: opened.saved_at,
         template_changed: opened.template_changed,
+        signatures: opened
+            .signatures
+            .into_iter()
+            .map(|s| SignatureOut {
+                revision: s.revision,
+                full_name: s.full_name,
+                signed_at: s.signed_at,
+                by_you: s.signer == Some(user.id),
+                content_hash: s.content_hash,
+            })
+            .collect(),
+        in_force: opened.in_force,
     }
 }
 
@@ -246,9 +299,9 @@ pub async fn show(
     let (actor, key) = (actor(&state, &user)?, key(&path)?);
     let catalog = actor.catalog.clone();
     let opened = run(&state, move |conn| worksheets::open(conn, &actor, &key)).await?;
-    let worksheet =
-        catalog.worksheet(&opened.key.course, &opened.key.worksheet).ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(worksheet_out(worksheet, opened)))
+    let worksheet = catalog.worksheet(&opened.key.course, &opened.key.worksheet);
+    let worksheet = worksheet.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(worksheet_out(worksheet, opened, &user)))
 }
 
 /// Saves the answers as a new revision (a draft may be incomplete).
@@ -338,4 +391,70 @@ pub async fn restore(
     let saved =
         run(&state, move |conn| worksheets::restore(conn, &actor, &key, revision, restore)).await?;
     Ok(HttpResponse::Ok().json(SavedOut::of(saved)))
+}
+
+/// Signs the newest revision of a couple's agreement; when both partners have signed the same
+/// revision it is in force. Both are told by mail, in neutral words.
+#[utoipa::path(post, path = "/api/v1/worksheets/{id}/sign", tag = "worksheets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "`course.worksheet`")),
+    request_body = SignRequest,
+    responses((status = 200, description = "Signed (also when already signed by you)", body = SignedOut),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such worksheet, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A newer revision was saved; `current` holds it", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No full name (`full_name`), nothing saved yet, or not a couple's agreement (`revision`)", body = Problem, content_type = "application/problem+json")))]
+pub async fn sign(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<SignRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (actor, key) = (actor(&state, &user)?, key(&path)?);
+    let SignRequest { revision, full_name } = body.into_inner();
+    let signed =
+        run(&state, move |conn| worksheets::sign(conn, &actor, &key, revision, &full_name)).await?;
+    Ok(HttpResponse::Ok().json(SignedOut { revision: signed.revision, in_force: signed.in_force }))
+}
+
+/// Lets my partner read one of my private worksheets (idempotent).
+#[utoipa::path(put, path = "/api/v1/shares/worksheets/{id}", tag = "worksheets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "`course.worksheet` (a private worksheet)")),
+    responses((status = 204, description = "Shared: my partner can read it as `course.worksheet.partner`"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such private worksheet of mine, or no partner link", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The path holds a control character", body = Problem, content_type = "application/problem+json")))]
+pub async fn share(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_shared(&state, &user, &path, true).await
+}
+
+/// Stops sharing one of my private worksheets with my partner (idempotent).
+#[utoipa::path(delete, path = "/api/v1/shares/worksheets/{id}", tag = "worksheets", security(("bearer" = [])),
+    params(("id" = String, Path, description = "`course.worksheet` (a private worksheet)")),
+    responses((status = 204, description = "No longer shared"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such private worksheet of mine, or no partner link", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The path holds a control character", body = Problem, content_type = "application/problem+json")))]
+pub async fn unshare(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_shared(&state, &user, &path, false).await
+}
+
+async fn set_shared(
+    state: &AppState,
+    user: &CurrentUser,
+    path: &str,
+    shared: bool,
+) -> Result<HttpResponse, AppError> {
+    let (actor, key) = (actor(state, user)?, key(path)?);
+    run(state, move |conn| worksheets::share_with_partner(conn, &actor, &key, shared)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
