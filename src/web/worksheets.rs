@@ -342,7 +342,7 @@ enum Posted {
     /// Not saved (invalid answers), or saved but not finished (required ones missing), or
     /// based on an older revision: the form comes back with the typed text.
     Again {
-        opened: Opened,
+        opened: Box<Opened>,
         problems: Vec<FieldProblem>,
         status: StatusCode,
         notice: &'static str,
@@ -362,7 +362,7 @@ fn save_and_finish(
     let saved = match worksheets::save(conn, actor, key, base, answers) {
         Ok(saved) => saved,
         Err(WorksheetError::Invalid(problems)) => {
-            let opened = worksheets::open(conn, actor, key)?;
+            let opened = Box::new(worksheets::open(conn, actor, key)?);
             let notice = "Some answers could not be saved. Nothing was changed.";
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(Posted::Again { opened, problems: named(problems), status, notice });
@@ -372,7 +372,7 @@ fn save_and_finish(
                           Your text below is not saved yet. Where the saved version differs, \
                           it is shown under your answer: keep what you want and save again.";
             let status = StatusCode::CONFLICT;
-            return Ok(Posted::Again { opened: *current, problems: Vec::new(), status, notice });
+            return Ok(Posted::Again { opened: current, problems: Vec::new(), status, notice });
         }
         Err(other) => return Err(other),
     };
@@ -382,7 +382,7 @@ fn save_and_finish(
     match worksheets::finish(conn, actor, key, saved.revision) {
         Ok(_) => Ok(Posted::Saved(intent)),
         Err(WorksheetError::Unfinished(problems)) => {
-            let opened = worksheets::open(conn, actor, key)?;
+            let opened = Box::new(worksheets::open(conn, actor, key)?);
             let notice = "Your answers are saved as a draft. A few questions still need an \
                           answer before it can be marked as finished.";
             let status = StatusCode::UNPROCESSABLE_ENTITY;
