@@ -369,15 +369,10 @@ fn save_and_finish(
     let saved = match worksheets::save(conn, actor, key, base, answers) {
         Ok(saved) => saved,
         Err(WorksheetError::Invalid(problems)) => {
-            let opened = worksheets::open(conn, actor, key)?;
+            let opened = Box::new(worksheets::open(conn, actor, key)?);
             let notice = "Some answers could not be saved. Nothing was changed.";
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(Posted::Again {
-                opened: Box::new(opened),
-                problems: named(problems),
-                status,
-                notice,
-            });
+            return Ok(Posted::Again { opened, problems: named(problems), status, notice });
         }
         Err(WorksheetError::Conflict(current)) => {
             let notice = "This worksheet was saved from somewhere else since you opened it. \
@@ -394,16 +389,11 @@ fn save_and_finish(
     match worksheets::finish(conn, actor, key, saved.revision) {
         Ok(_) => Ok(Posted::Saved(intent)),
         Err(WorksheetError::Unfinished(problems)) => {
-            let opened = worksheets::open(conn, actor, key)?;
+            let opened = Box::new(worksheets::open(conn, actor, key)?);
             let notice = "Your answers are saved as a draft. A few questions still need an \
                           answer before it can be marked as finished.";
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(Posted::Again {
-                opened: Box::new(opened),
-                problems: named(problems),
-                status,
-                notice,
-            })
+            Ok(Posted::Again { opened, problems: named(problems), status, notice })
         }
         Err(other) => Err(other),
     }

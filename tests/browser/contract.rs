@@ -32,6 +32,11 @@ async fn retype(browser: &Browser, id: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
+/// Ticks the checkbox with id `id` (every required answer is needed before signing).
+async fn tick(browser: &Browser, id: &str) {
+    browser.client.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+}
+
 /// Turns page scripts off (the forms work without them) or back on (axe needs them).
 async fn scripts(browser: &Browser, on: bool) {
     browser.cdp("Emulation.setScriptExecutionDisabled", json!({ "value": !on })).await;
@@ -75,6 +80,7 @@ test_case! {
         assert!(ana.text(".sharing__who").await.contains("You and your partner both see and edit this."));
         fill(&ana, "answers.fidelity_means", "Honesty every day").await;
         fill(&ana, "answers.boundaries", "No secrets").await;
+        tick(&ana, "answers.both_agree").await;
         click(&ana, "button[value=save]").await;
         assert_eq!(ana.text(".banner--notice").await, "Saved.");
 
@@ -86,6 +92,7 @@ test_case! {
         assert_eq!(typed.prop("value").await.unwrap().unwrap_or_default(), "Kindness first");
         retype(&ben, "answers.fidelity_means", "Honesty every day, and kindness first").await;
         retype(&ben, "answers.boundaries", "No secrets").await;
+        tick(&ben, "answers.both_agree").await;
         click(&ben, "button[value=save]").await;
         assert_eq!(ben.text(".banner--notice").await, "Saved.");
 
