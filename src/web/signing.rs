@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Worksheet;
+use crate::domain::worksheet::missing_required;
 use crate::error::AppError;
 use crate::web::api::worksheets::{actor, key, run};
 use crate::web::downloads::{self, FormatLink, FormatQuery};
@@ -49,6 +50,8 @@ pub struct AgreementView {
     /// The accounts are linked and the worksheet is the couple's, so it can be signed.
     pub signable: bool,
     pub signatures: Vec<SignatureLine>,
+    /// Every required question of the version shown is answered, so it can be signed.
+    pub complete: bool,
     /// The learner has signed the version shown.
     pub signed_by_you: bool,
     /// The partner has signed the version shown.
@@ -94,6 +97,7 @@ pub fn agreement_view(
     Some(AgreementView {
         revision: opened.revision,
         signable: worksheet.shared && opened.linked && !opened.read_only && opened.revision > 0,
+        complete: missing_required(&worksheet.fields, &opened.answers).is_empty(),
         signed_by_you: signatures.iter().any(|s| s.by_you),
         signed_by_partner: signatures.iter().any(|s| !s.by_you),
         signatures,

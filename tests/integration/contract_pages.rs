@@ -90,6 +90,13 @@ both_backends! {
         assert!(page.contains("You and your partner both see and edit this."), "{page}");
         assert!(page.contains("Once you have saved a first version, you can both sign it."), "{page}");
 
+        let page = ana.get(CONTRACT).await.text().await.unwrap();
+        let form = [("csrf_token", token_in(&page)), ("revision", "0".to_owned()), ("action", "save".to_owned()), ("answers.fidelity_means", "Honesty".to_owned())];
+        assert_eq!(ana.client.post(format!("{}{CONTRACT}", app.address)).form(&form).send().await.unwrap().status(), 303);
+        let (_, page) = text(ana.get(CONTRACT).await).await;
+        assert!(page.contains("Before you sign, answer every question marked (required) and save."), "{page}");
+        assert!(!page.contains(">Sign this version</button>"), "{page}");
+
         assert_eq!(save_contract(&ana, "Honesty every day").await.status(), 303);
         let (_, page) = text(ana.get(CONTRACT).await).await;
         assert!(page.contains("Nobody has signed this version yet."), "{page}");
@@ -114,7 +121,7 @@ both_backends! {
         let (_, page) = text(ben.get(CONTRACT).await).await;
         assert!(page.contains("— signed by both of you"), "{page}");
         let both = ["Ana Lind and Ben Lind", "Ben Lind and Ana Lind"];
-        assert!(both.iter().any(|names| page.contains(&format!("Signed by {names} (version 1)."))), "{page}");
+        assert!(both.iter().any(|names| page.contains(&format!("Signed by {names} (version 2)."))), "{page}");
         let pdf_link = format!("{CONTRACT}/agreement/download?format=pdf");
         assert!(page.contains(&format!("href=\"{pdf_link}\"")), "{page}");
         let (status, kind, cache, bytes) = download(&ben, &pdf_link).await;
@@ -125,7 +132,7 @@ both_backends! {
         app.mail_to("ben@example.com", 4).await;
         let (_, page) = text(ana.get(CONTRACT).await).await;
         assert!(page.contains("The new version needs both of your signatures again"), "{page}");
-        assert!(page.contains("This version (version 2)"), "{page}");
+        assert!(page.contains("This version (version 3)"), "{page}");
         assert!(page.contains(">Sign this version</button>"), "{page}");
         let (status, _, _, markdown) = download(&ana, &format!("{CONTRACT}/agreement/download?format=md")).await;
         assert_eq!(status, 200, "the signed version stays downloadable");
