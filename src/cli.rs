@@ -9,6 +9,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use crate::accounts::{self, AccountError, Registration};
+use crate::auth::keyring::KeyringError;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{FlagOverrides, RawSettings, Settings};
 use crate::domain::account::{DisplayName, Email, NewPassword, Role, TimeZone};
@@ -42,6 +43,9 @@ enum Command {
     /// Manage access codes for courses with `enrollment = "code"`.
     #[command(subcommand)]
     Code(CodeCommand),
+    /// Manage the keys worksheet answers are encrypted with.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Write a consistent copy of the SQLite database to PATH.
     Backup {
         /// Where to write the copy (must not exist yet).
@@ -102,6 +106,17 @@ enum CodeCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new key and re-encrypt every saved answer under it, in small batches while Mend
+    /// keeps serving; older keys stay readable, so it can be run again if interrupted.
+    Rotate {
+        /// Revisions re-encrypted per transaction.
+        #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        batch: i64,
+    },
+}
+
 /// A command failed; `code` is the process exit status.
 #[derive(Debug)]
 pub struct Failure {
@@ -151,6 +166,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Code(CodeCommand::Create { course, max_uses, expires }) => {
             create_code(&settings, &course, max_uses, expires)
         }
+        Command::Keys(KeysCommand::Rotate { batch }) => rotate_keys(&settings, batch),
         Command::Backup { path } => backup(&settings, &path),
     }
 }
@@ -271,6 +287,37 @@ fn create_code(
         println!("{code}");
     }
     eprintln!("mend: created an access code for {course}");
+    Ok(())
+}
+
+/// Adds a key to the keyring file, then re-encrypts in batches; prints counts and key ids
+/// (derived names, not keys), never a key or an answer.
+fn rotate_keys(settings: &Settings, batch: i64) -> Result<(), Failure> {
+    startup::ensure_data_dir(&settings.data_dir)?;
+    let keyring = startup::load_keyring(settings)?;
+    let mut conn = startup::open_connection(settings)?;
+    let key_id = match keyring.add_key() {
+        Ok(key_id) => {
+            eprintln!("mend: added encryption key {key_id}; re-encrypting saved answers");
+            key_id
+        }
+        // Configured keys live in the setting: the operator appends the new one there first.
+        Err(KeyringError::Configured) => {
+            let key_id = keyring.primary_id();
+            eprintln!(
+                "mend: MEND_ENCRYPTION_KEY is set, so no key was added (append the new key \
+                 there first); re-encrypting under its newest key {key_id}"
+            );
+            key_id
+        }
+        Err(error) => return Err(failed(error)),
+    };
+    let done = crate::worksheets::rotate(&mut conn, &keyring, batch).map_err(failed)?;
+    eprintln!(
+        "mend: re-encrypted {} revision(s) in {} batch(es) under key {key_id}; older keys stay \
+         in the keyring so any copy made before now still opens",
+        done.resealed, done.batches
+    );
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use crate::db::DbError;
 use crate::domain::account::FieldError;
 use crate::learning::EnrollError;
 use crate::partners::PartnerError;
+use crate::worksheets::{Opened, WorksheetError};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,13 @@ pub enum AppError {
     NotFound,
     #[error("{message}")]
     InvalidField { field: &'static str, message: String },
+    /// Several fields at once, named at run time (a worksheet's answers by field id).
+    #[error("some fields are not valid")]
+    InvalidFields(Vec<FieldProblem>),
+    /// A write based on a version that is no longer the newest; `current` is the newest, for
+    /// the learner to compare with their own unsaved text (it goes only to that learner).
+    #[error("edit conflict")]
+    Conflict { current: Box<serde_json::Value> },
     #[error("not ready: {0}")]
     NotReady(String),
     #[error(transparent)]
@@ -108,6 +116,38 @@ impl From<EnrollError> for AppError {
     }
 }
 
+impl From<WorksheetError> for AppError {
+    fn from(error: WorksheetError) -> Self {
+        let named = |problems: Vec<crate::domain::worksheet::AnswerProblem>| {
+            let fields = problems.into_iter().map(|problem| FieldProblem {
+                field: format!("answers.{}", problem.field),
+                message: problem.message.to_owned(),
+            });
+            Self::InvalidFields(fields.collect())
+        };
+        match error {
+            WorksheetError::NotFound => Self::NotFound,
+            WorksheetError::Invalid(problems) | WorksheetError::Unfinished(problems) => {
+                named(problems)
+            }
+            WorksheetError::Conflict(current) => conflict(&current),
+            error @ WorksheetError::NoSuchRevision => {
+                Self::InvalidField { field: "restore", message: error.to_string() }
+            }
+            error @ (WorksheetError::NotSignable | WorksheetError::NothingToSign) => {
+                Self::InvalidField { field: "revision", message: error.to_string() }
+            }
+            error @ WorksheetError::BadName => {
+                Self::InvalidField { field: "full_name", message: error.to_string() }
+            }
+            WorksheetError::Db(error) => Self::Database(error),
+            error @ (WorksheetError::Sealing(_) | WorksheetError::Mail(_)) => {
+                Self::Internal(Box::new(error))
+            }
+        }
+    }
+}
+
 impl From<PartnerError> for AppError {
     fn from(error: PartnerError) -> Self {
         let field =
@@ -134,9 +174,23 @@ impl From<PartnerError> for AppError {
                 Self::TooManyRequests { retry_after: retry.seconds() }
             }
             PartnerError::Database(error) => Self::Database(error),
+            PartnerError::Worksheet(error) => error.into(),
             other @ PartnerError::Mail(_) => Self::Internal(Box::new(other)),
         }
     }
+}
+
+/// The 409 for a stale worksheet write, carrying the newest revision as the API shows it.
+fn conflict(current: &Opened) -> AppError {
+    let current = serde_json::json!({
+        "id": current.key.to_string(),
+        "revision": current.revision,
+        "status": current.status.as_str(),
+        "answers": current.answers,
+        "orphaned": current.orphaned,
+        "saved_at": current.saved_at,
+    });
+    AppError::Conflict { current: Box::new(current) }
 }
 
 /// An RFC 9457 problem document; also stored on the response so the HTML renderer can reuse it.
@@ -154,6 +208,9 @@ pub struct Problem {
     /// unlocks it first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<ProblemLink>,
+    /// On a 409 edit conflict: the newest saved version, to show beside the unsaved text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
 }
 
 /// A page worth going to from a problem, in words a person reads.
@@ -217,6 +274,15 @@ impl ProblemType {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         title: "That was too large to accept",
         detail: None,
+    };
+    const EDIT_CONFLICT: Self = Self {
+        uri: "/problems/edit-conflict",
+        status: StatusCode::CONFLICT,
+        title: "A newer version was saved meanwhile",
+        detail: Some(
+            "Perhaps in another window, or by your partner. What you wrote is still here: \
+             compare it with the newer version below, then save again.",
+        ),
     };
     const NOT_SIGNED_IN: Self = Self {
         uri: "/problems/not-signed-in",
@@ -314,9 +380,10 @@ impl ProblemType {
     };
 
     /// Every kind, for the OpenAPI document and the tests that keep them distinct.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::NOT_FOUND,
         Self::INVALID_FIELD,
+        Self::EDIT_CONFLICT,
         Self::UNREADABLE_BODY,
         Self::UNREADABLE_FIELD,
         Self::PAYLOAD_TOO_LARGE,
@@ -344,6 +411,7 @@ impl ProblemType {
             detail: self.detail.map(str::to_owned),
             errors: Vec::new(),
             next: None,
+            current: None,
         }
     }
 }
@@ -366,6 +434,7 @@ impl Problem {
                 detail: None,
                 errors: Vec::new(),
                 next: None,
+                current: None,
             },
             ProblemType::problem,
         )
@@ -377,7 +446,8 @@ impl AppError {
     pub fn problem_type(&self) -> ProblemType {
         match self {
             Self::NotFound => ProblemType::NOT_FOUND,
-            Self::InvalidField { .. } => ProblemType::INVALID_FIELD,
+            Self::InvalidField { .. } | Self::InvalidFields(_) => ProblemType::INVALID_FIELD,
+            Self::Conflict { .. } => ProblemType::EDIT_CONFLICT,
             Self::BadInput { field: None, .. } => ProblemType::UNREADABLE_BODY,
             Self::BadInput { field: Some(_), .. } => ProblemType::UNREADABLE_FIELD,
             Self::PayloadTooLarge => ProblemType::PAYLOAD_TOO_LARGE,
@@ -406,6 +476,8 @@ impl AppError {
                     .errors
                     .push(FieldProblem { field: (*field).to_owned(), message: message.clone() });
             }
+            Self::InvalidFields(fields) => problem.errors.clone_from(fields),
+            Self::Conflict { current } => problem.current = Some((**current).clone()),
             Self::BadInput { field, message } => {
                 problem.detail = Some(message.clone());
                 if let Some(field) = field {

@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::jwt::SessionTokens;
+use crate::auth::keyring::{Keyring, KeyringError};
 use crate::auth::keys::{KeyError, SecretKey};
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
@@ -25,6 +26,7 @@ use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
 use crate::web::state::AppState;
+use crate::worksheets::Notices;
 
 /// Why Mend could not start; each names the setting to fix.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +51,8 @@ pub enum StartupError {
     Mail(#[from] MailError),
     #[error("secret key: {0}")]
     SecretKey(#[from] KeyError),
+    #[error("encryption keys: {0}")]
+    Keyring(#[from] KeyringError),
     #[error("password hashing self-test failed: {0}")]
     Passwords(#[from] crate::auth::password::HashError),
 }
@@ -61,6 +65,13 @@ impl StartupError {
             _ => 2,
         }
     }
+}
+
+/// The keys worksheet answers are sealed with: `MEND_ENCRYPTION_KEY`, else
+/// `<data_dir>/encryption_keys` (generated on first start).
+pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
+    let configured = settings.encryption_key.as_ref().map(|key| key.expose());
+    Ok(Keyring::load(configured, &settings.data_dir)?)
 }
 
 /// Opens the configured database's connection pool and applies pending migrations.
@@ -182,6 +193,7 @@ impl Application {
         ensure_data_dir(&settings.data_dir)?;
         let secret =
             SecretKey::load(settings.secret_key.as_ref().map(|s| s.expose()), &settings.data_dir)?;
+        let keyring = load_keyring(&settings)?;
         let listener = bind(&mut settings)?;
         let address = settings.bind;
         let catalog = Arc::new(CatalogStore::new());
@@ -197,9 +209,16 @@ impl Application {
             SessionTokens::new(&secret, &settings.base_url.origin().ascii_serialization()),
             emails.clone(),
             settings.base_url.clone(),
+            keyring.clone(),
         )?);
-        let partners =
-            Arc::new(Partners::new(db.clone(), clock.clone(), emails, settings.base_url.clone()));
+        let notices = Notices::new(emails.clone(), settings.base_url.clone());
+        let partners = Arc::new(Partners::new(
+            db.clone(),
+            clock.clone(),
+            emails,
+            settings.base_url.clone(),
+            keyring.clone(),
+        ));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -211,6 +230,8 @@ impl Application {
             clock,
             catalog,
             accounts,
+            keyring,
+            notices,
             partners,
             csrf: CsrfKey::new(&secret),
             cookies,

@@ -21,6 +21,7 @@ use tera::Context;
 use url::Url;
 
 use crate::auth::jwt::{SessionTokens, TokenError};
+use crate::auth::keyring::Keyring;
 use crate::auth::password::{HashError, Passwords};
 use crate::auth::rate_limit::{FailureBackoff, Limit, RateLimiter, RetryAfter};
 use crate::clock::SharedClock;
@@ -62,6 +63,8 @@ pub enum AccountError {
     Mail(#[from] MailError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    #[error(transparent)]
+    Worksheet(#[from] crate::worksheets::WorksheetError),
     /// Ending the partner link of an account being deleted failed.
     #[error(transparent)]
     Partner(#[from] crate::partners::PartnerError),
@@ -96,16 +99,20 @@ pub struct Accounts {
     base_url: Url,
     limits: RateLimiter,
     backoff: FailureBackoff,
+    /// Opens worksheet answers for the data export.
+    keyring: Keyring,
 }
 
 impl Accounts {
-    /// Builds the service; `base_url` is where links in emails point.
+    /// Builds the service; `base_url` is where links in emails point, `keyring` opens the
+    /// worksheet answers a data export includes.
     pub fn new(
         db: Database,
         clock: SharedClock,
         tokens: SessionTokens,
         emails: Arc<EmailTemplates>,
         base_url: Url,
+        keyring: Keyring,
     ) -> Result<Self, HashError> {
         Ok(Self {
             db,
@@ -116,6 +123,7 @@ impl Accounts {
             base_url,
             limits: RateLimiter::default(),
             backoff: FailureBackoff::default(),
+            keyring,
         })
     }
 

@@ -12,6 +12,7 @@ use crate::db::models::personal_data::{
 };
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
+use crate::worksheets::{self, WorksheetRecord};
 
 /// The profile part of an export.
 #[derive(Debug, Serialize)]
@@ -40,6 +41,8 @@ pub struct PersonalData {
     pub sessions: Vec<SessionRecord>,
     pub partnerships: Vec<PartnershipRecord>,
     pub progress_shares: Vec<ProgressShareRecord>,
+    /// Every worksheet with every revision, answers opened.
+    pub worksheets: Vec<WorksheetRecord>,
 }
 
 impl Accounts {
@@ -47,7 +50,8 @@ impl Accounts {
     pub async fn export(&self, user_id: UserId) -> Result<PersonalData, AccountError> {
         let user = self.account(user_id).await?;
         let user_id = user.id;
-        let (enrollments, progress, sessions, partnerships, progress_shares) = self
+        let keyring = self.keyring.clone();
+        let (enrollments, progress, sessions, partnerships, progress_shares, worksheets) = self
             .db
             .run(move |conn| {
                 Ok::<_, AccountError>((
@@ -56,6 +60,7 @@ impl Accounts {
                     personal_data::sessions_of(conn, user_id)?,
                     personal_data::partnerships_of(conn, user_id)?,
                     personal_data::progress_shares_of(conn, user_id)?,
+                    worksheets::export_of(conn, &keyring, UserId::from(user_id))?,
                 ))
             })
             .await?;
@@ -78,6 +83,7 @@ impl Accounts {
             sessions,
             partnerships,
             progress_shares,
+            worksheets,
         })
     }
 
@@ -97,12 +103,14 @@ impl Accounts {
         let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
+        let keyring = self.keyring.clone();
         self.db
             .transaction(move |conn| {
                 // The link ends first, while both partners' rows still exist: the other partner
                 // keeps their copies and is told, then this account's data goes.
                 let reason = EndReason::AccountDeleted;
-                crate::partners::end_within(conn, UserId::from(user_id), reason, &notice, now)?;
+                let user = UserId::from(user_id);
+                crate::partners::end_within(conn, &keyring, user, reason, &notice, now)?;
                 personal_data::erase(conn, user_id, &email)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {

@@ -132,8 +132,9 @@ diesel::table! {
         partnership_id -> Nullable<BigInt>,
         course_slug -> Text,
         worksheet_slug -> Text,
-        template_hash -> Text,
-        shared -> Bool,
+        status -> Text,
+        revision -> Integer,
+        shared_with_partner -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -143,7 +144,10 @@ diesel::table! {
     worksheet_revisions (id) {
         id -> BigInt,
         worksheet_id -> BigInt,
+        number -> Integer,
         author_id -> Nullable<BigInt>,
+        template_hash -> Text,
+        content_hash -> Text,
         key_id -> Text,
         nonce -> Binary,
         ciphertext -> Binary,
@@ -155,9 +159,9 @@ diesel::table! {
     signatures (id) {
         id -> BigInt,
         worksheet_id -> BigInt,
-        revision_id -> BigInt,
+        revision -> Integer,
         user_id -> Nullable<BigInt>,
-        signed_name -> Text,
+        full_name -> Text,
         content_hash -> Text,
         signed_at -> Timestamp,
     }
@@ -214,7 +218,7 @@ diesel::joinable!(partnership_members -> partnerships (partnership_id));
 diesel::joinable!(progress_shares -> partnerships (partnership_id));
 diesel::joinable!(worksheets -> partnerships (partnership_id));
 diesel::joinable!(worksheet_revisions -> worksheets (worksheet_id));
-diesel::joinable!(signatures -> worksheet_revisions (revision_id));
+diesel::joinable!(signatures -> worksheets (worksheet_id));
 diesel::joinable!(reminder_log -> outbox (outbox_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -3,18 +3,13 @@
 //! The worksheets service passes catalog types and plain data in; the renderers only read a
 //! [`Document`], so PDF, DOCX and Markdown cannot disagree about what is on the page.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::html;
 use crate::content::{Course, Field, FieldKind, Worksheet, WorksheetBlock};
 
-/// Answers keyed by field id, as the worksheet API sends and stores them: a string for
-/// `short`, `long` and `date`, an array of strings (or one string of lines) for `list`, a
-/// boolean for `checkbox`, the chosen option's text for `choice`.
-pub type Answers = BTreeMap<String, Value>;
+pub use crate::domain::worksheet::Answers;
 
 /// Two partners sign an agreement.
 pub const SIGNERS: usize = 2;

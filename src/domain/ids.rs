@@ -53,6 +53,10 @@ id_type!(
     AccessCodeId
 );
 id_type!(
+    /// A filled-in worksheet: one learner's, or one couple's (`worksheets.id`).
+    WorksheetId
+);
+id_type!(
     /// An invitation between two learners, and the link it becomes (`partnerships.id`).
     PartnershipId
 );

@@ -9,3 +9,4 @@ pub mod ids;
 pub mod progress;
 pub mod return_path;
 pub mod utc;
+pub mod worksheet;

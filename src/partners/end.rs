@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 
+use crate::auth::keyring::Keyring;
 use crate::db::DbConnection;
 use crate::db::models::partnership::{self, ActiveLink, EndReason, STATUS_PENDING};
 use crate::db::models::{outbox, progress_share, user};
@@ -24,9 +25,11 @@ impl Partners {
     pub async fn end(&self, user: UserId) -> Result<Ended, PartnerError> {
         let notice = ended_notice(&self.emails, &self.base_url)?;
         let now = self.now().naive_utc();
+        let keyring = self.keyring.clone();
         self.db
             .transaction(move |conn| {
-                end_within(conn, user, EndReason::Ended, &notice, now)?.ok_or(PartnerError::NoLink)
+                end_within(conn, &keyring, user, EndReason::Ended, &notice, now)?
+                    .ok_or(PartnerError::NoLink)
             })
             .await
     }
@@ -34,9 +37,10 @@ impl Partners {
 
 /// Ends whatever link or invitation `user` holds, inside the caller's transaction: ending from
 /// the partner page, or deleting an account before its row goes. `None` when there was none.
-/// `notice` is [`ended_notice`], queued for the former partner.
+/// `notice` is [`ended_notice`], queued for the former partner; `keyring` re-seals the copies.
 pub fn end_within(
     conn: &mut DbConnection,
+    keyring: &Keyring,
     user: UserId,
     reason: EndReason,
     notice: &RenderedEmail,
@@ -53,6 +57,7 @@ pub fn end_within(
     let link = ActiveLink { id: row.id, partner };
     // Keeping what the couple made together happens here, before anything of the link goes:
     // each partner keeps a copy of every shared worksheet and every agreement in force.
+    crate::worksheets::keep_copies_for_each_partner(conn, keyring, link.id, [user, partner], now)?;
     progress_share::delete_for_partnership(conn, link.id)?;
     partnership::close(conn, link.id, reason, Some(user), now)?;
     if let Some(other) = user::find(conn, partner.get())? {

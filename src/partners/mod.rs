@@ -18,6 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 use tera::Context;
 use url::Url;
 
+use crate::auth::keyring::Keyring;
 use crate::auth::rate_limit::{Limit, RateLimiter, RetryAfter};
 use crate::clock::SharedClock;
 use crate::db::{Database, DbError};
@@ -65,6 +66,9 @@ pub enum PartnerError {
     Database(#[from] DbError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    /// Keeping the couple's worksheets as each partner's copy failed.
+    #[error(transparent)]
+    Worksheet(#[from] crate::worksheets::WorksheetError),
 }
 
 impl From<diesel::result::Error> for PartnerError {
@@ -80,6 +84,8 @@ pub struct Partners {
     emails: Arc<EmailTemplates>,
     base_url: Url,
     limits: RateLimiter,
+    /// Re-seals the couple's worksheets as each partner's copy when a link ends.
+    keyring: Keyring,
 }
 
 impl Partners {
@@ -89,8 +95,9 @@ impl Partners {
         clock: SharedClock,
         emails: Arc<EmailTemplates>,
         base_url: Url,
+        keyring: Keyring,
     ) -> Self {
-        Self { db, clock, emails, base_url, limits: RateLimiter::default() }
+        Self { db, clock, emails, base_url, limits: RateLimiter::default(), keyring }
     }
 
     fn now(&self) -> DateTime<Utc> {

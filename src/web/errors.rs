@@ -38,7 +38,13 @@ pub fn form_config() -> web::FormConfig {
 
 /// JSON bodies: the same rules as forms.
 pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|error, _| {
+    json_config_up_to(JSON_LIMIT)
+}
+
+/// [`json_config`] with another size limit, for the few routes whose bodies are long writing
+/// (a worksheet's answers).
+pub fn json_config_up_to(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(|error, _| {
         match error {
             JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
                 AppError::PayloadTooLarge

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
+use crate::auth::keyring::Keyring;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::content::{Catalog, CatalogStore};
@@ -26,6 +27,10 @@ pub struct AppState {
     pub catalog: Arc<CatalogStore>,
     /// Registering, signing in, sessions and passwords.
     pub accounts: Arc<Accounts>,
+    /// Seals and opens worksheet answers.
+    pub keyring: Keyring,
+    /// Renders partner mail about worksheets.
+    pub notices: crate::worksheets::Notices,
     /// Invitations, partner links and what partners share.
     pub partners: Arc<Partners>,
     pub csrf: CsrfKey,

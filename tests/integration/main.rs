@@ -28,6 +28,7 @@ mod openapi;
 mod pages;
 mod partners;
 mod storage;
+mod worksheets;
 
 fn main() {
     runner::main();

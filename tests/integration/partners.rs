@@ -54,15 +54,16 @@ both_backends! {
             &mend::templates::EmailTemplates::load().unwrap(),
             &url::Url::parse("http://mend.test").unwrap(),
         ).unwrap();
+        let keyring = mend::auth::keyring::Keyring::load(None, test_db.dir.path()).unwrap();
         let ended = mend::db::write_transaction(conn, |conn| {
-            mend::partners::end_within(conn, ben, EndReason::Ended, &notice, now)
+            mend::partners::end_within(conn, &keyring, ben, EndReason::Ended, &notice, now)
         }).unwrap();
         assert_eq!(ended, Some(Ended::Link(ActiveLink { id: invitation, partner: ana })));
         assert_eq!(partnership::active_for_user(conn, ana).unwrap(), None);
         assert_eq!(partnership::active_for_user(conn, ben).unwrap(), None);
         assert!(partnership::claim_slot(conn, ana, second, now).unwrap(), "the slot is free again");
         let again = mend::db::write_transaction(conn, |conn| {
-            mend::partners::end_within(conn, ben, EndReason::Ended, &notice, now)
+            mend::partners::end_within(conn, &keyring, ben, EndReason::Ended, &notice, now)
         }).unwrap();
         assert_eq!(again, None);
     }

@@ -142,6 +142,14 @@ pub fn find_with_time_zone(
         .optional()
 }
 
+/// The slugs of every course the learner has an enrolment in, whatever its status.
+pub fn list_course_slugs(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<String>> {
+    enrollments::table
+        .filter(enrollments::user_id.eq(user_id.get()))
+        .select(enrollments::course_slug)
+        .load(conn)
+}
+
 /// Records which access code admitted the learner.
 pub fn set_access_code(
     conn: &mut DbConnection,

@@ -10,4 +10,6 @@ pub mod partnership;
 pub mod personal_data;
 pub mod progress_share;
 pub mod session;
+pub mod signature;
 pub mod user;
+pub mod worksheet;

@@ -7,9 +7,11 @@ pub mod learning;
 pub mod me;
 pub mod openapi;
 pub mod partner;
+pub mod worksheets;
 
 use actix_web::web;
 
+use crate::web::errors::json_config_up_to;
 use crate::web::{RouteTable, get};
 
 /// The API routes.
@@ -37,6 +39,19 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/courses/{course}/lessons/{lesson}/complete", |r| {
             r.route(web::put().to(learning::complete_lesson))
                 .route(web::delete().to(learning::uncomplete_lesson))
+        })
+        .at("/api/v1/worksheets", |r| r.route(get().to(worksheets::list)))
+        .at("/api/v1/worksheets/{id}", |r| {
+            r.app_data(json_config_up_to(worksheets::BODY_LIMIT))
+                .route(get().to(worksheets::show))
+                .route(web::put().to(worksheets::save))
+        })
+        .at("/api/v1/worksheets/{id}/revisions", |r| r.route(get().to(worksheets::revisions)))
+        .at("/api/v1/worksheets/{id}/finish", |r| r.route(web::post().to(worksheets::finish)))
+        .at("/api/v1/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
+        .at("/api/v1/worksheets/{id}/sign", |r| r.route(web::post().to(worksheets::sign)))
+        .at("/api/v1/shares/worksheets/{id}", |r| {
+            r.route(web::put().to(worksheets::share)).route(web::delete().to(worksheets::unshare))
         })
         .at("/api/v1/partner", |r| {
             r.route(get().to(partner::show))

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{auth, learning, me, partner};
+use crate::web::api::{auth, learning, me, partner, worksheets};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -35,6 +35,15 @@ use crate::web::api::{auth, learning, me, partner};
         learning::pause,
         learning::resume,
         learning::my_progress,
+        worksheets::list,
+        worksheets::show,
+        worksheets::save,
+        worksheets::finish,
+        worksheets::revisions,
+        worksheets::restore,
+        worksheets::sign,
+        worksheets::share,
+        worksheets::unshare,
         partner::show,
         partner::invite,
         partner::end,
