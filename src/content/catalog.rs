@@ -68,6 +68,9 @@ pub struct Course {
     pub enrollment: Enrollment,
     /// Unpublished courses are visible to authors only.
     pub published: bool,
+    /// Files under `files/` download for anyone who may see the course, not only enrolled
+    /// learners, authors and admins (`public_downloads = true` in course.toml).
+    pub public_downloads: bool,
     /// Inactivity nudges for this course.
     pub reminders: Reminders,
     /// The rendered `index.md`, empty when there is none.
@@ -118,6 +121,9 @@ pub struct Lesson {
     pub html: Arc<str>,
     /// Headings with their ids, for the in-page table of contents.
     pub toc: Vec<TocEntry>,
+    /// The worksheets and files the lesson links to, in order of first mention, for the
+    /// lesson's "Downloads and worksheets" box (images are part of the text, not listed).
+    pub downloads: Vec<LessonDownload>,
     /// Word count of the body, for reading-time estimates.
     pub words: usize,
     /// sha256 (hex) of the source file.
@@ -135,6 +141,16 @@ pub struct TocEntry {
     pub id: String,
     /// The heading's plain text.
     pub text: String,
+}
+
+/// Something a lesson links for learners to take away.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum LessonDownload {
+    /// A worksheet of the course, by slug.
+    Worksheet(String),
+    /// A file under the course's `files/`, by its path there.
+    File(String),
 }
 
 /// A fillable template that partners complete (possibly together) and may sign.

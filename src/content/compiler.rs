@@ -31,6 +31,8 @@ struct CourseMeta {
     #[serde(default)]
     published: bool,
     #[serde(default)]
+    public_downloads: bool,
+    #[serde(default)]
     reminders: Reminders,
 }
 
@@ -155,6 +157,7 @@ impl Compiler {
                 summary: meta.summary,
                 enrollment: meta.enrollment,
                 published: meta.published,
+                public_downloads: meta.public_downloads,
                 reminders: meta.reminders,
                 landing_html: landing,
                 worksheets,

@@ -131,6 +131,7 @@ pub(crate) fn build(
         draft: front.draft,
         html: body.rendered.html.clone(),
         toc: body.rendered.toc.clone(),
+        downloads: body.rendered.downloads.clone(),
         words,
         content_hash: content_hash.to_string(),
         source: source.to_path_buf(),

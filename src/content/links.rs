@@ -25,8 +25,10 @@ pub(crate) enum Target {
     SamePage(String),
     /// Another (or the same) lesson, with an optional anchor to check later.
     Lesson { slug: String, anchor: Option<String>, url: String },
-    /// A worksheet or a downloadable file.
-    Rewritten(String),
+    /// A worksheet of the course, by slug, and its URL (with the anchor, if any).
+    Worksheet { slug: String, url: String },
+    /// A file under `files/`, by its path there, and its URL.
+    File { path: String, url: String },
 }
 
 /// Why a link cannot be followed; the message is shown to the author.
@@ -119,7 +121,7 @@ impl LinkContext {
 
     /// The URL of a file under `files/`.
     pub(crate) fn file_url(&self, path: &str) -> String {
-        format!("/courses/{}/files/{}", self.course, encode_path(path))
+        file_url(&self.course, path)
     }
 
     /// Resolves a link written in a document living in folder `from_dir` (relative to the
@@ -152,9 +154,7 @@ impl LinkContext {
     pub(crate) fn resolve_image(&self, from_dir: &str, dest: &str) -> Result<Target, LinkError> {
         match self.resolve(from_dir, dest)? {
             Target::Keep => Ok(Target::Keep),
-            Target::Rewritten(url) if url.starts_with(&self.file_url("")) => {
-                Ok(Target::Rewritten(url))
-            }
+            file @ Target::File { .. } => Ok(file),
             _ => Err(LinkError::ImageNotFile),
         }
     }
@@ -162,7 +162,7 @@ impl LinkContext {
     fn classify(&self, joined: &str, anchor: Option<String>) -> Result<Target, LinkError> {
         if let Some(rest) = joined.strip_prefix("files/") {
             return if self.files.contains(rest) {
-                Ok(Target::Rewritten(self.file_url(rest)))
+                Ok(Target::File { url: self.file_url(rest), path: rest.to_string() })
             } else {
                 Err(LinkError::MissingFile)
             };
@@ -173,7 +173,8 @@ impl LinkContext {
         if let Some(slug) = stem.strip_prefix("worksheets/") {
             return if self.worksheets.contains(slug) {
                 let url = format!("/courses/{}/worksheets/{}", self.course, encode_path(slug));
-                Ok(Target::Rewritten(with_anchor(url, anchor.as_deref())))
+                let url = with_anchor(url, anchor.as_deref());
+                Ok(Target::Worksheet { url, slug: slug.to_string() })
             } else {
                 Err(LinkError::MissingWorksheet)
             };
@@ -186,6 +187,11 @@ impl LinkContext {
             anchor: anchor.filter(|a| !a.is_empty()),
         })
     }
+}
+
+/// The URL a file under a course's `files/` is downloaded from (`path` relative to `files/`).
+pub fn file_url(course: &str, path: &str) -> String {
+    format!("/courses/{course}/files/{}", encode_path(path))
 }
 
 fn with_anchor(url: String, anchor: Option<&str>) -> String {
@@ -297,11 +303,14 @@ mod tests {
         let c = ctx();
         assert_eq!(
             c.resolve("01-a", "../worksheets/plan.md"),
-            Ok(Target::Rewritten("/courses/c/worksheets/plan".into()))
+            Ok(Target::Worksheet { slug: "plan".into(), url: "/courses/c/worksheets/plan".into() })
         );
         assert_eq!(
             c.resolve("01-a", "../files/images/x%20y.svg"),
-            Ok(Target::Rewritten("/courses/c/files/images/x%20y.svg".into()))
+            Ok(Target::File {
+                path: "images/x y.svg".into(),
+                url: "/courses/c/files/images/x%20y.svg".into()
+            })
         );
         assert_eq!(c.resolve_image("01-a", "../01-a/01-one.md"), Err(LinkError::ImageNotFile));
     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use pulldown_cmark::{BlockQuoteKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
-use super::catalog::TocEntry;
+use super::catalog::{LessonDownload, TocEntry};
 use super::diagnostics::{Diagnostic, Severity, Source};
 use super::links::{LinkContext, LinkError, Target};
 
@@ -19,7 +19,18 @@ pub(crate) struct Rendered {
     pub words: usize,
     /// Links into lessons, checked (anchors, drafts) once every document is rendered.
     pub pending: Vec<LessonLink>,
+    /// Worksheets and files linked (not images), each once, in order of first mention.
+    pub downloads: Vec<LessonDownload>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Rendered {
+    /// Adds a linked download unless it is already listed.
+    fn note_download(&mut self, download: LessonDownload) {
+        if !self.downloads.contains(&download) {
+            self.downloads.push(download);
+        }
+    }
 }
 
 /// A link into a lesson (or, with `lesson: None`, to an anchor in the same document).
@@ -273,7 +284,16 @@ fn rewrite<'e>(
             record(out, Some(slug), anchor);
             url.into()
         }
-        Ok(Target::Rewritten(url)) => url.into(),
+        Ok(Target::Worksheet { slug, url }) => {
+            out.note_download(LessonDownload::Worksheet(slug));
+            url.into()
+        }
+        Ok(Target::File { path, url }) => {
+            if !image {
+                out.note_download(LessonDownload::File(path));
+            }
+            url.into()
+        }
         Err(err) => {
             out.diagnostics.push(link_diagnostic(&err, dest, at, input.source));
             CowStr::Borrowed("#")
@@ -349,8 +369,8 @@ mod tests {
         let ctx = LinkContext::new(
             "c",
             [("01-m/01-a.md".to_string(), "a".to_string())],
-            [],
-            ["x.svg".to_string()],
+            ["plan".to_string()],
+            ["x.svg".to_string(), "card.pdf".to_string()],
         );
         let input = Input {
             source: &Source::new(Path::new("l.md"), markdown),
@@ -395,6 +415,18 @@ mod tests {
         );
         assert_eq!(out.pending.len(), 1);
         assert_eq!(out.pending[0].missing_anchor().message, "link to missing anchor \"01-a.md#x\"");
+    }
+
+    #[test]
+    fn linked_worksheets_and_files_are_recorded_once_and_images_are_not() {
+        let out = html(
+            "![Path](../files/x.svg) [card](../files/card.pdf) [plan](../worksheets/plan.md) \
+             [again](../files/card.pdf) [lesson](01-a.md)\n",
+        );
+        assert_eq!(
+            out.downloads,
+            [LessonDownload::File("card.pdf".into()), LessonDownload::Worksheet("plan".into())]
+        );
     }
 
     #[test]

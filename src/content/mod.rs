@@ -28,13 +28,13 @@ use sha2::{Digest, Sha256};
 
 pub use audience::Audience;
 pub use catalog::{
-    Catalog, CatalogFile, Course, Enrollment, Field, FieldKind, Lesson, LessonView, Module,
-    Reminders, TocEntry, Worksheet, WorksheetBlock,
+    Catalog, CatalogFile, Course, Enrollment, Field, FieldKind, Lesson, LessonDownload, LessonView,
+    Module, Reminders, TocEntry, Worksheet, WorksheetBlock,
 };
 pub use compiler::Compiler;
 pub use diagnostics::{Diagnostic, Severity, error_count};
 pub use lesson::{LessonOutput, compile_lesson_source};
-pub use links::LinkContext;
+pub use links::{LinkContext, file_url};
 pub use store::{CatalogStore, CompileStatus};
 pub use watch::{WatchHandle, watch};
 

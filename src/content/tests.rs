@@ -84,6 +84,8 @@ fn a_clean_course_compiles_into_a_catalog() {
     let a = catalog.lesson("c", "a").unwrap();
     assert!(a.lesson.html.contains("href=\"/courses/c/lessons/b#deep\""), "{}", a.lesson.html);
     assert!(a.lesson.html.contains("href=\"/courses/c/files/card.txt\""));
+    assert_eq!(a.lesson.downloads, [LessonDownload::File("card.txt".into())]);
+    assert!(!course.public_downloads, "course files are for enrolled learners by default");
     assert_eq!(a.lesson.content_hash.len(), 64);
     let b = catalog.lesson("c", "b").unwrap();
     assert_eq!(

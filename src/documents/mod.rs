@@ -36,6 +36,67 @@ pub enum DocumentError {
     Docx(String),
 }
 
+/// The file formats a worksheet downloads as; every download route takes one of these by its
+/// file extension, so the formats offered and the renderers cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For printing: fonts embedded, page numbers.
+    Pdf,
+    /// For editing in Word or LibreOffice.
+    Docx,
+    /// Plain text that reads well anywhere.
+    Markdown,
+}
+
+impl Format {
+    /// Every format, in the order links offer them.
+    pub const ALL: [Self; 3] = [Self::Pdf, Self::Docx, Self::Markdown];
+
+    /// The format whose file extension is `extension` (`pdf`, `docx`, `md`), if any.
+    pub fn from_extension(extension: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|format| format.extension() == extension)
+    }
+
+    /// The file extension, also the format's name in URLs.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Docx => "docx",
+            Self::Markdown => "md",
+        }
+    }
+
+    /// The `Content-Type` the rendered bytes are sent with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Self::Markdown => "text/markdown; charset=utf-8",
+        }
+    }
+
+    /// What a link calls the format, in words people know.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pdf => "PDF",
+            Self::Docx => "Word",
+            Self::Markdown => "Markdown",
+        }
+    }
+
+    /// Renders `document` in this format (CPU only: call it on the blocking pool).
+    ///
+    /// # Errors
+    /// [`DocumentError`] when the embedded fonts or a writer fail.
+    pub fn render(self, document: &Document) -> Result<Vec<u8>, DocumentError> {
+        match self {
+            Self::Pdf => pdf(document),
+            Self::Docx => docx(document),
+            Self::Markdown => markdown(document),
+        }
+    }
+}
+
 /// Heading of the section that keeps answers to questions an author has since removed.
 pub const ORPHANED_HEADING: &str = "Answers to questions no longer in this worksheet";
 

@@ -339,6 +339,21 @@ fn build_view(
     }
 }
 
+/// Whether the learner's enrolment in the course grants access now (active or completed, not
+/// expired or withdrawn): what course files ask of a learner. One read; writes nothing.
+pub async fn has_access(at: LearnerCourse<'_>) -> Result<bool, LearningError> {
+    let work = Work::new(at)?;
+    at.db
+        .run(move |conn| {
+            let found = enrollment::find(conn, work.user_id, &work.course_slug)?;
+            Ok(found.is_some_and(|e| {
+                let status = EnrollmentStatus::parse(&e.status);
+                status.as_of(e.expires_at.map(super::utc), work.now).grants_access()
+            }))
+        })
+        .await
+}
+
 /// A learner opens a lesson: refused while locked; otherwise the course view the lesson page
 /// shows beside it. One blocking-pool hop and one read; the first view and first unlocks are
 /// written in the same hop, and a repeat view writes nothing.

@@ -8,7 +8,8 @@ mod plan;
 
 pub use course::{
     Completion, CourseView, DashboardEntry, LearningError, LessonEntry, complete_lesson,
-    course_view, dashboard, pause, resume, uncomplete_lesson, view_lesson, view_lesson_on,
+    course_view, dashboard, has_access, pause, resume, uncomplete_lesson, view_lesson,
+    view_lesson_on,
 };
 pub use enroll::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
 

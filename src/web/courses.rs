@@ -1,9 +1,9 @@
-//! Course pages: the catalog, a course's landing page, lessons, worksheets and downloads.
+//! Course pages: the catalog, a course's landing page, lessons and worksheets.
 //! Lesson HTML was rendered when the content was compiled; here it is only placed in the page.
 
 use std::sync::Arc;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::content::{Catalog, Course, LessonView};
@@ -13,7 +13,7 @@ use crate::web::progress::CourseProgressView;
 use crate::web::session::{CurrentUser, page_context, with_session};
 use crate::web::state::AppState;
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
-use crate::web::{learner, progress};
+use crate::web::{downloads, learner, progress};
 
 /// Authors and admins preview drafts and unpublished courses; everyone else reads as a learner.
 pub(crate) fn audience_of(req: &HttpRequest) -> Audience {
@@ -115,6 +115,8 @@ pub async fn show_lesson(
         },
     );
     context.insert("toc", &view.lesson.toc);
+    let fill_in = progress.is_some();
+    context.insert("downloads", &downloads::lesson_downloads(course, view.lesson, fill_in));
     context.insert("prev", &view.prev.map(|l| LessonLink::of(&course.slug, l)));
     context.insert("next", &view.next.map(|l| LessonLink::of(&course.slug, l)));
     state.page("pages/lesson.html", &context)
@@ -184,38 +186,6 @@ pub async fn show_worksheet(
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("worksheet", &WorksheetSummary::of(&course.slug, worksheet));
     context.insert("blocks", &views::worksheet_blocks(worksheet));
+    context.insert("blank", &downloads::blank_links(&course.slug, worksheet));
     state.page("pages/worksheet.html", &context)
-}
-
-/// Downloads are inert documents: no script, no plugins, no network, only their own styles.
-const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
-
-/// `/courses/{course}/files/{path}`: a download. Only files the compiler found under the
-/// course's `files/` folder are known, so no path can reach anything else on disk.
-pub async fn download_file(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let (course_slug, file_path) = path.into_inner();
-    let catalog = state.catalog()?;
-    let course = visible_course(&catalog, &course_slug, audience_of(&req))?;
-    let file = course.files.get(&file_path).ok_or(AppError::NotFound)?.clone();
-    let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let bytes = web::block(move || std::fs::read(&file.path))
-        .await
-        .map_err(|_| AppError::NotFound)?
-        .map_err(|_| AppError::NotFound)?;
-    let inline = file.mime.starts_with("image/");
-    let disposition = if inline { "inline" } else { "attachment" };
-    Ok(HttpResponse::Ok()
-        .content_type(file.mime)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("{disposition}; filename=\"{}\"", name.replace('"', "")),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
-        // An SVG opened on its own is a document that could run script: never let it.
-        .insert_header((header::CONTENT_SECURITY_POLICY, DOWNLOAD_CSP))
-        .body(bytes))
 }

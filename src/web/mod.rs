@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod author;
 pub mod courses;
+pub mod downloads;
 pub mod errors;
 pub mod forms;
 pub mod health;
@@ -16,6 +17,7 @@ pub mod progress;
 pub mod session;
 pub mod state;
 pub mod views;
+pub mod worksheets;
 
 use std::sync::OnceLock;
 
@@ -89,8 +91,12 @@ pub fn route_table() -> RouteTable {
         .at("/courses/{course}/worksheets/{worksheet}", |r| {
             r.route(get().to(courses::show_worksheet))
         })
-        .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(courses::download_file)));
+        .at("/courses/{course}/worksheets/{worksheet}/download", |r| {
+            r.route(get().to(downloads::download_blank))
+        })
+        .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(downloads::download_file)));
     learner_routes(&mut table);
+    worksheet_routes(&mut table);
     table.at("/author/status", |r| r.route(get().to(author::status)));
     account_routes(&mut table);
     profile_routes(&mut table);
@@ -126,6 +132,18 @@ fn partner_routes(table: &mut RouteTable) {
         .at("/invitation", |r| {
             r.route(get().to(partner::show_invitation)).route(web::post().to(partner::answer))
         });
+}
+
+/// A learner's own worksheets (`{id}` is `course.worksheet`, as in the API).
+fn worksheet_routes(table: &mut RouteTable) {
+    table
+        .at("/worksheets", |r| r.route(get().to(worksheets::my_worksheets)))
+        .at("/worksheets/{id}", |r| {
+            r.route(get().to(worksheets::show_form)).route(web::post().to(worksheets::save_form))
+        })
+        .at("/worksheets/{id}/history", |r| r.route(get().to(worksheets::show_history)))
+        .at("/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
+        .at("/worksheets/{id}/download", |r| r.route(get().to(worksheets::download_filled)));
 }
 
 fn account_routes(table: &mut RouteTable) {

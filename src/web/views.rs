@@ -17,6 +17,27 @@ pub fn lesson_url(course: &str, lesson: &str) -> String {
     format!("/courses/{course}/lessons/{lesson}")
 }
 
+/// The URL of a worksheet's page.
+pub fn worksheet_url(course: &str, worksheet: &str) -> String {
+    format!("/courses/{course}/worksheets/{worksheet}")
+}
+
+/// The URL of a learner's own copy of a worksheet (`/worksheets/<course>.<worksheet>`, the
+/// id the worksheet API uses), where it is filled in.
+pub fn own_worksheet_url(course: &str, worksheet: &str) -> String {
+    format!("/worksheets/{course}.{worksheet}")
+}
+
+/// A machine name as words to read: `boundary-plan_template` is "Boundary plan template".
+pub fn name_in_words(name: &str) -> String {
+    let words = name.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// A course as a card or page header.
 #[derive(Debug, Serialize)]
 pub struct CourseSummary {
@@ -206,7 +227,7 @@ impl<'a> WorksheetSummary<'a> {
     /// The summary of `worksheet` in `course`.
     pub fn of(course: &str, worksheet: &'a Worksheet) -> Self {
         Self {
-            url: format!("/courses/{course}/worksheets/{}", worksheet.slug),
+            url: worksheet_url(course, &worksheet.slug),
             title: &worksheet.title,
             summary: &worksheet.summary,
             shared: worksheet.shared,

@@ -28,6 +28,7 @@ mod journey;
 mod navigation;
 mod pages;
 mod partners;
+mod worksheets;
 
 fn main() {
     runner::main();

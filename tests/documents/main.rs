@@ -1,14 +1,27 @@
 //! Worksheet documents checked by real readers: poppler (`pdftotext`, `pdfinfo`, `pdffonts`)
 //! for PDFs, docx-rs's reader and LibreOffice for DOCX, pulldown-cmark for Markdown. Built from
-//! the sample course's worksheets; no database is involved, so there is no backend to vary.
+//! the sample course's worksheets, and once as the running app (on SQLite: storage plays no part
+//! in a blank download) sends one, so what people download is what these tests read.
 //!
 //! Where poppler or LibreOffice is missing the tests that need them are reported as ignored,
 //! unless `MEND_REQUIRE_DOCUMENT_READERS=1` (as in CI) makes them run and fail.
-#![expect(clippy::unwrap_used, reason = "a test should fail loudly on any unexpected error")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly on any unexpected error"
+)]
 
+#[path = "../integration/logs.rs"]
+mod logs;
 #[path = "../integration/runner.rs"]
 #[expect(dead_code, reason = "each test binary needs only some of the requirements")]
 mod runner;
+#[path = "../integration/smtp.rs"]
+#[expect(dead_code, reason = "the document tests use only part of the shared fixtures")]
+mod smtp;
+#[path = "../integration/support.rs"]
+#[expect(dead_code, reason = "the document tests use only part of the shared fixtures")]
+mod support;
 
 mod readers;
 
@@ -256,6 +269,31 @@ test_case! {
         assert!(read.text.contains("Jeden zweiten Tag"), "{}", read.text);
         // Only the agreement box is left as a task: no option claims to be chosen.
         assert_eq!(read.tasks, vec![true]);
+    }
+}
+
+test_case! {
+    needs [DocumentReaders]
+    // The download a visitor gets from the running app, read back as they would read it.
+    async fn a_blank_worksheet_downloaded_over_http_reads_back_as_pdf_and_docx() {
+        let app = support::TestApp::create(support::Backend::Sqlite).await.unwrap();
+        let fetch = |format: &'static str| {
+            let url = format!(
+                "{}/courses/{COURSE}/worksheets/boundary-plan/download?format={format}",
+                app.address
+            );
+            let client = app.client.clone();
+            async move { client.get(url).send().await.unwrap().bytes().await.unwrap() }
+        };
+        let pdf = fetch("pdf").await;
+        let docx = fetch("docx").await;
+        for text in [pdf_text(&pdf), docx_text(&docx)] {
+            for expected in ["Rebuilding Trust Together", "My boundary plan", "The need I want to protect", "Blank worksheet"] {
+                assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+            }
+        }
+        let rendered = documents::pdf(&blank_boundary_plan(&catalog())).unwrap();
+        assert_eq!(pdf_pages(&pdf), pdf_pages(&rendered), "the same document as rendered directly");
     }
 }
 

@@ -16,6 +16,7 @@ mod accounts;
 mod cli;
 mod courses;
 mod delivery;
+mod downloads;
 mod edge_input;
 mod error_pages;
 mod flow;
@@ -28,6 +29,7 @@ mod openapi;
 mod pages;
 mod partners;
 mod storage;
+mod worksheet_pages;
 mod worksheets;
 
 fn main() {

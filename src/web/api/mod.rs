@@ -12,7 +12,7 @@ pub mod worksheets;
 use actix_web::web;
 
 use crate::web::errors::json_config_up_to;
-use crate::web::{RouteTable, get};
+use crate::web::{RouteTable, downloads, get};
 
 /// The API routes.
 pub fn routes(table: &mut RouteTable) {
@@ -36,6 +36,10 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/courses/{course}/lessons/{lesson}", |r| {
             r.route(get().to(learning::show_lesson))
         })
+        // The same download as the course page's link; errors come as problem+json here.
+        .at("/api/v1/courses/{course}/worksheets/{worksheet}/download", |r| {
+            r.route(get().to(downloads::download_blank))
+        })
         .at("/api/v1/courses/{course}/lessons/{lesson}/complete", |r| {
             r.route(web::put().to(learning::complete_lesson))
                 .route(web::delete().to(learning::uncomplete_lesson))
@@ -52,6 +56,10 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/worksheets/{id}/sign", |r| r.route(web::post().to(worksheets::sign)))
         .at("/api/v1/shares/worksheets/{id}", |r| {
             r.route(web::put().to(worksheets::share)).route(web::delete().to(worksheets::unshare))
+        })
+        // The same download as the worksheet page's link; errors come as problem+json here.
+        .at("/api/v1/worksheets/{id}/download", |r| {
+            r.route(get().to(crate::web::worksheets::download_filled))
         })
         .at("/api/v1/partner", |r| {
             r.route(get().to(partner::show))

@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
 use crate::web::api::{auth, learning, me, partner, worksheets};
+use crate::web::downloads;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -35,6 +36,7 @@ use crate::web::api::{auth, learning, me, partner, worksheets};
         learning::pause,
         learning::resume,
         learning::my_progress,
+        downloads::download_blank,
         worksheets::list,
         worksheets::show,
         worksheets::save,
@@ -44,6 +46,7 @@ use crate::web::api::{auth, learning, me, partner, worksheets};
         worksheets::sign,
         worksheets::share,
         worksheets::unshare,
+        crate::web::worksheets::download_filled,
         partner::show,
         partner::invite,
         partner::end,

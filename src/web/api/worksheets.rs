@@ -234,7 +234,7 @@ pub(crate) fn key(path: &str) -> Result<WorksheetKey, AppError> {
 }
 
 /// Runs one worksheet unit of work on the blocking pool.
-async fn run<T: Send + 'static>(
+pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&mut crate::db::DbConnection) -> Result<T, WorksheetError> + Send + 'static,
 ) -> Result<T, AppError> {
