@@ -120,6 +120,22 @@ fn learner_routes(table: &mut RouteTable) {
         });
 }
 
+fn partner_routes(table: &mut RouteTable) {
+    table
+        .at("/partner", |r| r.route(get().to(partner::show_partner)))
+        .at("/partner/invite", |r| r.route(web::post().to(partner::invite)))
+        .at("/partner/withdraw", |r| r.route(web::post().to(partner::end)))
+        .at("/partner/end", |r| {
+            r.route(get().to(partner::show_end)).route(web::post().to(partner::end))
+        })
+        .at("/partner/progress/{course}/{action:share|unshare}", |r| {
+            r.route(web::post().to(partner::share_progress))
+        })
+        .at("/invitation", |r| {
+            r.route(get().to(partner::show_invitation)).route(web::post().to(partner::answer))
+        });
+}
+
 /// A learner's own worksheets (`{id}` is `course.worksheet`, as in the API).
 fn worksheet_routes(table: &mut RouteTable) {
     table
@@ -134,22 +150,6 @@ fn worksheet_routes(table: &mut RouteTable) {
         .at("/worksheets/{id}/share", |r| r.route(web::post().to(sharing::share)))
         .at("/worksheets/{id}/agreement/download", |r| {
             r.route(get().to(signing::download_agreement))
-        });
-}
-
-fn partner_routes(table: &mut RouteTable) {
-    table
-        .at("/partner", |r| r.route(get().to(partner::show_partner)))
-        .at("/partner/invite", |r| r.route(web::post().to(partner::invite)))
-        .at("/partner/withdraw", |r| r.route(web::post().to(partner::end)))
-        .at("/partner/end", |r| {
-            r.route(get().to(partner::show_end)).route(web::post().to(partner::end))
-        })
-        .at("/partner/progress/{course}/{action:share|unshare}", |r| {
-            r.route(web::post().to(partner::share_progress))
-        })
-        .at("/invitation", |r| {
-            r.route(get().to(partner::show_invitation)).route(web::post().to(partner::answer))
         });
 }
 
