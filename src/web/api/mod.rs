@@ -53,13 +53,13 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/worksheets/{id}/revisions", |r| r.route(get().to(worksheets::revisions)))
         .at("/api/v1/worksheets/{id}/finish", |r| r.route(web::post().to(worksheets::finish)))
         .at("/api/v1/worksheets/{id}/restore", |r| r.route(web::post().to(worksheets::restore)))
-        // The same download as the worksheet page's link; errors come as problem+json here.
-        .at("/api/v1/worksheets/{id}/download", |r| {
-            r.route(get().to(crate::web::worksheets::download_filled))
-        })
         .at("/api/v1/worksheets/{id}/sign", |r| r.route(web::post().to(worksheets::sign)))
         .at("/api/v1/shares/worksheets/{id}", |r| {
             r.route(web::put().to(worksheets::share)).route(web::delete().to(worksheets::unshare))
+        })
+        // The same download as the worksheet page's link; errors come as problem+json here.
+        .at("/api/v1/worksheets/{id}/download", |r| {
+            r.route(get().to(crate::web::worksheets::download_filled))
         })
         .at("/api/v1/partner", |r| {
             r.route(get().to(partner::show))
