@@ -7,6 +7,7 @@ pub mod backup;
 pub mod models;
 pub mod schema;
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -239,6 +240,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<DbError>,
 {
+    let _turn = writer_turn(conn);
     let begun = match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
@@ -259,6 +261,22 @@ where
             Err(error)
         }
     }
+}
+
+/// SQLite lets one connection write at a time, and a writer that finds the lock taken sleeps in
+/// its busy handler (1, 2, 5, … 100 ms) before it tries again: under a burst of saves from many
+/// learners those sleeps became a one-second tail. So the process's SQLite writers queue here
+/// and each begins the moment the one before it has committed; `busy_timeout` still covers
+/// writers in other processes (`mend keys rotate` beside `mend serve`). One process serves one
+/// SQLite database; PostgreSQL locks rows, not the database, and needs no queue.
+static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
+
+/// This connection's turn to write, held until its outermost write transaction ends.
+fn writer_turn(conn: &mut DbConnection) -> Option<MutexGuard<'static, ()>> {
+    let DbConnection::Sqlite(sqlite) = conn else { return None };
+    let status = AnsiTransactionManager::transaction_manager_status_mut(sqlite);
+    let outermost = matches!(status.transaction_depth(), Ok(None));
+    outermost.then(|| SQLITE_WRITERS.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
 enum Outcome {
