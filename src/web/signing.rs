@@ -16,7 +16,7 @@ use crate::web::downloads::{self, FormatLink, FormatQuery};
 use crate::web::pages::see_other;
 use crate::web::session::{CsrfForm, CurrentUser};
 use crate::web::state::AppState;
-use crate::web::worksheets::{own_url, send_filled};
+use crate::web::worksheets::{own_url, revision_number, send_filled};
 use crate::worksheets::{self, Opened, SignatureInfo};
 
 /// Where the agreement box sits on the worksheet page, so a sign form lands back on it.
@@ -121,10 +121,7 @@ pub async fn sign(
     CsrfForm(form): CsrfForm<SignForm>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, key) = (actor(&state, &user)?, key(&path)?);
-    let base = form.revision.trim().parse().map_err(|_| AppError::InvalidField {
-        field: "revision",
-        message: "reload the page and try again".into(),
-    })?;
+    let base = revision_number(&form.revision, "revision")?;
     let url = own_url(&key);
     let name = form.full_name;
     run(&state, move |conn| worksheets::sign(conn, &actor, &key, base, &name)).await?;

@@ -515,7 +515,7 @@ pub struct RestoreForm {
 }
 
 /// A revision number from a form, or 422 naming the field.
-fn revision_number(text: &str, field: &'static str) -> Result<u32, AppError> {
+pub(crate) fn revision_number(text: &str, field: &'static str) -> Result<u32, AppError> {
     text.trim().parse().map_err(|_| AppError::InvalidField {
         field,
         message: "reload the page and try again".into(),
