@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use serde_json::Value;
@@ -117,10 +118,18 @@ fn check_body(kind: BodyKind, body: &[u8]) -> Result<(), AppError> {
 /// Reads a text body (up to actix's payload limit), checks it, and hands it on unchanged.
 async fn check_payload(req: &mut ServiceRequest) -> Result<(), AppError> {
     let Some(kind) = body_kind(req) else { return Ok(()) };
-    let body = req.extract::<web::Bytes>().await.map_err(|_| AppError::PayloadTooLarge)?;
+    let body = req.extract::<web::Bytes>().await.map_err(unreadable)?;
     check_body(kind, &body)?;
     req.set_payload(Payload::from(body));
     Ok(())
+}
+
+/// A body over the size limit is 413; one that broke off or could not be decoded is 400.
+fn unreadable(error: actix_web::Error) -> AppError {
+    match error.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
+        _ => AppError::BadInput { field: None, message: "the body could not be read".into() },
+    }
 }
 
 /// The middleware every resource of the route table runs behind.

@@ -175,6 +175,21 @@ both_backends! {
         assert_eq!((status.as_u16(), field.as_str()), (422, "access_code"), "no body: the code is required");
     }
 
+    async fn a_body_cut_off_before_its_length_is_400_not_413(app: TestApp) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = app.address.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request = format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000\r\n\r\n{{\"email\":"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stream.shutdown().await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
+
     async fn every_time_in_json_is_rfc3339_utc(app: TestApp) {
         let token = token(&app).await;
         let mut seen = 0;
