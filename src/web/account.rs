@@ -14,7 +14,7 @@ use crate::domain::account::{DisplayName, Email, FieldError, NewPassword, TimeZo
 use crate::domain::device;
 use crate::domain::return_path::ReturnPath;
 use crate::error::AppError;
-use crate::web::forms::{self, FormFeedback};
+use crate::web::forms::{self, FormFeedback, SavedQuery};
 use crate::web::pages::{returning, see_other};
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
@@ -686,13 +686,6 @@ fn profile_page(
     let zones = time_zone_groups(values["time_zone"].as_str().unwrap_or_default());
     let values = json!({ "form": values, "zones": zones, "zone_detect": ZoneDetect::Offer });
     form_page(req, state, "pages/account/profile.html", status, values, errors)
-}
-
-/// `?saved=1` after the profile form was stored, so the page can say "Saved".
-#[derive(Debug, Deserialize)]
-pub struct SavedQuery {
-    #[serde(default)]
-    saved: Option<String>,
 }
 
 /// `GET /account/profile`: display name and time zone.

@@ -51,6 +51,14 @@ pub fn problems(errors: &[FieldError]) -> Vec<FieldProblem> {
     errors.iter().map(FieldProblem::from).collect()
 }
 
+/// `?saved=…` on the page a form redirects back to after storing it (post/redirect/get), so the
+/// page can say "Saved"; the value says what was saved when a page has several forms.
+#[derive(Debug, serde::Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    pub saved: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::domain::worksheet::{Answers, Status, WorksheetKey};
 use crate::error::{AppError, FieldProblem, Problem};
 use crate::web::api::worksheets::{actor, key, run};
 use crate::web::downloads::{self, Caching, Download, FormatQuery};
-use crate::web::forms::FormFeedback;
+use crate::web::forms::{FormFeedback, SavedQuery};
 use crate::web::pages::see_other;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
@@ -297,13 +297,6 @@ fn form_page(
     context.insert("agreement", &signing::agreement_view(page.opened, worksheet, user, &url));
     context.insert("sharing", &sharing::sharing_view(page.opened, worksheet));
     state.page_with_status("pages/worksheet_form.html", page.status, &context)
-}
-
-/// `?saved=1` after a save: the page says so.
-#[derive(Debug, Deserialize)]
-pub struct SavedQuery {
-    #[serde(default)]
-    saved: Option<String>,
 }
 
 /// `GET /worksheets/{id}`: the form with the newest answers.
