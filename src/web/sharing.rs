@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use crate::content::Worksheet;
+use crate::content::{Catalog, Worksheet};
 use crate::error::AppError;
 use crate::web::api::worksheets::{actor, key, run};
 use crate::web::downloads;
@@ -83,9 +83,9 @@ pub async fn share(
 pub fn read_only_page(
     req: &HttpRequest,
     state: &AppState,
+    catalog: &Catalog,
     opened: &Opened,
 ) -> Result<HttpResponse, AppError> {
-    let catalog = state.catalog()?;
     let key = &opened.key;
     let worksheet = catalog.worksheet(&key.course, &key.worksheet).ok_or(AppError::NotFound)?;
     let url = own_url(key);

@@ -4,13 +4,14 @@
 //! [`crate::worksheets`] in one blocking-pool hop; the answers never reach a log.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::content::{Field, FieldKind, Worksheet, WorksheetBlock};
+use crate::content::{Catalog, Field, FieldKind, Worksheet, WorksheetBlock};
 use crate::domain::worksheet::{Answers, Status, WorksheetKey};
 use crate::error::{AppError, FieldProblem, Problem};
 use crate::web::api::worksheets::{actor, key, run};
@@ -255,6 +256,9 @@ fn status_words(status: Status, revision: u32) -> &'static str {
 
 /// How the form page is shown: as saved, after a save, or re-shown with what was typed.
 struct FormPage<'a> {
+    /// The catalog `opened` was read against: the page shows the same questions the service
+    /// sorted the answers by, even when the content reloads during the request.
+    catalog: &'a Catalog,
     opened: &'a Opened,
     /// What the inputs show: the saved answers, or what was just typed.
     answers: &'a Answers,
@@ -271,8 +275,8 @@ fn form_page(
     user: &CurrentUser,
     page: FormPage<'_>,
 ) -> Result<HttpResponse, AppError> {
-    let catalog = state.catalog()?;
-    let worksheet = catalog_worksheet(&catalog, &page.opened.key)?;
+    let catalog = page.catalog;
+    let worksheet = catalog_worksheet(catalog, &page.opened.key)?;
     let course = catalog.course(&page.opened.key.course).ok_or(AppError::NotFound)?;
     let url = own_url(&page.opened.key);
     let mut context = page_context(req);
@@ -308,9 +312,10 @@ pub async fn show_form(
     query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, key) = (actor(&state, &user)?, key(&path)?);
+    let catalog = Arc::clone(&actor.catalog);
     let opened = run(&state, move |conn| worksheets::open(conn, &actor, &key)).await?;
     if opened.read_only {
-        return sharing::read_only_page(&req, &state, &opened);
+        return sharing::read_only_page(&req, &state, &catalog, &opened);
     }
     let notice = match query.saved.as_deref() {
         Some("finished") => Some("Saved and marked as finished. You can still make changes."),
@@ -319,6 +324,7 @@ pub async fn show_form(
         None => None,
     };
     let page = FormPage {
+        catalog: &catalog,
         opened: &opened,
         answers: &opened.answers,
         feedback: FormFeedback::fresh(Value::Null),
@@ -409,7 +415,7 @@ pub async fn save_form(
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, key) = (actor(&state, &user)?, key(&path)?);
-    let catalog = state.catalog()?;
+    let catalog = Arc::clone(&actor.catalog);
     let worksheet = catalog_worksheet(&catalog, &key)?;
     let typed = answers_from_form(worksheet, &form);
     let base = revision_number(form.get("revision").map_or("", String::as_str), "revision")?;
@@ -429,6 +435,7 @@ pub async fn save_form(
         }
         Posted::Again { opened, problems, status, notice } => {
             let page = FormPage {
+                catalog: &catalog,
                 opened: &opened,
                 answers: &typed,
                 feedback: FormFeedback::with_errors(Value::Null, problems),
@@ -481,7 +488,7 @@ pub async fn show_history(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, key) = (actor(&state, &user)?, key(&path)?);
-    let catalog = state.catalog()?;
+    let catalog = Arc::clone(&actor.catalog);
     let worksheet = catalog_worksheet(&catalog, &key)?;
     let work_key = key.clone();
     let entries = run(&state, move |conn| worksheets::history(conn, &actor, &work_key)).await?;
