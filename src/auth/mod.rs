@@ -9,3 +9,4 @@ pub mod keys;
 pub mod password;
 pub mod rate_limit;
 pub mod tokens;
+pub mod unsubscribe;

@@ -73,6 +73,7 @@ diesel::table! {
         completed_at -> Nullable<Timestamp>,
         last_activity_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        reminders_enabled -> Bool,
     }
 }
 
@@ -183,6 +184,8 @@ diesel::table! {
         dedupe_key -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        list_unsubscribe -> Nullable<Text>,
+        auto_submitted -> Bool,
     }
 }
 
@@ -194,6 +197,22 @@ diesel::table! {
         kind -> Text,
         outbox_id -> Nullable<BigInt>,
         sent_at -> Timestamp,
+        enrollment_id -> Nullable<BigInt>,
+        tier -> Nullable<Integer>,
+        dedupe_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notification_preferences (user_id) {
+        user_id -> BigInt,
+        new_lessons -> Bool,
+        partner_updates -> Bool,
+        digest -> Bool,
+        discreet -> Bool,
+        window_start_minute -> Integer,
+        window_end_minute -> Integer,
+        updated_at -> Timestamp,
     }
 }
 
@@ -220,6 +239,7 @@ diesel::joinable!(worksheets -> partnerships (partnership_id));
 diesel::joinable!(worksheet_revisions -> worksheets (worksheet_id));
 diesel::joinable!(signatures -> worksheets (worksheet_id));
 diesel::joinable!(reminder_log -> outbox (outbox_id));
+diesel::joinable!(notification_preferences -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -236,5 +256,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     signatures,
     outbox,
     reminder_log,
+    notification_preferences,
     audit_log,
 );

@@ -6,6 +6,7 @@ pub mod device;
 pub mod drip;
 pub mod enrollment;
 pub mod ids;
+pub mod notifications;
 pub mod progress;
 pub mod return_path;
 pub mod utc;

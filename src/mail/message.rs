@@ -59,6 +59,8 @@ mod tests {
             dedupe_key: None,
             created_at: at,
             sent_at: None,
+            list_unsubscribe: None,
+            auto_submitted: false,
         }
     }
 

@@ -33,6 +33,9 @@ impl RenderedEmail {
             body_text: &self.body_text,
             body_html: Some(&self.body_html),
             dedupe_key,
+            list_unsubscribe: None,
+            auto_submitted: false,
+            not_before: None,
         }
     }
 }

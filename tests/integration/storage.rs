@@ -29,6 +29,7 @@ fn select_every_table(db: &Database) {
         signatures,
         outbox,
         reminder_log,
+        notification_preferences,
         audit_log
     );
 }

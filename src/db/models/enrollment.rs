@@ -24,6 +24,8 @@ pub struct Enrollment {
     pub completed_at: Option<NaiveDateTime>,
     pub last_activity_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// Inactivity nudges for this course (the learner's per-course switch).
+    pub reminders_enabled: bool,
 }
 
 /// The fields of a new enrolment; the rest take their defaults (active, never paused, no code
@@ -92,6 +94,7 @@ pub fn pause(conn: &mut DbConnection, id: EnrollmentId, now: NaiveDateTime) -> Q
 }
 
 /// Ends the running pause, storing the new pause total; only while paused (else returns 0).
+/// Coming back counts as activity, so inactivity nudges count from the return, not the pause.
 pub fn resume(
     conn: &mut DbConnection,
     id: EnrollmentId,
@@ -102,6 +105,7 @@ pub fn resume(
         .set((
             enrollments::paused_at.eq(None::<NaiveDateTime>),
             enrollments::paused_seconds.eq(paused_seconds),
+            enrollments::last_activity_at.eq(now),
             enrollments::updated_at.eq(now),
         ))
         .execute(conn)
@@ -148,6 +152,22 @@ pub fn list_course_slugs(conn: &mut DbConnection, user_id: UserId) -> QueryResul
         .filter(enrollments::user_id.eq(user_id.get()))
         .select(enrollments::course_slug)
         .load(conn)
+}
+
+/// Turns inactivity nudges for one enrolment on or off; `true` when the value changed (a
+/// repeated unsubscribe writes nothing).
+pub fn set_reminders_enabled(
+    conn: &mut DbConnection,
+    id: EnrollmentId,
+    enabled: bool,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        enrollments::table.find(id.get()).filter(enrollments::reminders_enabled.ne(enabled)),
+    )
+    .set((enrollments::reminders_enabled.eq(enabled), enrollments::updated_at.eq(now)))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// Records which access code admitted the learner.

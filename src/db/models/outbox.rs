@@ -35,6 +35,10 @@ pub struct OutboxMessage {
     pub dedupe_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// The one-click unsubscribe URL (`List-Unsubscribe`, RFC 8058); `None` for essential mail.
+    pub list_unsubscribe: Option<String>,
+    /// Sent by a scheduler, not in reply to anything (`Auto-Submitted: auto-generated`).
+    pub auto_submitted: bool,
 }
 
 /// What a caller writes to send one email; the rest of the row is filled in by [`enqueue`].
@@ -48,6 +52,12 @@ pub struct NewMessage<'a> {
     pub body_html: Option<&'a str>,
     /// Makes enqueueing idempotent: a second message with the same key is dropped.
     pub dedupe_key: Option<&'a str>,
+    /// Non-essential mail only: where one click unsubscribes (see [`OutboxMessage`]).
+    pub list_unsubscribe: Option<&'a str>,
+    /// Reminders and digests, which no person sent.
+    pub auto_submitted: bool,
+    /// Not before this instant (a learner's send window); `None` sends at once.
+    pub not_before: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -63,9 +73,11 @@ struct OutboxRow<'a> {
     next_attempt_at: NaiveDateTime,
     dedupe_key: Option<&'a str>,
     created_at: NaiveDateTime,
+    list_unsubscribe: Option<&'a str>,
+    auto_submitted: bool,
 }
 
-/// Queues a message, due at once. Call it inside the caller's own transaction so the mail is
+/// Queues a message, due at once or at `new.not_before`. Call it inside the caller's own transaction so the mail is
 /// stored if and only if the data that caused it is. Returns the new id, or `None` when a
 /// message with the same `dedupe_key` already exists (not an error: the mail is already queued).
 pub fn enqueue(
@@ -81,9 +93,11 @@ pub fn enqueue(
         body_html: new.body_html,
         status: STATUS_PENDING,
         attempts: 0,
-        next_attempt_at: now,
+        next_attempt_at: new.not_before.map_or(now, |at| at.max(now)),
         dedupe_key: new.dedupe_key,
         created_at: now,
+        list_unsubscribe: new.list_unsubscribe,
+        auto_submitted: new.auto_submitted,
     };
     // ON CONFLICT DO NOTHING rather than catching the unique violation: on PostgreSQL a failed
     // statement would abort the caller's whole transaction.

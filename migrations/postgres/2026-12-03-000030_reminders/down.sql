@@ -1,0 +1,10 @@
+DROP INDEX reminder_log_user_kind;
+DROP INDEX reminder_log_dedupe_key;
+ALTER TABLE reminder_log DROP COLUMN dedupe_key;
+ALTER TABLE reminder_log DROP COLUMN tier;
+ALTER TABLE reminder_log DROP COLUMN enrollment_id;
+ALTER TABLE outbox DROP COLUMN auto_submitted;
+ALTER TABLE outbox DROP COLUMN list_unsubscribe;
+DROP INDEX enrollments_status_id;
+ALTER TABLE enrollments DROP COLUMN reminders_enabled;
+DROP TABLE notification_preferences;

@@ -1,0 +1,88 @@
+//! Every reminder the scan decided to send (`reminder_log`). The unique `dedupe_key` is what
+//! makes each reminder go out once: a rerun, a crash mid-scan or a second instance that decides
+//! the same reminder finds the key taken and writes nothing.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::reminder_log;
+use crate::domain::ids::{EnrollmentId, UserId};
+
+/// `kind` of an inactivity nudge.
+pub const KIND_NUDGE: &str = "nudge";
+/// `kind` of a "new lessons are open" mail.
+pub const KIND_UNLOCK: &str = "unlock";
+/// `kind` of a weekly digest.
+pub const KIND_DIGEST: &str = "digest";
+
+/// A logged reminder, as the scan reads it back to know what was already sent.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reminder_log)]
+pub struct LoggedReminder {
+    #[diesel(deserialize_as = i64)]
+    pub user_id: UserId,
+    pub course_slug: String,
+    pub kind: String,
+    pub enrollment_id: Option<i64>,
+    pub tier: Option<i32>,
+    pub dedupe_key: Option<String>,
+    pub outbox_id: Option<i64>,
+    pub sent_at: NaiveDateTime,
+}
+
+/// A reminder about to be logged.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReminder<'a> {
+    pub user_id: UserId,
+    /// `""` for mail about no single course (unlock batches, digests).
+    pub course_slug: &'a str,
+    pub kind: &'a str,
+    pub enrollment_id: Option<EnrollmentId>,
+    pub tier: Option<i32>,
+    pub dedupe_key: &'a str,
+    pub decided_at: NaiveDateTime,
+}
+
+/// Claims `new.dedupe_key`: `true` when this call logged it (so the caller queues the mail in
+/// the same transaction), `false` when it was already taken. ON CONFLICT DO NOTHING, so a
+/// duplicate never aborts a PostgreSQL transaction.
+pub fn claim(conn: &mut DbConnection, new: &NewReminder<'_>) -> QueryResult<bool> {
+    let row = (
+        reminder_log::user_id.eq(new.user_id.get()),
+        reminder_log::course_slug.eq(new.course_slug),
+        reminder_log::kind.eq(new.kind),
+        reminder_log::enrollment_id.eq(new.enrollment_id.map(EnrollmentId::get)),
+        reminder_log::tier.eq(new.tier),
+        reminder_log::dedupe_key.eq(new.dedupe_key),
+        reminder_log::sent_at.eq(new.decided_at),
+    );
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(reminder_log::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
+}
+
+/// Links a claimed reminder to the outbox row that carries it.
+pub fn set_outbox_id(conn: &mut DbConnection, dedupe_key: &str, outbox_id: i64) -> QueryResult<()> {
+    diesel::update(reminder_log::table.filter(reminder_log::dedupe_key.eq(dedupe_key)))
+        .set(reminder_log::outbox_id.eq(outbox_id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Everything logged for these learners since `since` (the scan's look-back), oldest first.
+pub fn list_for(
+    conn: &mut DbConnection,
+    users: &[UserId],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<LoggedReminder>> {
+    let ids: Vec<i64> = users.iter().map(|user| user.get()).collect();
+    reminder_log::table
+        .filter(reminder_log::user_id.eq_any(ids))
+        .filter(reminder_log::sent_at.ge(since))
+        .order((reminder_log::sent_at, reminder_log::id))
+        .select(LoggedReminder::as_select())
+        .load(conn)
+}
