@@ -16,11 +16,13 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::jwt::SessionTokens;
 use crate::auth::keyring::{Keyring, KeyringError};
 use crate::auth::keys::{KeyError, SecretKey};
+use crate::auth::unsubscribe::UnsubscribeKey;
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
 use crate::mail::{MailError, Mailer, OutboxWorker};
+use crate::notifications::Notifications;
 use crate::partners::Partners;
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
@@ -219,6 +221,7 @@ impl Application {
             settings.base_url.clone(),
             keyring.clone(),
         ));
+        let notifications = Arc::new(Notifications::new(db.clone(), clock.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -233,6 +236,8 @@ impl Application {
             keyring,
             notices,
             partners,
+            notifications,
+            unsubscribe: UnsubscribeKey::new(&secret),
             csrf: CsrfKey::new(&secret),
             cookies,
         };
