@@ -129,6 +129,13 @@ impl Notifications {
             .await
     }
 
+    /// Whether the mail an unsubscribe link names still goes out (a read, for the page that
+    /// asks to confirm); [`NotificationError::NotFound`] when the account or the enrolment is
+    /// gone or not the learner's, so the link does not work.
+    pub async fn still_sent(&self, user: UserId, topic: Topic) -> Result<bool, NotificationError> {
+        self.db.run(move |conn| still_sent(conn, user, topic)).await
+    }
+
     /// Stops one kind of mail for the learner a verified unsubscribe link names. Idempotent:
     /// a repeat changes and records nothing. A reminders link turns off only its own
     /// enrolment, and only if that enrolment is the learner's.

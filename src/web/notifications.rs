@@ -229,8 +229,14 @@ pub async fn show_unsubscribe(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Some((_, topic)) = verified(&state, &token) else { return bad_link(&req, &state) };
-    let values = json!({ "step": "confirm", "kind": kind_of_mail(topic), "token": *token });
+    let Some((user, topic)) = verified(&state, &token) else { return bad_link(&req, &state) };
+    let step = match state.notifications.still_sent(user, topic).await {
+        Ok(true) => "confirm",
+        Ok(false) => "already",
+        Err(crate::notifications::NotificationError::NotFound) => return bad_link(&req, &state),
+        Err(other) => return Err(other.into()),
+    };
+    let values = json!({ "step": step, "kind": kind_of_mail(topic), "token": *token });
     unsubscribe_page(&req, &state, StatusCode::OK, values)
 }
 

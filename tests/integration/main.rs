@@ -26,6 +26,7 @@ mod learner_api;
 mod learner_web;
 mod learning;
 mod mail;
+mod notifications;
 mod openapi;
 mod pages;
 mod partners;
