@@ -171,6 +171,9 @@ both_backends! {
         assert_eq!(preferences(&app, user), Preferences::default(), "only the course changed");
         let (_, page) = text(learner.get(PAGE).await).await;
         assert!(!ticked(&page, "reminders-rebuilding-trust"), "{page}");
+        let export: Value = learner.get("/account/export").await.json().await.unwrap();
+        assert_eq!(export["enrollments"][0]["reminders_enabled"], false, "in the data export");
+        assert_eq!(export["notifications"]["window_start"], "09:00");
         let without_list = form(&["courses", "reminders-rebuilding-trust"], &[]);
         assert_eq!(save(&learner, &without_list).await.status(), 303);
         assert!(!reminders_on(&app, user), "a course the form did not list keeps its switch");
