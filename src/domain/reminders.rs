@@ -353,6 +353,9 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    /// A decision that yields an idempotency key.
+    type Keyed = Result<String, Skip>;
+
     const TIERS: &[u32] = &[3, 7, 14];
     const COURSE: CourseRules<'static> =
         CourseRules { published: true, tiers: TIERS, max_nudges: 3 };
@@ -647,7 +650,7 @@ mod tests {
             preferences: Preferences { new_lessons: false, ..Preferences::default() },
             ..who
         };
-        let cases: Vec<(LearnerFacts, usize, Option<&str>, &str, Result<String, Skip>)> = vec![
+        let cases: Vec<(LearnerFacts, usize, Option<&str>, &str, Keyed)> = vec![
             (who, 0, None, "2026-03-03T00:00:00Z", Err(Skip::NothingNew)),
             (who, 3, None, "2026-03-03T00:00:00Z", Ok(key("2026-03-03"))), // 13:00 local
             (off, 3, None, "2026-03-03T00:00:00Z", Err(Skip::TurnedOff)),
@@ -731,7 +734,7 @@ mod tests {
             preferences: Preferences { digest: true, ..Preferences::default() },
             ..learner("America/New_York")
         };
-        let cases: Vec<(LearnerFacts, Option<&str>, &str, Result<String, Skip>)> = vec![
+        let cases: Vec<(LearnerFacts, Option<&str>, &str, Keyed)> = vec![
             // Monday 7 December 2026, 09:00 EST = 14:00 UTC.
             (who, None, "2026-12-07T14:00:00Z", Ok("digest:7:2026-W50".to_owned())),
             // Monday 08:59 EST: waits for the window.
