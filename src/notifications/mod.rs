@@ -40,7 +40,9 @@ impl From<diesel::result::Error> for NotificationError {
 /// One enrolment's reminder switch, as the Notifications page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CourseReminders {
+    /// The enrolment the switch belongs to (unsubscribe links name it).
     pub enrollment: EnrollmentId,
+    /// The course, for its title from the catalog.
     pub course_slug: String,
     /// Inactivity nudges for this course.
     pub enabled: bool,
@@ -49,6 +51,7 @@ pub struct CourseReminders {
 /// Everything the learner controls about their mail, read in one unit of work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotificationSettings {
+    /// The learner's choices, or the defaults when they never changed any.
     pub preferences: Preferences,
     /// Every enrolment, oldest first.
     pub courses: Vec<CourseReminders>,
@@ -58,7 +61,9 @@ pub struct NotificationSettings {
 /// named (by slug); courses left out keep their switch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choices {
+    /// Every preference, replacing the stored ones.
     pub preferences: Preferences,
+    /// Reminders on or off by course slug.
     pub reminders: BTreeMap<String, bool>,
 }
 

@@ -154,6 +154,8 @@ both_backends! {
             let start = fields.iter().find(|(n, _)| *n == "window_start").unwrap().1;
             assert!(page.contains(&format!("value=\"{start}\"")), "what was typed is kept");
         }
+        let no_token = learner.client.post(format!("{}{PAGE}", app.address)).form(&defaults()).send().await.unwrap();
+        assert_eq!(no_token.status(), 403, "the form needs its CSRF token like every other");
         let unknown = form(&[], &[("courses", "no-such-course"), ("reminders-no-such-course", "on")]);
         let (status, page) = text(save(&learner, &unknown).await).await;
         assert_eq!(status, 422);
@@ -240,6 +242,13 @@ both_backends! {
             assert_eq!((action.as_str(), actor, target), ("notifications.unsubscribe", None, user.to_string()));
             assert_eq!(serde_json::from_str::<Value>(&detail).unwrap(), json!({ "topic": topic.code() }));
         }
+        let logs = app.logs();
+        assert!(logs.contains("unsubscribed"), "{logs}");
+        for topic in [Topic::Reminders(enrolment), Topic::NewLessons] {
+            let token = key().token(user, topic);
+            assert!(!logs.contains(&token), "a link's token is a key: never logged");
+        }
+        assert!(!logs.contains("learner@example.com"));
         let stopped = preferences(&app, user);
         assert!(!stopped.new_lessons && !stopped.digest && !stopped.partner_updates);
         assert!(stopped.discreet, "nothing else changed");
