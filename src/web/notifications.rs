@@ -14,7 +14,7 @@ use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
 use crate::domain::notifications::{Preferences, SendWindow, Topic, format_local_time};
 use crate::error::AppError;
-use crate::notifications::{Choices, NotificationSettings, Unsubscribed};
+use crate::notifications::{Choices, NotificationError, NotificationSettings, Unsubscribed};
 use crate::web::forms::{self, FormFeedback, SavedQuery};
 use crate::web::pages::see_other;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
@@ -170,7 +170,7 @@ pub async fn save_notifications(
     let errors = match parse_form(&form) {
         Ok(choices) => match state.notifications.save(user.id, choices).await {
             Ok(_) => return Ok(see_other(&format!("{NOTIFICATIONS_PAGE}?saved=1"))),
-            Err(crate::notifications::NotificationError::UnknownCourse(_)) => vec![FieldError {
+            Err(NotificationError::UnknownCourse(_)) => vec![FieldError {
                 field: COURSE_LIST,
                 message: "One of these courses is no longer yours. Please check the list again.",
             }],
@@ -233,7 +233,7 @@ pub async fn show_unsubscribe(
     let step = match state.notifications.still_sent(user, topic).await {
         Ok(true) => "confirm",
         Ok(false) => "already",
-        Err(crate::notifications::NotificationError::NotFound) => return bad_link(&req, &state),
+        Err(NotificationError::NotFound) => return bad_link(&req, &state),
         Err(other) => return Err(other.into()),
     };
     let values = json!({ "step": step, "kind": kind_of_mail(topic), "token": *token });
@@ -259,7 +259,7 @@ pub async fn unsubscribe(
             let values = json!({ "step": "done", "kind": kind_of_mail(topic) });
             unsubscribe_page(&req, &state, StatusCode::OK, values)
         }
-        Err(crate::notifications::NotificationError::NotFound) => bad_link(&req, &state),
+        Err(NotificationError::NotFound) => bad_link(&req, &state),
         Err(other) => Err(other.into()),
     }
 }
