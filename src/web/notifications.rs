@@ -263,3 +263,48 @@ pub async fn unsubscribe(
         Err(other) => Err(other.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> NotificationForm {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn unticked_boxes_are_off_and_only_listed_courses_change() {
+        let submitted = form(&[
+            ("courses", "one two"),
+            ("reminders-two", "on"),
+            ("reminders-three", "on"),
+            ("discreet", "on"),
+            ("window_start", "08:00"),
+            ("window_end", "21:30"),
+        ]);
+        let choices = parse_form(&submitted).unwrap();
+        let p = choices.preferences;
+        assert!(p.discreet && !p.digest && !p.new_lessons && !p.partner_updates);
+        assert_eq!((p.window.start(), p.window.end()), (480, 1290));
+        let expected: BTreeMap<String, bool> =
+            [("one".to_owned(), false), ("two".to_owned(), true)].into_iter().collect();
+        assert_eq!(choices.reminders, expected, "three was not on the page: left alone");
+    }
+
+    #[test]
+    fn a_missing_window_names_both_fields() {
+        let errors = parse_form(&form(&[("digest", "on")])).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["window_start", "window_end"]);
+    }
+
+    #[test]
+    fn unsubscribe_pages_name_the_kind_of_mail_and_no_course() {
+        for topic in
+            [Topic::Reminders(3.into()), Topic::NewLessons, Topic::Digest, Topic::PartnerUpdates]
+        {
+            let kind = kind_of_mail(topic);
+            assert!(!kind.is_empty() && !kind.contains('3'), "{kind}");
+        }
+    }
+}
