@@ -29,6 +29,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod partners;
+mod reminder_emails;
 mod storage;
 mod worksheet_pages;
 mod worksheets;
