@@ -348,6 +348,7 @@ mod tests {
     use super::*;
     use crate::domain::drip::parse_zone;
     use crate::domain::notifications::SendWindow;
+    use proptest::strategy::Strategy;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -782,6 +783,64 @@ mod tests {
                 expected,
                 "{last:?} {now}"
             );
+        }
+    }
+
+    const ZONES: [&str; 8] = [
+        "Europe/London",
+        "America/New_York",
+        "America/Santiago",
+        "America/Havana",
+        "Pacific/Auckland",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "UTC",
+    ];
+
+    /// Around 2026's changes in [`ZONES`] (within the two days either side the test samples).
+    const DST_CHANGES: [&str; 12] = [
+        "2026-03-29T01:00:00Z",
+        "2026-10-25T01:00:00Z",
+        "2026-03-08T07:00:00Z",
+        "2026-11-01T06:00:00Z",
+        "2026-04-05T03:00:00Z",
+        "2026-09-06T04:00:00Z",
+        "2026-03-08T05:00:00Z",
+        "2026-11-01T05:00:00Z",
+        "2026-04-04T14:00:00Z",
+        "2026-09-26T14:00:00Z",
+        "2026-04-04T15:00:00Z",
+        "2026-10-03T15:30:00Z",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Across every DST change of 2026 in zones with whole-hour, half-hour and midnight
+        /// changes: the next opening is inside the window, not before now, and nothing in
+        /// between is (checked minute by minute).
+        #[test]
+        fn next_open_is_the_first_instant_inside_the_window(
+            zone in proptest::sample::select(ZONES.to_vec()),
+            seconds in proptest::prop_oneof![
+                1_767_225_600_i64..1_798_761_600,
+                (proptest::sample::select(DST_CHANGES.to_vec()), -172_800_i64..172_800)
+                    .prop_map(|(change, offset)| utc(change).timestamp() + offset),
+            ],
+            start in 0_u16..1439,
+            length in 1_u16..1440,
+        ) {
+            let zone = parse_zone(zone);
+            let window = SendWindow::new(start, (start + length).min(1440)).unwrap();
+            let now = DateTime::from_timestamp(seconds, 0).unwrap();
+            let open = window.next_open(zone, now);
+            proptest::prop_assert!(open >= now);
+            proptest::prop_assert!(window.contains(zone, open), "{open} not inside {window}");
+            let mut at = now;
+            while at < open {
+                proptest::prop_assert!(!window.contains(zone, at), "{at} is inside {window} before {open}");
+                // Minute steps from the next whole minute: the window's edges are whole minutes.
+                at = DateTime::from_timestamp((at.timestamp() / 60 + 1) * 60, 0).unwrap();
+            }
         }
     }
 
