@@ -187,8 +187,10 @@ fn nudge_allowed(
     checks.into_iter().find(|(refused, _)| *refused).map_or(Ok(()), |(_, skip)| Err(skip))
 }
 
-fn threshold(since: DateTime<Utc>, days: u32) -> DateTime<Utc> {
-    since + Duration::days(i64::from(days))
+/// When `days` without activity since `since` have passed; `None` past the end of time (an
+/// absurd tier from content must not panic).
+fn threshold(since: DateTime<Utc>, days: u32) -> Option<DateTime<Utc>> {
+    since.checked_add_signed(Duration::days(i64::from(days)))
 }
 
 /// Decides the inactivity nudge for one enrolment now: the highest passed tier not yet sent
@@ -210,13 +212,13 @@ pub fn decide_nudge(
         return Err(Skip::AllTiersSent);
     };
     let since = active_since(e);
-    let passed = unsent.iter().take_while(|days| threshold(since, **days) <= now).count();
+    let passed =
+        unsent.iter().take_while(|days| threshold(since, **days).is_some_and(|t| t <= now)).count();
     let window = learner.preferences.window;
     if passed == 0 {
-        let first = unsent.first().copied().unwrap_or_default();
-        return Err(Skip::NotYet {
-            due_at: window.next_open(learner.zone, threshold(since, first)),
-        });
+        let first = unsent.first().and_then(|days| threshold(since, *days));
+        let due_at = first.map_or(DateTime::<Utc>::MAX_UTC, |t| window.next_open(learner.zone, t));
+        return Err(Skip::NotYet { due_at });
     }
     if !window.contains(learner.zone, now) {
         return Err(Skip::OutsideWindow { opens_at: window.next_open(learner.zone, now) });
@@ -514,6 +516,30 @@ mod tests {
         assert_eq!(decide_nudge(&none, &who, &e, &history(0, 0), now), Err(Skip::MaxNudges));
         let no_tiers = CourseRules { tiers: &[], ..COURSE };
         assert_eq!(decide_nudge(&no_tiers, &who, &e, &history(0, 0), now), Err(Skip::AllTiersSent));
+    }
+
+    #[test]
+    fn an_absurd_tier_never_comes_due_and_never_panics() {
+        let far = CourseRules { tiers: &[u32::MAX], ..COURSE };
+        let got = decide_nudge(
+            &far,
+            &learner("UTC"),
+            &enrolment(),
+            &history(0, 0),
+            utc("2026-03-09T10:00:00Z"),
+        );
+        assert_eq!(got, Err(Skip::NotYet { due_at: DateTime::<Utc>::MAX_UTC }));
+        let schedule = Schedule {
+            enrolled_at: utc("2026-03-02T10:00:00Z"),
+            zone: parse_zone("Europe/London"),
+            paused_at: None,
+            paused_seconds: 0,
+        };
+        let lessons =
+            [LessonRule { slug: "never", unlock_after_days: Some(u32::MAX), requires: &[] }];
+        let none =
+            lessons_opened(&schedule, &lessons, schedule.enrolled_at, utc("2026-03-09T10:00:00Z"));
+        assert!(none.is_empty());
     }
 
     #[test]
