@@ -286,24 +286,36 @@ fn one_line(text: &str) -> String {
 /// `truncate`.
 const SENTINEL: &str = "zqx";
 
-/// Sample facts for template `name`, with sentinel titles and slugs.
-fn sample(name: &str) -> Option<Facts<'static>> {
+/// Sample facts for template `name`, with sentinel titles and slugs: enough variants (first
+/// and later tiers, with and without a next lesson, one course or several, a quiet week) that
+/// the usual branches of a template are rendered.
+fn samples(name: &str) -> Vec<Facts<'static>> {
     let lesson = |n: usize| LessonRef {
-        course_title: "Zqx Course Title",
-        course_slug: "zqx-course",
+        course_title: ["Zqx Course Title", "Zqx Other Course"][n / 2 % 2],
+        course_slug: ["zqx-course", "zqx-other"][n / 2 % 2],
         title: ["Zqx First Lesson", "Zqx Second Lesson"][n % 2],
         slug: ["zqx-first", "zqx-second"][n % 2],
     };
+    let nudge = |tier, inactive_days, next| Facts::Nudge {
+        course: ("Zqx Course Title", "zqx-course"),
+        tier,
+        inactive_days,
+        next,
+    };
+    let digest = |completed, saved, next| Facts::Digest { completed, saved, next };
     match name {
-        "nudge" => Some(Facts::Nudge {
-            course: ("Zqx Course Title", "zqx-course"),
-            tier: 2,
-            inactive_days: 8,
-            next: Some(lesson(0)),
-        }),
-        "new_lessons" => Some(Facts::NewLessons { opened: vec![lesson(0), lesson(1)] }),
-        "digest" => Some(Facts::Digest { completed: 2, saved: 1, next: Some(lesson(1)) }),
-        _ => None,
+        "nudge" => {
+            vec![nudge(2, 8, Some(lesson(0))), nudge(1, 3, None), nudge(3, 15, Some(lesson(1)))]
+        }
+        "new_lessons" => vec![
+            Facts::NewLessons { opened: vec![lesson(0), lesson(1)] },
+            Facts::NewLessons { opened: vec![lesson(0)] },
+            Facts::NewLessons { opened: vec![lesson(1), lesson(2)] },
+        ],
+        "digest" => {
+            vec![digest(2, 1, Some(lesson(1))), digest(0, 0, None), digest(1, 0, Some(lesson(2)))]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -337,10 +349,11 @@ impl OverrideCheck {
 
 impl EmailCheck for OverrideCheck {
     fn check(&self, name: &str, email: &EmailOverride) -> Vec<EmailProblem> {
-        let Some(facts) = sample(name) else {
+        let facts = samples(name);
+        let Some(first) = facts.first() else {
             return vec![problem(EmailPart::Subject, 1, 1, format!("unknown template {name:?}"))];
         };
-        let known = variables(&facts, &SAMPLE_LINKS);
+        let known = variables(first, &SAMPLE_LINKS);
         let mut problems: Vec<EmailProblem> = EmailPart::ALL
             .into_iter()
             .filter_map(|part| Some((part, email.part(part)?)))
@@ -384,16 +397,17 @@ fn static_problems(part: EmailPart, source: &str, known: &Vars) -> Vec<EmailProb
 }
 
 impl OverrideCheck {
-    /// Renders every part with the sample facts, discreet and not; in discreet mode the output
-    /// must not contain the sentinel.
+    /// Renders every part with each sample, discreet and not; in discreet mode the output must
+    /// not contain the sentinel. Stops at the first sample with problems, so each is told once.
     fn rendering_problems(
         &self,
         name: &str,
         email: &EmailOverride,
-        facts: &Facts<'_>,
+        facts: &[Facts<'_>],
     ) -> Vec<EmailProblem> {
         let mut problems = Vec::new();
-        for discreet in [false, true] {
+        let runs = facts.iter().flat_map(|f| [(f, false), (f, true)]);
+        for (facts, discreet) in runs {
             let context = context_of(&variables(facts, &Recipient { discreet, ..SAMPLE_LINKS }));
             for part in EmailPart::ALL {
                 let Some(source) = email.part(part) else {
@@ -783,6 +797,12 @@ mod tests {
             ),
             (EmailPart::BodyHtml, "<a href=\"{{ course_url }}\">Open</a>\n", (1, 13)),
             (EmailPart::Preview, "{{ course_title }}\n", (1, 4)),
+            // Only in a branch the first sample does not take.
+            (
+                EmailPart::BodyText,
+                "Hi.\n{% if tier == 3 %}Still here: {{ course_title }}{% endif %}\n",
+                (2, 34),
+            ),
         ];
         for (part, source, at) in cases {
             let problems = check("nudge", &with(part, source));
