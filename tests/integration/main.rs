@@ -30,6 +30,7 @@ mod notifications;
 mod openapi;
 mod pages;
 mod partners;
+mod reminder_emails;
 mod storage;
 mod worksheet_pages;
 mod worksheets;
