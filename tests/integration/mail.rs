@@ -137,7 +137,7 @@ fn long_unsubscribe_url(n: usize) -> String {
 }
 
 /// The one header `name` of a raw message (unfolded), or `None`.
-fn header<'a>(raw: &'a str, name: &str) -> Option<String> {
+fn header(raw: &str, name: &str) -> Option<String> {
     let head = raw.split("\r\n\r\n").next()?.replace("\r\n ", " ").replace("\r\n\t", " ");
     let prefix = format!("{}: ", name.to_ascii_lowercase());
     head.split("\r\n")
