@@ -13,7 +13,7 @@ use crate::mail::MailError;
 
 /// How long one SMTP conversation may take; well inside the worker's lease, so a hung server
 /// cannot make a message look abandoned and be sent twice.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// SMTP connections kept open to the server, and so messages in flight at once (the worker
 /// sends this many concurrently). A few connections already reach hundreds of messages a second

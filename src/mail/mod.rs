@@ -7,11 +7,13 @@
 
 pub mod mailer;
 pub mod message;
+pub mod partner_updates;
 pub mod retry;
 pub mod templates;
 pub mod worker;
 
 pub use mailer::Mailer;
+pub use partner_updates::{PartnerUpdates, Queued, Update};
 pub use templates::{RenderedEmail, render};
 pub use worker::{OutboxWorker, WorkerHandle};
 

@@ -18,13 +18,14 @@ use crate::db::{Database, DbConnection};
 use crate::mail::message::compose;
 use crate::mail::{MailError, Mailer, retry};
 
-/// Messages claimed per run. Large enough that a backlog drains at the transport's pace
-/// (50 messages across [`SEND_CONCURRENCY`] connections), small enough that a slow server
-/// cannot hold a batch near the lease: 50 / 4 rounds × 30 s timeout ≈ 6.5 min < [`LEASE`].
-const BATCH_SIZE: i64 = 50;
+/// Messages claimed per run. Enough to keep [`SEND_CONCURRENCY`] connections busy (a full
+/// batch is claimed again at once, see [`OutboxWorker::spawn`]), few enough that even one
+/// recipient's chain, sent in order, cannot outlast the lease: 25 × the 30 s SMTP timeout is
+/// 12.5 min < [`LEASE`].
+const BATCH_SIZE: i64 = 25;
 
-/// Messages of a batch in flight at once: one per pooled SMTP connection, so none waits for a
-/// connection while holding its claim. Each is still marked sent or failed on its own.
+/// Recipients of a batch served at once: one per pooled SMTP connection, so none waits for a
+/// connection while holding its claim. Each row is still marked sent or failed on its own.
 const SEND_CONCURRENCY: usize = crate::mail::mailer::SMTP_CONNECTIONS as usize;
 
 /// How long a claim keeps other workers away. A worker that dies mid-batch delays its messages
@@ -69,34 +70,63 @@ impl OutboxWorker {
     /// failures are recorded on their rows and rescheduled, not returned. An `Err` means the
     /// database could not be reached.
     pub async fn run_once(&self) -> Result<usize, MailError> {
+        self.run_batch().await.map(|(_, delivered)| delivered)
+    }
+
+    /// One claim and its deliveries: how many rows were claimed, how many delivered.
+    async fn run_batch(&self) -> Result<(usize, usize), MailError> {
         let claimed = self.claim().await?;
-        let mut outcomes = stream::iter(claimed)
-            .map(|message| self.deliver(message))
+        let count = claimed.len();
+        let mut outcomes = stream::iter(by_recipient(claimed))
+            .map(|chain| self.deliver_in_order(chain))
             .buffer_unordered(SEND_CONCURRENCY);
         let mut delivered = 0;
         let mut first_error = None;
-        // Every started delivery is driven to its end even after a database error, so no row
-        // is left half-recorded while its siblings are abandoned mid-send.
-        while let Some(outcome) = outcomes.next().await {
-            match outcome {
-                Ok(true) => delivered += 1,
-                Ok(false) => {}
-                Err(error) => first_error = first_error.or(Some(error)),
+        // Every started chain is driven to its end even after a database error, so no row is
+        // left half-recorded while its siblings are abandoned mid-send.
+        while let Some((sent, error)) = outcomes.next().await {
+            delivered += sent;
+            if first_error.is_none() {
+                first_error = error;
             }
         }
-        first_error.map_or(Ok(delivered), Err)
+        first_error.map_or(Ok((count, delivered)), Err)
+    }
+
+    /// Sends one recipient's messages one after another, so they arrive in the order they
+    /// were queued ("your password was changed" after the reset link, not before). Returns
+    /// how many were delivered, and the database error that stopped the chain, if any.
+    async fn deliver_in_order(&self, chain: Vec<OutboxMessage>) -> (usize, Option<MailError>) {
+        let mut delivered = 0;
+        for message in chain {
+            match self.deliver(message).await {
+                Ok(true) => delivered += 1,
+                Ok(false) => {}
+                // The rest of the chain keeps its lease and is retried when it expires.
+                Err(error) => return (delivered, Some(error)),
+            }
+        }
+        (delivered, None)
     }
 
     /// Runs [`Self::run_once`] every `interval` until the handle is stopped or dropped, inside
-    /// the caller's current span.
+    /// the caller's current span. A full batch means a backlog, so the next is claimed at once
+    /// instead of after `interval`: sending speed is the transport's, not the timer's.
     pub fn spawn(self, interval: StdDuration) -> WorkerHandle {
         let (stop, mut stopped) = watch::channel(());
         let span = tracing::Span::current();
         let task = tokio::spawn(
             async move {
                 loop {
-                    if let Err(error) = self.run_once().await {
-                        tracing::error!(error = %error.log_reason(), "outbox run failed");
+                    let backlog = match self.run_batch().await {
+                        Ok((claimed, _)) => claimed == BATCH_SIZE as usize,
+                        Err(error) => {
+                            tracing::error!(error = %error.log_reason(), "outbox run failed");
+                            false
+                        }
+                    };
+                    if backlog && stopped.has_changed().is_ok_and(|changed| !changed) {
+                        continue;
                     }
                     tokio::select! {
                         _ = stopped.changed() => break,
@@ -153,5 +183,61 @@ impl OutboxWorker {
                 Ok(false)
             }
         }
+    }
+}
+
+/// The claimed batch as one chain per recipient, each in claim order (due time, then id), the
+/// chains in the order their first message was claimed.
+fn by_recipient(claimed: Vec<OutboxMessage>) -> Vec<Vec<OutboxMessage>> {
+    let mut chains: Vec<Vec<OutboxMessage>> = Vec::new();
+    for message in claimed {
+        match chains.iter_mut().find(|chain| chain[0].recipient == message.recipient) {
+            Some(chain) => chain.push(message),
+            None => chains.push(vec![message]),
+        }
+    }
+    chains
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+
+    fn message(id: i64, recipient: &str) -> OutboxMessage {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc();
+        OutboxMessage {
+            id,
+            kind: "test".into(),
+            recipient: recipient.into(),
+            subject: "Hello".into(),
+            body_text: "Words".into(),
+            body_html: None,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            locked_until: None,
+            last_error: None,
+            dedupe_key: None,
+            created_at: at,
+            sent_at: None,
+            list_unsubscribe: None,
+            auto_submitted: false,
+        }
+    }
+
+    #[test]
+    fn each_recipients_messages_stay_in_claim_order() {
+        let claimed = vec![message(1, "a"), message(2, "b"), message(3, "a"), message(4, "c")];
+        let ids: Vec<Vec<i64>> =
+            by_recipient(claimed).iter().map(|c| c.iter().map(|m| m.id).collect()).collect();
+        assert_eq!(ids, [vec![1, 3], vec![2], vec![4]]);
+    }
+
+    #[test]
+    fn the_lease_outlasts_a_batch_at_the_smtp_timeout() {
+        let timeout = Duration::from_std(crate::mail::mailer::SMTP_TIMEOUT).unwrap();
+        assert!(timeout * i32::try_from(BATCH_SIZE).unwrap() < LEASE);
     }
 }

@@ -222,7 +222,7 @@ both_backends! {
             ids.push(outbox.enqueue_reminder(&to, &key, &long_unsubscribe_url(n)).await);
         }
 
-        // Two runs cover the backlog (batches of 50), the third finds nothing due: every row
+        // Three runs cover the backlog (batches of 25, 25 and 10): every row
         // has failed once and stays pending.
         for _ in 0..3 {
             assert_eq!(worker.run_once().await.unwrap(), 0);

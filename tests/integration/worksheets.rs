@@ -364,12 +364,11 @@ async fn printed(app: &TestApp, client: &Client<'_>) -> (String, String) {
         .select(mend::db::schema::users::id)
         .first(&mut *conn)
         .unwrap();
-    let emails = std::sync::Arc::new(mend::templates::EmailTemplates::load().unwrap());
     let actor = mend::worksheets::Actor {
         catalog: mend::content::compile(&sample_content()).unwrap().catalog.unwrap(),
         keyring: mend::auth::keyring::Keyring::load(None, &app.test_db.dir.path().join("data"))
             .unwrap(),
-        notices: mend::worksheets::Notices::new(emails, url::Url::parse(&app.address).unwrap()),
+        notices: mend::worksheets::Notices::new(crate::support::partner_updates(&app.address)),
         user: user.into(),
         now: crate::support::epoch(),
     };
