@@ -28,6 +28,7 @@ mod learning;
 mod mail;
 mod openapi;
 mod pages;
+mod partner_mail;
 mod partners;
 mod storage;
 mod worksheet_pages;
