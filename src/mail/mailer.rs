@@ -50,7 +50,8 @@ impl Mailer {
     /// [`SMTP_CONNECTIONS`] connections reused from message to message. A pooled connection is
     /// checked before reuse, so one the server dropped is replaced rather than failing a send.
     /// The pool runs its idle-connection reaper on the current Tokio runtime, so outside one
-    /// this is an error rather than lettre's panic.
+    /// this is an error rather than lettre's panic; dropping the last clone also needs the
+    /// runtime (it closes the connections there), which `serve` and the tests provide.
     pub fn smtp(url: &str) -> Result<Self, MailError> {
         tokio::runtime::Handle::try_current().map_err(|_| MailError::NoRuntime)?;
         let pool = PoolConfig::new().max_size(SMTP_CONNECTIONS).idle_timeout(SMTP_IDLE);

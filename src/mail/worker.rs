@@ -6,6 +6,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use futures_util::stream::{self, StreamExt};
 use lettre::message::Mailbox;
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -73,42 +74,6 @@ impl OutboxWorker {
         self.run_batch().await.map(|(_, delivered)| delivered)
     }
 
-    /// One claim and its deliveries: how many rows were claimed, how many delivered.
-    async fn run_batch(&self) -> Result<(usize, usize), MailError> {
-        let claimed = self.claim().await?;
-        let count = claimed.len();
-        let mut outcomes = stream::iter(by_recipient(claimed))
-            .map(|chain| self.deliver_in_order(chain))
-            .buffer_unordered(SEND_CONCURRENCY);
-        let mut delivered = 0;
-        let mut first_error = None;
-        // Every started chain is driven to its end even after a database error, so no row is
-        // left half-recorded while its siblings are abandoned mid-send.
-        while let Some((sent, error)) = outcomes.next().await {
-            delivered += sent;
-            if first_error.is_none() {
-                first_error = error;
-            }
-        }
-        first_error.map_or(Ok((count, delivered)), Err)
-    }
-
-    /// Sends one recipient's messages one after another, so they arrive in the order they
-    /// were queued ("your password was changed" after the reset link, not before). Returns
-    /// how many were delivered, and the database error that stopped the chain, if any.
-    async fn deliver_in_order(&self, chain: Vec<OutboxMessage>) -> (usize, Option<MailError>) {
-        let mut delivered = 0;
-        for message in chain {
-            match self.deliver(message).await {
-                Ok(true) => delivered += 1,
-                Ok(false) => {}
-                // The rest of the chain keeps its lease and is retried when it expires.
-                Err(error) => return (delivered, Some(error)),
-            }
-        }
-        (delivered, None)
-    }
-
     /// Runs [`Self::run_once`] every `interval` until the handle is stopped or dropped, inside
     /// the caller's current span. A full batch means a backlog, so the next is claimed at once
     /// instead of after `interval`: sending speed is the transport's, not the timer's.
@@ -139,6 +104,55 @@ impl OutboxWorker {
         WorkerHandle { stop, task }
     }
 
+    /// One claim and its deliveries: how many rows were claimed, how many delivered.
+    ///
+    /// Sending and recording run side by side: outcomes are written as soon as the previous
+    /// write has committed, all that arrived meanwhile in one transaction (group commit). Each
+    /// row still gets its own outcome (sent, or failed and rescheduled); what is shared is the
+    /// commit, which on SQLite with `synchronous = FULL` costs an fsync and would otherwise cap
+    /// sending at one message per fsync. A crash can leave only the messages of the commit in
+    /// flight sent but unrecorded; they go again after the lease with the same `Message-ID`.
+    async fn run_batch(&self) -> Result<(usize, usize), MailError> {
+        let claimed = self.claim().await?;
+        let count = claimed.len();
+        let (outcomes, mut recorded) = mpsc::unbounded_channel();
+        let send_all = async move {
+            let outcomes = outcomes;
+            stream::iter(by_recipient(claimed))
+                .for_each_concurrent(SEND_CONCURRENCY, |chain| {
+                    self.attempt_in_order(chain, &outcomes)
+                })
+                .await;
+        };
+        let record_all = async {
+            let (mut delivered, mut first_error) = (0, None);
+            let mut group = Vec::new();
+            while recorded.recv_many(&mut group, BATCH_SIZE as usize).await > 0 {
+                match self.record(std::mem::take(&mut group)).await {
+                    Ok(sent) => delivered += sent,
+                    Err(error) => first_error = first_error.or(Some(error)),
+                }
+            }
+            (delivered, first_error)
+        };
+        let ((), (delivered, first_error)) = tokio::join!(send_all, record_all);
+        first_error.map_or(Ok((count, delivered)), Err)
+    }
+
+    /// Sends one recipient's messages one after another, so they arrive in the order they
+    /// were queued ("your password was changed" after the reset link, not before), handing
+    /// each outcome to the recorder.
+    async fn attempt_in_order(
+        &self,
+        chain: Vec<OutboxMessage>,
+        outcomes: &mpsc::UnboundedSender<Outcome>,
+    ) {
+        for message in chain {
+            // The recorder outlives every sender, so this cannot fail.
+            let _ = outcomes.send(self.attempt(message).await);
+        }
+    }
+
     async fn claim(&self) -> Result<Vec<OutboxMessage>, MailError> {
         let now = self.clock.now().naive_utc();
         self.write(move |conn| outbox::claim_due(conn, now, BATCH_SIZE, LEASE)).await
@@ -153,37 +167,74 @@ impl OutboxWorker {
         self.db.transaction(move |conn| work(conn).map_err(MailError::from)).await
     }
 
-    /// Sends one claimed message and records the outcome; `Ok(true)` when it was delivered.
+    /// Tries to send one claimed message, and says what should be recorded on its row.
     #[tracing::instrument(skip_all, fields(outbox_id = message.id, kind = %message.kind))]
-    async fn deliver(&self, message: OutboxMessage) -> Result<bool, MailError> {
+    async fn attempt(&self, message: OutboxMessage) -> Outcome {
         let attempt = message.attempts + 1;
         let sent = match compose(&self.from, &message, self.clock.now()) {
             Ok(mime) => self.mailer.send(mime).await,
             Err(error) => Err(error),
         };
-        let id = message.id;
-        let now = self.clock.now().naive_utc();
-        match sent {
+        let at = self.clock.now().naive_utc();
+        let failure = match sent {
             Ok(()) => {
-                self.write(move |conn| outbox::mark_sent(conn, id, now)).await?;
                 tracing::info!(attempt, "email sent");
-                Ok(true)
+                None
             }
             Err(error) => {
-                let retry_at = retry::delay_after(attempt).map(|delay| now + delay);
+                let retry_at = retry::delay_after(attempt).map(|delay| at + delay);
                 tracing::warn!(
                     attempt,
                     giving_up = retry_at.is_none(),
                     reason = %error.log_reason(),
                     "email not sent"
                 );
-                let detail = error.to_string();
-                self.write(move |conn| outbox::mark_failed(conn, id, attempt, &detail, retry_at))
-                    .await?;
-                Ok(false)
+                Some(Failure { detail: error.to_string(), retry_at })
             }
-        }
+        };
+        Outcome { id: message.id, attempt, at, failure }
     }
+
+    /// Writes a group of outcomes in one transaction, each on its own row; returns how many
+    /// were deliveries.
+    async fn record(&self, group: Vec<Outcome>) -> Result<usize, MailError> {
+        self.write(move |conn| {
+            let mut delivered = 0;
+            for outcome in &group {
+                match &outcome.failure {
+                    None => {
+                        outbox::mark_sent(conn, outcome.id, outcome.at)?;
+                        delivered += 1;
+                    }
+                    Some(failure) => {
+                        let Failure { detail, retry_at } = failure;
+                        outbox::mark_failed(conn, outcome.id, outcome.attempt, detail, *retry_at)?;
+                    }
+                }
+            }
+            Ok(delivered)
+        })
+        .await
+    }
+}
+
+/// What one attempt came to, on its way to the row.
+#[derive(Debug)]
+struct Outcome {
+    id: i64,
+    /// The attempt's number, counting from 1.
+    attempt: i32,
+    at: chrono::NaiveDateTime,
+    /// `None` when the transport accepted the message.
+    failure: Option<Failure>,
+}
+
+/// Why an attempt failed (stored on the row, never logged: it can quote the recipient) and
+/// when to try again (`None`: give up).
+#[derive(Debug)]
+struct Failure {
+    detail: String,
+    retry_at: Option<chrono::NaiveDateTime>,
 }
 
 /// The claimed batch as one chain per recipient, each in claim order (due time, then id), the
