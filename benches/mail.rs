@@ -65,6 +65,7 @@ fn setup() -> Option<Bench> {
     let clock = TestClock::at(chrono::Utc::now());
     let from = "Mend <no-reply@mend.test>".parse().ok()?;
     // The pool's reaper task is spawned where the transport is built: inside the runtime.
+    // `MEND_BENCH_STUB=1` swaps SMTP for the in-memory transport: the database's share alone.
     let mailer = if std::env::var_os("MEND_BENCH_STUB").is_some() {
         Mailer::stub()
     } else {
@@ -129,7 +130,8 @@ fn send(c: &mut Criterion) {
                 }
                 total += started.elapsed();
                 let arrived = bench.delivered.0.load(Ordering::Relaxed) - before;
-                if sent != N || arrived != N {
+                let stub = std::env::var_os("MEND_BENCH_STUB").is_some();
+                if sent != N || (arrived != N && !stub) {
                     eprintln!("mail bench: sent {sent}, the sink got {arrived}, of {N}");
                 }
             }
