@@ -105,8 +105,8 @@ impl PartnerUpdates {
     fn context(&self, update: Update<'_>, unsubscribe: &str) -> Context {
         let mut context = Context::new();
         context.insert("link", self.url(update.path).as_str());
-        context.insert("manage_link", self.url(NOTIFICATIONS_PATH).as_str());
-        context.insert("unsubscribe_link", unsubscribe);
+        context.insert("preferences_url", self.url(NOTIFICATIONS_PATH).as_str());
+        context.insert("unsubscribe_url", unsubscribe);
         context
     }
 

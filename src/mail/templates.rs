@@ -90,8 +90,8 @@ mod tests {
         context.insert("valid_hours", &24);
         context.insert("valid_minutes", &30);
         context.insert("valid_days", &7);
-        context.insert("manage_link", "https://mend.test/account/notifications");
-        context.insert("unsubscribe_link", "https://mend.test/unsubscribe/7.p.x");
+        context.insert("preferences_url", "https://mend.test/account/notifications");
+        context.insert("unsubscribe_url", "https://mend.test/unsubscribe/7.p.x");
         for name in [
             "verify_email",
             "account_exists",
@@ -122,8 +122,8 @@ mod tests {
         let templates = EmailTemplates::load().unwrap();
         let mut context = Context::new();
         context.insert("link", "https://mend.test/account");
-        context.insert("manage_link", "https://mend.test/account/notifications");
-        context.insert("unsubscribe_link", "https://mend.test/unsubscribe/7.p.x");
+        context.insert("preferences_url", "https://mend.test/account/notifications");
+        context.insert("unsubscribe_url", "https://mend.test/unsubscribe/7.p.x");
         for name in ["partner_accepted", "partner_ended", "worksheet_waiting", "worksheet_signed"] {
             let email = render(&templates, name, &context).unwrap();
             for part in [&email.body_text, &email.body_html] {
