@@ -85,11 +85,16 @@ fn earliest(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 
 impl Schedule {
     /// When a lesson with `days` of drip opens: the start of the `days`-th local day after the
-    /// local enrolment date, pushed back by the pauses already taken.
+    /// local enrolment date, pushed back by the pauses already taken. A drip too long for the calendar never opens (rather than panicking on author input).
     pub fn opens_at(&self, days: u32) -> DateTime<Utc> {
         let enrolled_on = self.enrolled_at.with_timezone(&self.zone).date_naive();
-        let day = enrolled_on + chrono::Days::new(u64::from(days));
-        start_of_local_day(self.zone, day) + Duration::seconds(self.paused_seconds)
+        enrolled_on
+            .checked_add_days(chrono::Days::new(u64::from(days)))
+            // The local day must have room after it for its midnight to be looked up.
+            .filter(|day| day.checked_add_days(chrono::Days::new(2)).is_some())
+            .map(|day| start_of_local_day(self.zone, day))
+            .and_then(|start| start.checked_add_signed(Duration::seconds(self.paused_seconds)))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// The instant the schedule is read at: the clock, or the moment of pausing while paused,

@@ -121,15 +121,20 @@ impl SendWindow {
             .flat_map(|date| self.openings_on(zone, date))
             .filter(|at| *at > now && self.contains(zone, *at))
             .min()
-            .unwrap_or(now + Duration::days(1))
+            .unwrap_or_else(|| now.checked_add_signed(Duration::days(1)).unwrap_or(now))
     }
 
     /// The instants the window opens on local `date`: usually one, two when the start happens
     /// twice, the first existing minute after the start when a gap swallows it.
     fn openings_on(self, zone: Tz, date: NaiveDate) -> Vec<DateTime<Utc>> {
-        let start = date.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(self.start));
+        let midnight = date.and_time(NaiveTime::MIN);
+        let Some(start) = midnight.checked_add_signed(Duration::minutes(i64::from(self.start)))
+        else {
+            return Vec::new();
+        };
         (0..=24 * 60)
-            .map(|minute| zone.from_local_datetime(&(start + Duration::minutes(minute))))
+            .map_while(|minute| start.checked_add_signed(Duration::minutes(minute)))
+            .map(|local| zone.from_local_datetime(&local))
             .find_map(|mapped| match mapped {
                 LocalResult::Single(at) => Some(vec![at.with_timezone(&Utc)]),
                 LocalResult::Ambiguous(first, second) => {

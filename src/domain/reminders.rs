@@ -62,7 +62,7 @@ pub struct EnrollmentFacts {
     pub paused: bool,
     /// When the learner enrolled: the first activity epoch.
     pub enrolled_at: DateTime<Utc>,
-    /// The latest thing the learner did in the course (view, completion, worksheet, resume).
+    /// The latest recorded activity in the course (a completion change, a resume).
     pub last_activity_at: Option<DateTime<Utc>>,
     /// The learner's per-course reminder switch.
     pub reminders_enabled: bool,
@@ -187,8 +187,10 @@ fn nudge_allowed(
     checks.into_iter().find(|(refused, _)| *refused).map_or(Ok(()), |(_, skip)| Err(skip))
 }
 
-fn threshold(since: DateTime<Utc>, days: u32) -> DateTime<Utc> {
-    since + Duration::days(i64::from(days))
+/// When `days` without activity since `since` have passed; `None` past the end of time (an
+/// absurd tier from content must not panic).
+fn threshold(since: DateTime<Utc>, days: u32) -> Option<DateTime<Utc>> {
+    since.checked_add_signed(Duration::days(i64::from(days)))
 }
 
 /// Decides the inactivity nudge for one enrolment now: the highest passed tier not yet sent
@@ -210,13 +212,13 @@ pub fn decide_nudge(
         return Err(Skip::AllTiersSent);
     };
     let since = active_since(e);
-    let passed = unsent.iter().take_while(|days| threshold(since, **days) <= now).count();
+    let passed =
+        unsent.iter().take_while(|days| threshold(since, **days).is_some_and(|t| t <= now)).count();
     let window = learner.preferences.window;
     if passed == 0 {
-        let first = unsent.first().copied().unwrap_or_default();
-        return Err(Skip::NotYet {
-            due_at: window.next_open(learner.zone, threshold(since, first)),
-        });
+        let first = unsent.first().and_then(|days| threshold(since, *days));
+        let due_at = first.map_or(DateTime::<Utc>::MAX_UTC, |t| window.next_open(learner.zone, t));
+        return Err(Skip::NotYet { due_at });
     }
     if !window.contains(learner.zone, now) {
         return Err(Skip::OutsideWindow { opens_at: window.next_open(learner.zone, now) });
@@ -348,6 +350,7 @@ mod tests {
     use super::*;
     use crate::domain::drip::parse_zone;
     use crate::domain::notifications::SendWindow;
+    use proptest::strategy::Strategy;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -513,6 +516,30 @@ mod tests {
         assert_eq!(decide_nudge(&none, &who, &e, &history(0, 0), now), Err(Skip::MaxNudges));
         let no_tiers = CourseRules { tiers: &[], ..COURSE };
         assert_eq!(decide_nudge(&no_tiers, &who, &e, &history(0, 0), now), Err(Skip::AllTiersSent));
+    }
+
+    #[test]
+    fn an_absurd_tier_never_comes_due_and_never_panics() {
+        let far = CourseRules { tiers: &[u32::MAX], ..COURSE };
+        let got = decide_nudge(
+            &far,
+            &learner("UTC"),
+            &enrolment(),
+            &history(0, 0),
+            utc("2026-03-09T10:00:00Z"),
+        );
+        assert_eq!(got, Err(Skip::NotYet { due_at: DateTime::<Utc>::MAX_UTC }));
+        let schedule = Schedule {
+            enrolled_at: utc("2026-03-02T10:00:00Z"),
+            zone: parse_zone("Europe/London"),
+            paused_at: None,
+            paused_seconds: 0,
+        };
+        let lessons =
+            [LessonRule { slug: "never", unlock_after_days: Some(u32::MAX), requires: &[] }];
+        let none =
+            lessons_opened(&schedule, &lessons, schedule.enrolled_at, utc("2026-03-09T10:00:00Z"));
+        assert!(none.is_empty());
     }
 
     #[test]
@@ -782,6 +809,64 @@ mod tests {
                 expected,
                 "{last:?} {now}"
             );
+        }
+    }
+
+    const ZONES: [&str; 8] = [
+        "Europe/London",
+        "America/New_York",
+        "America/Santiago",
+        "America/Havana",
+        "Pacific/Auckland",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "UTC",
+    ];
+
+    /// Around 2026's changes in [`ZONES`] (within the two days either side the test samples).
+    const DST_CHANGES: [&str; 12] = [
+        "2026-03-29T01:00:00Z",
+        "2026-10-25T01:00:00Z",
+        "2026-03-08T07:00:00Z",
+        "2026-11-01T06:00:00Z",
+        "2026-04-05T03:00:00Z",
+        "2026-09-06T04:00:00Z",
+        "2026-03-08T05:00:00Z",
+        "2026-11-01T05:00:00Z",
+        "2026-04-04T14:00:00Z",
+        "2026-09-26T14:00:00Z",
+        "2026-04-04T15:00:00Z",
+        "2026-10-03T15:30:00Z",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Across every DST change of 2026 in zones with whole-hour, half-hour and midnight
+        /// changes: the next opening is inside the window, not before now, and nothing in
+        /// between is (checked minute by minute).
+        #[test]
+        fn next_open_is_the_first_instant_inside_the_window(
+            zone in proptest::sample::select(ZONES.to_vec()),
+            seconds in proptest::prop_oneof![
+                1_767_225_600_i64..1_798_761_600,
+                (proptest::sample::select(DST_CHANGES.to_vec()), -172_800_i64..172_800)
+                    .prop_map(|(change, offset)| utc(change).timestamp() + offset),
+            ],
+            start in 0_u16..1439,
+            length in 1_u16..1440,
+        ) {
+            let zone = parse_zone(zone);
+            let window = SendWindow::new(start, (start + length).min(1440)).unwrap();
+            let now = DateTime::from_timestamp(seconds, 0).unwrap();
+            let open = window.next_open(zone, now);
+            proptest::prop_assert!(open >= now);
+            proptest::prop_assert!(window.contains(zone, open), "{open} not inside {window}");
+            let mut at = now;
+            while at < open {
+                proptest::prop_assert!(!window.contains(zone, at), "{at} is inside {window} before {open}");
+                // Minute steps from the next whole minute: the window's edges are whole minutes.
+                at = DateTime::from_timestamp((at.timestamp() / 60 + 1) * 60, 0).unwrap();
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod mailer;
 pub mod message;
 pub mod partner_updates;
+pub mod reminders;
 pub mod retry;
 pub mod templates;
 pub mod worker;

@@ -30,6 +30,7 @@ mod openapi;
 mod pages;
 mod partner_mail;
 mod partners;
+mod reminder_emails;
 mod storage;
 mod worksheet_pages;
 mod worksheets;
