@@ -113,7 +113,7 @@ impl Accounts {
             let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
-        let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
+        let updates = self.partner_updates.clone();
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
         let keyring = self.keyring.clone();
@@ -123,7 +123,7 @@ impl Accounts {
                 // keeps their copies and is told, then this account's data goes.
                 let reason = EndReason::AccountDeleted;
                 let user = UserId::from(user_id);
-                crate::partners::end_within(conn, &keyring, user, reason, &notice, now)?;
+                crate::partners::end_within(conn, &keyring, user, reason, &updates, now)?;
                 personal_data::erase(conn, user_id, &email)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {

@@ -29,6 +29,7 @@ mod mail;
 mod notifications;
 mod openapi;
 mod pages;
+mod partner_mail;
 mod partners;
 mod reminder_emails;
 mod storage;
