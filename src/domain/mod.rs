@@ -8,6 +8,7 @@ pub mod enrollment;
 pub mod ids;
 pub mod notifications;
 pub mod progress;
+pub mod reminders;
 pub mod return_path;
 pub mod utc;
 pub mod worksheet;

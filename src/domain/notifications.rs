@@ -4,6 +4,11 @@
 
 use std::fmt;
 
+use chrono::{
+    DateTime, Days, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc,
+};
+use chrono_tz::Tz;
+
 /// One kind of non-essential mail a learner can stop with one click. Each unsubscribe link is
 /// signed for one learner and one topic ([`crate::auth::unsubscribe`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +97,47 @@ impl SendWindow {
     /// Minutes after local midnight the window closes.
     pub fn end(self) -> LocalMinute {
         self.end
+    }
+
+    /// Whether `now` falls inside the window on the learner's wall clock (start inclusive, end
+    /// exclusive). During a DST overlap both passes through a wall-clock hour count.
+    pub fn contains(self, zone: Tz, now: DateTime<Utc>) -> bool {
+        let local = now.with_timezone(&zone);
+        let minute = local.hour() * 60 + local.minute();
+        u32::from(self.start) <= minute && minute < u32::from(self.end)
+    }
+
+    /// The first instant at or after `now` inside the window: `now` itself when open. A start
+    /// swallowed by a DST gap opens at the first wall-clock minute that exists after it; a start
+    /// that happens twice opens at the first pass not already behind `now`.
+    pub fn next_open(self, zone: Tz, now: DateTime<Utc>) -> DateTime<Utc> {
+        if self.contains(zone, now) {
+            return now;
+        }
+        let today = now.with_timezone(&zone).date_naive();
+        // A window wholly inside a gap does not exist that day; the next day's will.
+        (0..=3)
+            .filter_map(|offset| today.checked_add_days(Days::new(offset)))
+            .flat_map(|date| self.openings_on(zone, date))
+            .filter(|at| *at > now && self.contains(zone, *at))
+            .min()
+            .unwrap_or(now + Duration::days(1))
+    }
+
+    /// The instants the window opens on local `date`: usually one, two when the start happens
+    /// twice, the first existing minute after the start when a gap swallows it.
+    fn openings_on(self, zone: Tz, date: NaiveDate) -> Vec<DateTime<Utc>> {
+        let start = date.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(self.start));
+        (0..=24 * 60)
+            .map(|minute| zone.from_local_datetime(&(start + Duration::minutes(minute))))
+            .find_map(|mapped| match mapped {
+                LocalResult::Single(at) => Some(vec![at.with_timezone(&Utc)]),
+                LocalResult::Ambiguous(first, second) => {
+                    Some(vec![first.with_timezone(&Utc), second.with_timezone(&Utc)])
+                }
+                LocalResult::None => None,
+            })
+            .unwrap_or_default()
     }
 }
 
