@@ -40,11 +40,7 @@ const KEYS: &[Key] = &[
     Key { name: "db_pool_size", env: "MEND_DB_POOL_SIZE", default: Some("8") },
     Key { name: "log", env: "MEND_LOG", default: Some("info") },
     Key { name: "watch", env: "MEND_WATCH", default: Some("false") },
-    Key {
-        name: "reminder_interval_seconds",
-        env: "MEND_REMINDER_INTERVAL",
-        default: Some("60"),
-    },
+    Key { name: "reminder_interval_seconds", env: "MEND_REMINDER_INTERVAL", default: Some("60") },
 ];
 
 /// A setting that could not be used, phrased the way the operator wrote it.

@@ -18,6 +18,7 @@ pub mod error;
 pub mod learning;
 pub mod mail;
 pub mod partners;
+pub mod reminders;
 pub mod startup;
 pub mod telemetry;
 pub mod templates;

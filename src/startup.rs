@@ -16,12 +16,14 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::jwt::SessionTokens;
 use crate::auth::keyring::{Keyring, KeyringError};
 use crate::auth::keys::{KeyError, SecretKey};
+use crate::auth::unsubscribe::UnsubscribeKey;
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
 use crate::mail::{MailError, Mailer, OutboxWorker};
 use crate::partners::Partners;
+use crate::reminders::{Mailing, ReminderScheduler, Reminders};
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -184,6 +186,9 @@ pub struct Application {
     watcher: Option<WatchHandle>,
     /// Started by [`Application::run_until_stopped`] unless taken first.
     outbox: Option<OutboxWorker>,
+    /// The reminder scheduler, likewise.
+    reminders: Option<ReminderScheduler>,
+    reminder_interval: Duration,
 }
 
 impl Application {
@@ -203,6 +208,8 @@ impl Application {
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(PageTemplates::load(&assets.template_urls())?);
         let emails = Arc::new(EmailTemplates::load()?);
+        let reminders = reminder_scheduler(&settings, &db, &catalog, &emails, &secret, &clock);
+        let reminder_interval = settings.reminder_interval;
         let accounts = Arc::new(Accounts::new(
             db.clone(),
             clock.clone(),
@@ -242,7 +249,14 @@ impl Application {
             reason: e.to_string(),
         };
         let server = serve(listener, state.clone()).map_err(bind_error)?;
-        Ok(Self { address, server, watcher, outbox: Some(outbox) })
+        Ok(Self {
+            address,
+            server,
+            watcher,
+            outbox: Some(outbox),
+            reminders: Some(reminders),
+            reminder_interval,
+        })
     }
 
     /// The port actually bound.
@@ -257,14 +271,27 @@ impl Application {
         self.outbox.take()
     }
 
+    /// Hands this application's reminder scheduler to the caller (tests scan on demand with
+    /// [`ReminderScheduler::tick`]); the application then runs no scheduler of its own.
+    pub fn take_reminders(&mut self) -> Option<ReminderScheduler> {
+        self.reminders.take()
+    }
+
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s) and the
-    /// outbox worker finish its current run. The worker's logs carry the same `instance` as the
-    /// requests' (the bound address), so each instance's work can be told apart.
+    /// outbox worker and reminder scheduler finish their current runs. Their logs carry the
+    /// same `instance` as the requests' (the bound address), so each instance's work can be
+    /// told apart.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let span = tracing::info_span!("outbox", instance = %self.address);
         let outbox = self.outbox.map(|worker| span.in_scope(|| worker.spawn(OUTBOX_INTERVAL)));
+        let span = tracing::info_span!("reminders", instance = %self.address);
+        let interval = self.reminder_interval;
+        let reminders = self.reminders.map(|s| span.in_scope(|| s.spawn(interval)));
         let served = self.server.await;
         if let Some(handle) = outbox {
+            handle.stop().await;
+        }
+        if let Some(handle) = reminders {
             handle.stop().await;
         }
         drop(self.watcher);
@@ -299,6 +326,21 @@ fn outbox_worker(
     let mailer = Mailer::from_settings(settings)?;
     let from = crate::mail::message::sender(settings)?;
     Ok(OutboxWorker::new(db.clone(), mailer, clock.clone(), from))
+}
+
+/// The reminder scheduler: scans the live catalog, renders with the mail templates, signs
+/// unsubscribe links with a key derived from the server secret.
+fn reminder_scheduler(
+    settings: &Settings,
+    db: &Database,
+    catalog: &Arc<CatalogStore>,
+    emails: &Arc<EmailTemplates>,
+    secret: &SecretKey,
+    clock: &SharedClock,
+) -> ReminderScheduler {
+    let mailing = Mailing::new(emails.clone(), UnsubscribeKey::new(secret), &settings.base_url);
+    let reminders = Reminders::new(db.clone(), catalog.clone(), mailing);
+    ReminderScheduler::new(reminders, clock.clone())
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

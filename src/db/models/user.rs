@@ -134,8 +134,5 @@ pub struct MailRecipient {
 
 /// [`MailRecipient`]s for several accounts in one query (the reminder scan's batches).
 pub fn list_recipients(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<MailRecipient>> {
-    users::table
-        .filter(users::id.eq_any(ids))
-        .select(MailRecipient::as_select())
-        .load(conn)
+    users::table.filter(users::id.eq_any(ids)).select(MailRecipient::as_select()).load(conn)
 }
