@@ -29,6 +29,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod partners;
+mod reminders;
 mod storage;
 mod worksheet_pages;
 mod worksheets;
