@@ -30,19 +30,20 @@ pub enum Enrollment {
 }
 
 /// When and how often inactive learners are nudged by email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reminders {
-    /// Days without activity before the first nudge.
-    #[serde(default = "default_inactive_days")]
-    pub inactive_days: u32,
+    /// Days without activity before each nudge, strictly increasing: `inactive_days = 7` or
+    /// `inactive_days = [3, 7, 14]` in course.toml (one mail per tier).
+    #[serde(rename = "inactive_days", default = "default_tiers", deserialize_with = "tiers")]
+    pub tiers: Vec<u32>,
     /// Nudges sent at most, per enrolment.
     #[serde(default = "default_max_nudges")]
     pub max_nudges: u32,
 }
 
-fn default_inactive_days() -> u32 {
-    7
+fn default_tiers() -> Vec<u32> {
+    vec![7]
 }
 
 fn default_max_nudges() -> u32 {
@@ -51,7 +52,96 @@ fn default_max_nudges() -> u32 {
 
 impl Default for Reminders {
     fn default() -> Self {
-        Self { inactive_days: default_inactive_days(), max_nudges: default_max_nudges() }
+        Self { tiers: default_tiers(), max_nudges: default_max_nudges() }
+    }
+}
+
+/// Reads `inactive_days` as one number or a list, and refuses what could never nudge sensibly:
+/// an empty list, zero days, or tiers out of order. The error lands on the value's line.
+fn tiers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u32>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        One(i64),
+        Many(Vec<i64>),
+    }
+    let written = <Written as serde::Deserialize>::deserialize(deserializer).map_err(|_| {
+        serde::de::Error::custom(
+            "inactive_days is a number of days or a list of them, like 7 or [3, 7, 14]",
+        )
+    })?;
+    let days = match written {
+        Written::One(days) => vec![days],
+        Written::Many(days) => days,
+    };
+    validate_tiers(&days).map_err(serde::de::Error::custom)
+}
+
+fn validate_tiers(days: &[i64]) -> Result<Vec<u32>, &'static str> {
+    if days.is_empty() {
+        return Err("inactive_days needs at least one tier, like [7]");
+    }
+    let tiers: Vec<u32> = days
+        .iter()
+        .map(|d| u32::try_from(*d).ok().filter(|d| *d > 0))
+        .collect::<Option<_>>()
+        .ok_or("inactive_days must be whole days greater than 0")?;
+    if tiers.windows(2).any(|pair| pair[0] >= pair[1]) {
+        return Err("inactive_days tiers must be strictly increasing, like [3, 7, 14]");
+    }
+    Ok(tiers)
+}
+
+/// The built-in reminder templates a course may override under `emails/<name>/`.
+pub const REMINDER_EMAILS: [&str; 3] = ["nudge", "new_lessons", "digest"];
+
+/// One part of an email override, named by its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EmailPart {
+    /// `subject.txt`: one line once rendered.
+    Subject,
+    /// `preview.txt` (optional): the hidden line inboxes show after the subject.
+    Preview,
+    /// `body.txt`: the plain-text body, before the footer every reminder gets.
+    BodyText,
+    /// `body.html`: an HTML fragment, placed in the reminder layout before the footer.
+    BodyHtml,
+}
+
+impl EmailPart {
+    /// Every part, in the order an author would write them.
+    pub const ALL: [Self; 4] = [Self::Subject, Self::Preview, Self::BodyText, Self::BodyHtml];
+
+    /// The file the part is read from.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Subject => "subject.txt",
+            Self::Preview => "preview.txt",
+            Self::BodyText => "body.txt",
+            Self::BodyHtml => "body.html",
+        }
+    }
+
+    /// Whether an override must have this part (a missing preview falls back to the built-in).
+    pub fn required(self) -> bool {
+        self != Self::Preview
+    }
+}
+
+/// A course's own wording for one reminder template: tera sources, checked by the mail layer
+/// at compile time (see [`super::EmailCheck`]) and rendered instead of the built-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailOverride {
+    /// The `emails/<name>/` folder, for diagnostics.
+    pub dir: PathBuf,
+    /// The template sources by part; every required part is present.
+    pub parts: BTreeMap<EmailPart, String>,
+}
+
+impl EmailOverride {
+    /// The source of one part, if the author wrote it.
+    pub fn part(&self, part: EmailPart) -> Option<&str> {
+        self.parts.get(&part).map(String::as_str)
     }
 }
 
@@ -73,6 +163,9 @@ pub struct Course {
     pub public_downloads: bool,
     /// Inactivity nudges for this course.
     pub reminders: Reminders,
+    /// The course's own reminder wording, by template name (`nudge`, `new_lessons`, `digest`).
+    #[serde(skip)]
+    pub email_overrides: BTreeMap<String, EmailOverride>,
     /// The rendered `index.md`, empty when there is none.
     pub landing_html: String,
     /// Modules in `NN-` order.

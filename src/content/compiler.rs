@@ -7,8 +7,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::cache::{FileCache, Generations, Loaded};
+use super::catalog::EmailPart;
 use super::catalog::{
-    Catalog, CatalogFile, Course, Enrollment, Lesson, Module, Reminders, Worksheet, mime_for,
+    Catalog, CatalogFile, Course, EmailOverride, Enrollment, Lesson, Module, Reminders, Worksheet,
+    mime_for,
 };
 use super::checks;
 use super::diagnostics::{Diagnostic, Source};
@@ -16,9 +18,9 @@ use super::frontmatter::parse_toml;
 use super::lesson::{self, Body, Front};
 use super::links::LinkContext;
 use super::markdown::{self, Input, LessonLink, Rendered};
-use super::scan::{self, CourseLayout, LessonFile, ModuleLayout};
+use super::scan::{self, CourseLayout, EmailLayout, LessonFile, ModuleLayout};
 use super::worksheet;
-use super::{Compilation, ContentError, Summary};
+use super::{Compilation, ContentError, EmailCheck, Summary};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +79,7 @@ pub struct Compiler {
     bodies: Generations<(Arc<str>, u64), Arc<Body>>,
     worksheets: Generations<(Arc<str>, u64), Arc<worksheet::Compiled>>,
     pages: Generations<(Arc<str>, u64), Arc<Rendered>>,
+    email_check: Option<Arc<dyn EmailCheck>>,
 }
 
 impl Compiler {
@@ -89,7 +92,16 @@ impl Compiler {
             bodies: Generations::default(),
             worksheets: Generations::default(),
             pages: Generations::default(),
+            email_check: None,
         }
+    }
+
+    /// Also checks email overrides with `check` (template syntax, variables, discretion), which
+    /// needs the mail renderer this layer does not know. Without it only their files are checked.
+    #[must_use]
+    pub fn with_email_check(mut self, check: Arc<dyn EmailCheck>) -> Self {
+        self.email_check = Some(check);
+        self
     }
 
     /// Compiles everything, reusing what is unchanged since the previous call.
@@ -145,11 +157,18 @@ impl Compiler {
         let (worksheets, mut pending) = self.compile_worksheets(layout, &links, diags);
         let landing = self.landing(layout, &links, diags, &mut pending);
         checks::course(layout, &units, &pending, diags);
+        let (email_overrides, email_hashes) = self.email_overrides(&layout.emails, diags);
         let (meta, course_hash) = meta?;
         let modules: Vec<(ModuleMeta, Arc<str>)> = modules.into_iter().collect::<Option<_>>()?;
         Some(
             Course {
-                content_hash: course_hash_of(&course_hash, &modules, &units, &worksheets, layout),
+                content_hash: course_hash_of(
+                    &format!("{course_hash}{email_hashes}"),
+                    &modules,
+                    &units,
+                    &worksheets,
+                    layout,
+                ),
                 modules: assemble_modules(&layout.modules, modules, &units),
                 lesson_index: HashMap::new(),
                 slug: layout.slug.clone(),
@@ -159,12 +178,67 @@ impl Compiler {
                 published: meta.published,
                 public_downloads: meta.public_downloads,
                 reminders: meta.reminders,
+                email_overrides,
                 landing_html: landing,
                 worksheets,
                 files: catalog_files(&layout.files),
             }
             .indexed(),
         )
+    }
+
+    /// Reads every complete `emails/<name>/` override and checks it; also returns the parts'
+    /// hashes for the course hash. Incomplete folders were reported by the scan and are left out.
+    fn email_overrides(
+        &mut self,
+        layouts: &[EmailLayout],
+        diags: &mut Vec<Diagnostic>,
+    ) -> (BTreeMap<String, EmailOverride>, String) {
+        let mut overrides = BTreeMap::new();
+        let mut hashes = String::new();
+        for layout in layouts {
+            let mut parts = BTreeMap::new();
+            let mut complete = true;
+            for (part, path) in &layout.parts {
+                match self.files.load(path) {
+                    Ok(loaded) => {
+                        hashes.push_str(&format!(
+                            "{}/{}={}",
+                            layout.name,
+                            part.file_name(),
+                            loaded.hash
+                        ));
+                        parts.insert(*part, loaded.text.to_string());
+                    }
+                    Err(diag) => {
+                        complete = false;
+                        diags.push(diag);
+                    }
+                }
+            }
+            complete &= EmailPart::ALL.iter().all(|p| !p.required() || parts.contains_key(p));
+            if !complete {
+                continue;
+            }
+            let email = EmailOverride { dir: layout.dir.clone(), parts };
+            self.check_email(&layout.name, &email, diags);
+            overrides.insert(layout.name.clone(), email);
+        }
+        (overrides, hashes)
+    }
+
+    /// Runs the injected email check and places its findings in the part files.
+    fn check_email(&self, name: &str, email: &EmailOverride, diags: &mut Vec<Diagnostic>) {
+        let Some(check) = &self.email_check else {
+            return;
+        };
+        for problem in check.check(name, email) {
+            let path = email.dir.join(problem.part.file_name());
+            let text = email.part(problem.part).unwrap_or_default();
+            let source = Source::new(&path, text);
+            let offset = source.offset_of(problem.line, problem.col);
+            diags.push(source.error(offset, problem.message));
+        }
     }
 
     /// Loads and parses a TOML file (course.toml, module.toml) with its hash.

@@ -28,15 +28,36 @@ use sha2::{Digest, Sha256};
 
 pub use audience::Audience;
 pub use catalog::{
-    Catalog, CatalogFile, Course, Enrollment, Field, FieldKind, Lesson, LessonDownload, LessonView,
-    Module, Reminders, TocEntry, Worksheet, WorksheetBlock,
+    Catalog, CatalogFile, Course, EmailOverride, EmailPart, Enrollment, Field, FieldKind, Lesson,
+    LessonDownload, LessonView, Module, REMINDER_EMAILS, Reminders, TocEntry, Worksheet,
+    WorksheetBlock,
 };
 pub use compiler::Compiler;
 pub use diagnostics::{Diagnostic, Severity, error_count};
 pub use lesson::{LessonOutput, compile_lesson_source};
 pub use links::{LinkContext, file_url};
 pub use store::{CatalogStore, CompileStatus};
-pub use watch::{WatchHandle, watch};
+pub use watch::{WatchHandle, watch, watch_with};
+
+/// Checks a course's email overrides with the template engine. The content layer knows no
+/// template engine, so the mail layer implements this and start-up hands it to the compiler.
+pub trait EmailCheck: Send + Sync + std::fmt::Debug {
+    /// Every problem in one override (`name` is one of [`REMINDER_EMAILS`]).
+    fn check(&self, name: &str, email: &EmailOverride) -> Vec<EmailProblem>;
+}
+
+/// One problem an [`EmailCheck`] found, placed in a part of the override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailProblem {
+    /// The file it is in.
+    pub part: EmailPart,
+    /// 1-based line in that file.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+    /// What is wrong, in the author's terms.
+    pub message: String,
+}
 
 /// The content folder itself cannot be used; per-file problems are [`Diagnostic`]s instead.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +135,15 @@ pub struct Summary {
 /// problem inside the content is a [`Diagnostic`] in the returned [`Compilation`].
 pub fn compile(root: &Path) -> Result<Compilation, ContentError> {
     Compiler::new(root).compile()
+}
+
+/// [`compile`], with email overrides checked by `check` as well (what `mend check` and
+/// `mend serve` use).
+///
+/// # Errors
+/// As [`compile`].
+pub fn compile_with(root: &Path, check: Arc<dyn EmailCheck>) -> Result<Compilation, ContentError> {
+    Compiler::new(root).with_email_check(check).compile()
 }
 
 /// Content hashes are sha256 in lowercase hex.

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::catalog::{EmailPart, REMINDER_EMAILS};
 use super::diagnostics::{Diagnostic, Severity};
 
 /// Deepest folder nesting followed under `files/`.
@@ -21,6 +22,16 @@ pub(crate) struct CourseLayout {
     pub worksheets: Vec<(String, PathBuf)>,
     /// Path relative to `files/` (`/`-separated) and absolute, canonical path.
     pub files: Vec<(String, PathBuf)>,
+    /// `emails/<name>/` folders overriding reminder templates.
+    pub emails: Vec<EmailLayout>,
+}
+
+/// An `emails/<name>/` folder: the parts found in it.
+#[derive(Debug)]
+pub(crate) struct EmailLayout {
+    pub name: String,
+    pub dir: PathBuf,
+    pub parts: Vec<(EmailPart, PathBuf)>,
 }
 
 /// A module folder `NN-slug/`.
@@ -154,6 +165,7 @@ fn scan_course(slug: String, dir: PathBuf, diags: &mut Vec<Diagnostic>) -> Cours
             (false, "index.md") => course.index_md = Some(entry.path),
             (true, "worksheets") => course.worksheets = scan_worksheets(&entry.path, diags),
             (true, "files") => course.files = scan_files(&entry.path, diags),
+            (true, "emails") => course.emails = scan_emails(&entry.path, diags),
             (true, name) => match ordered(name) {
                 Some((_, module_slug)) => {
                     if check_slug(module_slug, &entry.path, "module", diags) {
@@ -164,7 +176,7 @@ fn scan_course(slug: String, dir: PathBuf, diags: &mut Vec<Diagnostic>) -> Cours
                 }
                 None => ignore(
                     &entry.path,
-                    "ignored: module folders are named NN-slug (or are worksheets/ or files/)",
+                    "ignored: module folders are named NN-slug (or are worksheets/, files/ or emails/)",
                     diags,
                 ),
             },
@@ -226,6 +238,47 @@ fn scan_worksheets(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, Path
         }
     }
     sheets
+}
+
+/// Lists `emails/<name>/` overrides: unknown names and missing parts are errors (a typo would
+/// otherwise silently keep the built-in wording), stray files are warnings.
+fn scan_emails(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<EmailLayout> {
+    let mut emails = Vec::new();
+    for entry in entries(dir, diags) {
+        if !entry.is_dir {
+            ignore(&entry.path, "ignored: emails/ holds one folder per template", diags);
+        } else if !REMINDER_EMAILS.contains(&entry.name.as_str()) {
+            let known = REMINDER_EMAILS.join(", ");
+            let message = format!("unknown email template \"{}\" (templates: {known})", entry.name);
+            diags.push(Diagnostic::whole_file(&entry.path, Severity::Error, message));
+        } else {
+            emails.push(scan_email(entry.name, entry.path, diags));
+        }
+    }
+    emails
+}
+
+fn scan_email(name: String, dir: PathBuf, diags: &mut Vec<Diagnostic>) -> EmailLayout {
+    let mut parts = Vec::new();
+    for entry in entries(&dir, diags) {
+        let part = EmailPart::ALL.into_iter().find(|p| p.file_name() == entry.name);
+        match part.filter(|_| !entry.is_dir) {
+            Some(part) => parts.push((part, entry.path)),
+            None => ignore(
+                &entry.path,
+                "ignored: an email folder holds subject.txt, preview.txt, body.txt and body.html",
+                diags,
+            ),
+        }
+    }
+    for part in EmailPart::ALL.into_iter().filter(|p| p.required()) {
+        let found = parts.iter().any(|(p, _)| *p == part);
+        let message = format!("email override \"{name}\" has no {}", part.file_name());
+        if !found {
+            diags.push(Diagnostic::whole_file(&dir, Severity::Error, message));
+        }
+    }
+    EmailLayout { name, dir, parts }
 }
 
 /// Lists every file under `files/`, refusing symlinks that lead outside it or loop.

@@ -77,8 +77,8 @@ fn a_clean_course_compiles_into_a_catalog() {
     let catalog = compilation.catalog.unwrap();
     let course = catalog.course("c").unwrap();
     assert_eq!(
-        (course.enrollment, course.published, course.reminders.inactive_days),
-        (Enrollment::Code, true, 5)
+        (course.enrollment, course.published, course.reminders.tiers.clone()),
+        (Enrollment::Code, true, vec![5])
     );
     assert!(course.landing_html.contains("href=\"/courses/c/lessons/a\""));
     let a = catalog.lesson("c", "a").unwrap();
@@ -266,7 +266,7 @@ fn stray_files_and_folders_warn() {
                 "c/drafts",
                 1,
                 1,
-                "ignored: module folders are named NN-slug (or are worksheets/ or files/)"
+                "ignored: module folders are named NN-slug (or are worksheets/, files/ or emails/)"
             ),
             warn(
                 "c/notes.txt",
@@ -523,4 +523,152 @@ fn catalog_can_be_shared_between_threads() {
     shareable::<Catalog>();
     shareable::<Compilation>();
     shareable::<Compiler>();
+}
+
+/// [`content`] with one lesson, so the course itself is complete.
+fn course_with(files: &[(&str, &str)]) -> TempDir {
+    let dir = content(files);
+    write(dir.path(), L1, &lesson("A", "Text.\n"));
+    dir
+}
+
+fn with_reminders(reminders: &str) -> TempDir {
+    let dir = course_with(&[]);
+    let toml = format!("title = \"C\"\npublished = true\n[reminders]\n{reminders}\n");
+    write(dir.path(), "c/course.toml", &toml);
+    dir
+}
+
+#[test]
+fn inactive_days_takes_a_number_or_a_list_of_tiers() {
+    for (written, tiers) in
+        [("inactive_days = 5", vec![5]), ("inactive_days = [3, 7, 14]", vec![3, 7, 14])]
+    {
+        let dir = with_reminders(written);
+        let compilation = compile(dir.path()).unwrap();
+        let catalog = compilation.catalog.expect("compiles");
+        assert_eq!(catalog.course("c").unwrap().reminders.tiers, tiers, "{written}");
+    }
+    let dir = with_reminders("max_nudges = 2");
+    let catalog = compile(dir.path()).unwrap().catalog.unwrap();
+    assert_eq!(catalog.course("c").unwrap().reminders, Reminders { tiers: vec![7], max_nudges: 2 });
+}
+
+#[test]
+fn bad_tiers_are_reported_on_their_line() {
+    let cases = [
+        ("inactive_days = []", "inactive_days needs at least one tier, like [7]"),
+        ("inactive_days = 0", "inactive_days must be whole days greater than 0"),
+        ("inactive_days = [3, -1]", "inactive_days must be whole days greater than 0"),
+        (
+            "inactive_days = [3, 7, 7]",
+            "inactive_days tiers must be strictly increasing, like [3, 7, 14]",
+        ),
+        (
+            "inactive_days = [7, 3]",
+            "inactive_days tiers must be strictly increasing, like [3, 7, 14]",
+        ),
+        (
+            "inactive_days = \"weekly\"",
+            "inactive_days is a number of days or a list of them, like 7 or [3, 7, 14]",
+        ),
+    ];
+    for (written, message) in cases {
+        let dir = with_reminders(written);
+        let (path, line, col, severity, got) = one(&dir);
+        assert_eq!(
+            (path.as_str(), line, severity),
+            ("c/course.toml", 4, Severity::Error),
+            "{written}"
+        );
+        assert_eq!(col, 17, "{written}");
+        assert_eq!(got, message, "{written}");
+    }
+}
+
+#[derive(Debug)]
+struct FlagsBraces;
+
+impl EmailCheck for FlagsBraces {
+    fn check(&self, _name: &str, email: &EmailOverride) -> Vec<EmailProblem> {
+        EmailPart::ALL
+            .into_iter()
+            .filter_map(|part| {
+                let text = email.part(part)?;
+                let (line, rest) = text.lines().enumerate().find(|(_, l)| l.contains("{{ bad"))?;
+                let col = rest.find("{{ bad")? + 1;
+                Some(EmailProblem { part, line: line + 1, col, message: "bad variable".into() })
+            })
+            .collect()
+    }
+}
+
+const NUDGE_PARTS: [(&str, &str); 3] = [
+    ("c/emails/nudge/subject.txt", "A note from us\n"),
+    ("c/emails/nudge/body.txt", "Hello {{ display_name }}.\n"),
+    ("c/emails/nudge/body.html", "<p>Hello {{ display_name }}.</p>\n"),
+];
+
+#[test]
+fn email_overrides_compile_into_the_course() {
+    let dir = course_with(&NUDGE_PARTS);
+    write(dir.path(), "c/emails/nudge/preview.txt", "Just checking in\n");
+    let compilation = compile(dir.path()).unwrap();
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let catalog = compilation.catalog.unwrap();
+    let course = catalog.course("c").unwrap();
+    let nudge = &course.email_overrides["nudge"];
+    assert_eq!(nudge.part(EmailPart::Subject), Some("A note from us\n"));
+    assert_eq!(nudge.part(EmailPart::Preview), Some("Just checking in\n"));
+    assert_eq!(course.email_overrides.len(), 1);
+    // Editing an override changes the course hash, so caches keyed on it notice.
+    let before = course.content_hash.clone();
+    write(dir.path(), "c/emails/nudge/body.txt", "Hi.\n");
+    let after = compile(dir.path()).unwrap().catalog.unwrap();
+    assert_ne!(after.course("c").unwrap().content_hash, before);
+}
+
+#[test]
+fn unknown_templates_missing_parts_and_stray_files_are_reported() {
+    let dir = course_with(&[
+        ("c/emails/nudj/subject.txt", "x"),
+        ("c/emails/digest/subject.txt", "x"),
+        ("c/emails/digest/body.txt", "x"),
+        ("c/emails/digest/notes.md", "x"),
+        ("c/emails/readme.txt", "x"),
+    ]);
+    assert_eq!(
+        diags(&dir),
+        [
+            err("c/emails/digest", 1, 1, "email override \"digest\" has no body.html"),
+            warn(
+                "c/emails/digest/notes.md",
+                1,
+                1,
+                "ignored: an email folder holds subject.txt, preview.txt, body.txt and body.html"
+            ),
+            err(
+                "c/emails/nudj",
+                1,
+                1,
+                "unknown email template \"nudj\" (templates: nudge, new_lessons, digest)"
+            ),
+            warn("c/emails/readme.txt", 1, 1, "ignored: emails/ holds one folder per template"),
+        ]
+    );
+    assert!(compile(dir.path()).unwrap().catalog.is_none());
+}
+
+#[test]
+fn the_injected_email_check_reports_in_the_part_file() {
+    let dir = course_with(&NUDGE_PARTS);
+    write(dir.path(), "c/emails/nudge/body.txt", "Hello.\n\nSee {{ bad }} here.\n");
+    // Without the check only the files are looked at.
+    assert!(compile(dir.path()).unwrap().diagnostics.is_empty());
+    let compilation = compile_with(dir.path(), Arc::new(FlagsBraces)).unwrap();
+    let d = &compilation.diagnostics[0];
+    assert_eq!(compilation.diagnostics.len(), 1);
+    assert!(d.path.ends_with("c/emails/nudge/body.txt"), "{}", d.path.display());
+    assert_eq!((d.line, d.col, d.message.as_str()), (3, 5, "bad variable"));
+    assert!(compilation.catalog.is_none(), "a broken override withholds the catalog");
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
-use super::{Compilation, Compiler, ContentError};
+use std::sync::Arc;
+
+use super::{Compilation, Compiler, ContentError, EmailCheck};
 
 /// How long the watcher waits for a burst of saves to settle before recompiling.
 const DEBOUNCE: Duration = Duration::from_millis(100);
@@ -32,7 +34,27 @@ pub fn watch(
     root: PathBuf,
     on_change: impl Fn(Result<Compilation, ContentError>) + Send + 'static,
 ) -> Result<WatchHandle, ContentError> {
-    let mut compiler = Compiler::new(root.clone());
+    start(Compiler::new(root.clone()), root, on_change)
+}
+
+/// [`watch`], checking email overrides with `check` on every recompile, so a broken override
+/// keeps the last good catalog live like any other broken edit.
+///
+/// # Errors
+/// As [`watch`].
+pub fn watch_with(
+    root: PathBuf,
+    check: Arc<dyn EmailCheck>,
+    on_change: impl Fn(Result<Compilation, ContentError>) + Send + 'static,
+) -> Result<WatchHandle, ContentError> {
+    start(Compiler::new(root.clone()).with_email_check(check), root, on_change)
+}
+
+fn start(
+    mut compiler: Compiler,
+    root: PathBuf,
+    on_change: impl Fn(Result<Compilation, ContentError>) + Send + 'static,
+) -> Result<WatchHandle, ContentError> {
     compiler.compile()?;
     let handler = move |events: DebounceEventResult| {
         match &events {

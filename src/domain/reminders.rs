@@ -342,3 +342,465 @@ pub fn decide_digest(
 pub fn digest_key(user: UserId, iso_year: i32, iso_week: u32) -> String {
     format!("digest:{user}:{iso_year:04}-W{iso_week:02}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::drip::parse_zone;
+    use crate::domain::notifications::SendWindow;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// A decision that yields an idempotency key.
+    type Keyed = Result<String, Skip>;
+
+    const TIERS: &[u32] = &[3, 7, 14];
+    const COURSE: CourseRules<'static> =
+        CourseRules { published: true, tiers: TIERS, max_nudges: 3 };
+
+    fn learner(zone: &str) -> LearnerFacts {
+        LearnerFacts {
+            user: 7.into(),
+            email_confirmed: true,
+            deactivated: false,
+            zone: parse_zone(zone),
+            preferences: Preferences::default(),
+        }
+    }
+
+    /// Enrolled Monday 2 March 2026 at 10:00 UTC, never active since.
+    fn enrolment() -> EnrollmentFacts {
+        EnrollmentFacts {
+            id: 42.into(),
+            status: EnrollmentStatus::Active,
+            expires_at: None,
+            paused: false,
+            enrolled_at: utc("2026-03-02T10:00:00Z"),
+            last_activity_at: None,
+            reminders_enabled: true,
+        }
+    }
+
+    fn history(total_sent: u32, highest: u32) -> NudgeHistory {
+        NudgeHistory { total_sent, highest_tier_since_activity: highest }
+    }
+
+    fn nudge(e: &EnrollmentFacts, h: NudgeHistory, now: &str) -> Result<Nudge, Skip> {
+        decide_nudge(&COURSE, &learner("UTC"), e, &h, utc(now))
+    }
+
+    fn tier_of(result: Result<Nudge, Skip>) -> Result<u32, Skip> {
+        result.map(|n| n.tier)
+    }
+
+    #[test]
+    fn nobody_is_nudged_who_asked_for_quiet_or_cannot_be_reached() {
+        let due = "2026-03-05T12:00:00Z"; // 3 days and 2 hours in, inside the window
+        let base = enrolment();
+        let unconfirmed = LearnerFacts { email_confirmed: false, ..learner("UTC") };
+        let deactivated = LearnerFacts { deactivated: true, ..learner("UTC") };
+        let unpublished = CourseRules { published: false, ..COURSE };
+        let cases: Vec<(&str, CourseRules<'_>, LearnerFacts, EnrollmentFacts, Skip)> = vec![
+            (
+                "completed",
+                COURSE,
+                learner("UTC"),
+                EnrollmentFacts { status: EnrollmentStatus::Completed, ..base },
+                Skip::Completed,
+            ),
+            (
+                "paused",
+                COURSE,
+                learner("UTC"),
+                EnrollmentFacts { paused: true, ..base },
+                Skip::Paused,
+            ),
+            (
+                "revoked",
+                COURSE,
+                learner("UTC"),
+                EnrollmentFacts { status: EnrollmentStatus::Revoked, ..base },
+                Skip::Revoked,
+            ),
+            (
+                "expired by date, still stored active",
+                COURSE,
+                learner("UTC"),
+                EnrollmentFacts { expires_at: Some(utc("2026-03-05T11:59:59Z")), ..base },
+                Skip::Expired,
+            ),
+            (
+                "stored expired",
+                COURSE,
+                learner("UTC"),
+                EnrollmentFacts { status: EnrollmentStatus::Expired, ..base },
+                Skip::Expired,
+            ),
+            ("unpublished", unpublished, learner("UTC"), base, Skip::Unpublished),
+            ("unconfirmed", COURSE, unconfirmed, base, Skip::Unconfirmed),
+            ("deactivated", COURSE, deactivated, base, Skip::Deactivated),
+            (
+                "reminders off for the course",
+                COURSE,
+                learner("UTC"),
+                EnrollmentFacts { reminders_enabled: false, ..base },
+                Skip::TurnedOff,
+            ),
+        ];
+        for (name, course, who, e, skip) in cases {
+            assert_eq!(
+                decide_nudge(&course, &who, &e, &NudgeHistory::default(), utc(due)),
+                Err(skip),
+                "{name}"
+            );
+        }
+        // The control: the same facts, nothing refused, is due.
+        assert_eq!(tier_of(nudge(&base, history(0, 0), due)), Ok(1));
+        // Expiring later does not matter.
+        let later = EnrollmentFacts { expires_at: Some(utc("2026-04-01T00:00:00Z")), ..base };
+        assert_eq!(tier_of(nudge(&later, history(0, 0), due)), Ok(1));
+    }
+
+    #[test]
+    fn tiers_go_out_one_at_a_time_and_the_highest_passed_wins() {
+        let e = enrolment();
+        let cases = [
+            // (now, history, expected)
+            (
+                "2026-03-05T09:59:59Z",
+                history(0, 0),
+                Err(Skip::NotYet { due_at: utc("2026-03-05T10:00:00Z") }),
+            ),
+            ("2026-03-05T10:00:00Z", history(0, 0), Ok(1)),
+            (
+                "2026-03-06T10:00:00Z",
+                history(1, 1),
+                Err(Skip::NotYet { due_at: utc("2026-03-09T10:00:00Z") }),
+            ),
+            ("2026-03-09T10:00:00Z", history(1, 1), Ok(2)),
+            // The scan was down for the first two thresholds: only tier 2 goes, never two mails.
+            ("2026-03-10T10:00:00Z", history(0, 0), Ok(2)),
+            ("2026-03-16T10:00:00Z", history(2, 2), Ok(3)),
+            ("2026-03-30T10:00:00Z", history(3, 3), Err(Skip::MaxNudges)),
+            ("2026-03-30T10:00:00Z", history(2, 3), Err(Skip::AllTiersSent)),
+        ];
+        for (now, h, expected) in cases {
+            assert_eq!(tier_of(nudge(&e, h, now)), expected, "{now} {h:?}");
+        }
+    }
+
+    #[test]
+    fn a_due_nudge_says_how_long_and_carries_its_epoch_in_the_key() {
+        let e = enrolment();
+        let n = nudge(&e, history(0, 0), "2026-03-10T12:00:00Z").unwrap();
+        assert_eq!((n.tier, n.inactive_days), (2, 8));
+        assert_eq!(n.active_since, e.enrolled_at);
+        assert_eq!(n.key, format!("nudge:42:{}:2", e.enrolled_at.timestamp()));
+    }
+
+    #[test]
+    fn max_nudges_caps_the_enrolment_across_activity_resets() {
+        let course = CourseRules { max_nudges: 2, ..COURSE };
+        let e =
+            EnrollmentFacts { last_activity_at: Some(utc("2026-03-20T10:00:00Z")), ..enrolment() };
+        let now = utc("2026-03-24T10:00:00Z");
+        let who = learner("UTC");
+        assert_eq!(decide_nudge(&course, &who, &e, &history(2, 0), now), Err(Skip::MaxNudges));
+        assert_eq!(decide_nudge(&course, &who, &e, &history(1, 0), now).map(|n| n.tier), Ok(1));
+        let none = CourseRules { max_nudges: 0, ..COURSE };
+        assert_eq!(decide_nudge(&none, &who, &e, &history(0, 0), now), Err(Skip::MaxNudges));
+        let no_tiers = CourseRules { tiers: &[], ..COURSE };
+        assert_eq!(decide_nudge(&no_tiers, &who, &e, &history(0, 0), now), Err(Skip::AllTiersSent));
+    }
+
+    #[test]
+    fn activity_resets_the_tiers_and_gives_new_keys() {
+        let before = enrolment();
+        let first = nudge(&before, history(0, 0), "2026-03-05T12:00:00Z").unwrap();
+        // The learner came back on the 6th (a resume records activity too) and went quiet again.
+        let back =
+            EnrollmentFacts { last_activity_at: Some(utc("2026-03-06T15:00:00Z")), ..before };
+        assert_eq!(active_since(&back), utc("2026-03-06T15:00:00Z"));
+        // The scan reports no tier sent since the new epoch: tier 1 counts again from the 6th.
+        assert_eq!(
+            nudge(&back, history(1, 0), "2026-03-09T10:00:00Z"),
+            Err(Skip::NotYet { due_at: utc("2026-03-09T15:00:00Z") })
+        );
+        let again = nudge(&back, history(1, 0), "2026-03-09T15:00:00Z").unwrap();
+        assert_eq!(again.tier, 1);
+        assert_ne!(again.key, first.key);
+        // Activity older than the enrolment (a re-enrolment) counts from the enrolment.
+        let stale =
+            EnrollmentFacts { last_activity_at: Some(utc("2026-01-01T00:00:00Z")), ..before };
+        assert_eq!(active_since(&stale), before.enrolled_at);
+    }
+
+    #[test]
+    fn resuming_after_a_pause_starts_a_fresh_epoch() {
+        // Paused on the 3rd, resumed on the 20th: the resume is recorded as activity.
+        let paused = EnrollmentFacts { paused: true, ..enrolment() };
+        assert_eq!(nudge(&paused, history(0, 0), "2026-03-19T12:00:00Z"), Err(Skip::Paused));
+        let resumed =
+            EnrollmentFacts { last_activity_at: Some(utc("2026-03-20T11:00:00Z")), ..enrolment() };
+        assert!(matches!(
+            nudge(&resumed, history(0, 0), "2026-03-21T12:00:00Z"),
+            Err(Skip::NotYet { .. })
+        ));
+        assert_eq!(tier_of(nudge(&resumed, history(0, 0), "2026-03-23T11:00:00Z")), Ok(1));
+    }
+
+    #[test]
+    fn a_due_nudge_waits_for_the_window_and_says_when_it_opens() {
+        let e = enrolment();
+        let who = learner("UTC");
+        // Due at 10:00 on the 5th; at 21:00 the window (09:00–20:00) is closed until 09:00.
+        let late = utc("2026-03-05T21:00:00Z");
+        assert_eq!(
+            decide_nudge(&COURSE, &who, &e, &history(0, 0), late),
+            Err(Skip::OutsideWindow { opens_at: utc("2026-03-06T09:00:00Z") })
+        );
+        // A threshold reached at night is announced for the next opening.
+        let night = EnrollmentFacts { enrolled_at: utc("2026-03-02T23:00:00Z"), ..e };
+        assert_eq!(
+            decide_nudge(&COURSE, &who, &night, &history(0, 0), utc("2026-03-03T12:00:00Z")),
+            Err(Skip::NotYet { due_at: utc("2026-03-06T09:00:00Z") })
+        );
+    }
+
+    #[test]
+    fn quiet_hours_follow_dst_in_london_and_new_york() {
+        let w = SendWindow::DEFAULT;
+        let london = parse_zone("Europe/London");
+        let new_york = parse_zone("America/New_York");
+        // (zone, now, inside?, next opening)
+        let cases = [
+            // London springs forward on Sunday 29 March 2026: 09:00 BST is 08:00 UTC.
+            (london, "2026-03-29T07:59:00Z", false, "2026-03-29T08:00:00Z"),
+            (london, "2026-03-29T08:00:00Z", true, "2026-03-29T08:00:00Z"),
+            (london, "2026-03-29T18:59:59Z", true, "2026-03-29T18:59:59Z"),
+            (london, "2026-03-29T19:00:00Z", false, "2026-03-30T08:00:00Z"),
+            // The day before, still GMT: 09:00 is 09:00 UTC, and the next opening is in BST.
+            (london, "2026-03-28T08:30:00Z", false, "2026-03-28T09:00:00Z"),
+            (london, "2026-03-28T20:00:00Z", false, "2026-03-29T08:00:00Z"),
+            // Back on Sunday 25 October 2026: 09:00 GMT is 09:00 UTC again.
+            (london, "2026-10-24T19:00:00Z", false, "2026-10-25T09:00:00Z"),
+            (london, "2026-10-25T08:30:00Z", false, "2026-10-25T09:00:00Z"),
+            // New York springs forward on 8 March 2026 (EST -5 to EDT -4).
+            (new_york, "2026-03-07T23:00:00Z", true, "2026-03-07T23:00:00Z"), // 18:00 EST
+            (new_york, "2026-03-08T02:00:00Z", false, "2026-03-08T13:00:00Z"), // 21:00 EST
+            (new_york, "2026-03-08T12:59:00Z", false, "2026-03-08T13:00:00Z"), // 08:59 EDT
+            (new_york, "2026-03-08T23:59:00Z", true, "2026-03-08T23:59:00Z"), // 19:59 EDT
+            // And falls back on 1 November 2026.
+            (new_york, "2026-11-01T00:30:00Z", false, "2026-11-01T14:00:00Z"), // 20:30 EDT
+            (new_york, "2026-11-01T13:59:00Z", false, "2026-11-01T14:00:00Z"), // 08:59 EST
+            (new_york, "2026-11-02T00:59:00Z", true, "2026-11-02T00:59:00Z"),  // 19:59 EST
+        ];
+        for (zone, now, inside, next) in cases {
+            assert_eq!(w.contains(zone, utc(now)), inside, "{zone} {now}");
+            assert_eq!(w.next_open(zone, utc(now)), utc(next), "{zone} {now}");
+        }
+    }
+
+    #[test]
+    fn a_window_start_lost_to_a_gap_opens_at_the_first_minute_after_it() {
+        let new_york = parse_zone("America/New_York");
+        // 02:30 does not exist on 8 March 2026 in New York: the window opens at 03:00 EDT.
+        let w = SendWindow::new(150, 240).unwrap();
+        assert_eq!(w.next_open(new_york, utc("2026-03-08T06:00:00Z")), utc("2026-03-08T07:00:00Z"));
+        // A window wholly inside the gap does not exist that day: the next day's opens.
+        let gone = SendWindow::new(135, 165).unwrap();
+        assert_eq!(
+            gone.next_open(new_york, utc("2026-03-08T06:00:00Z")),
+            utc("2026-03-09T06:15:00Z")
+        );
+        // 01:30 happens twice on 1 November; from between the passes, the second one is next.
+        let w = SendWindow::new(90, 95).unwrap();
+        assert_eq!(w.next_open(new_york, utc("2026-11-01T05:00:00Z")), utc("2026-11-01T05:30:00Z"));
+        assert_eq!(w.next_open(new_york, utc("2026-11-01T05:40:00Z")), utc("2026-11-01T06:30:00Z"));
+    }
+
+    #[test]
+    fn nudges_wait_for_the_local_window_across_dst() {
+        // A London learner whose tier-1 threshold falls at 05:00 UTC on the DST Sunday.
+        let who = learner("Europe/London");
+        let e = EnrollmentFacts { enrolled_at: utc("2026-03-26T05:00:00Z"), ..enrolment() };
+        assert_eq!(
+            decide_nudge(&COURSE, &who, &e, &history(0, 0), utc("2026-03-29T05:00:00Z")),
+            Err(Skip::OutsideWindow { opens_at: utc("2026-03-29T08:00:00Z") })
+        );
+        assert!(
+            decide_nudge(&COURSE, &who, &e, &history(0, 0), utc("2026-03-29T08:00:00Z")).is_ok()
+        );
+        // New York on its fall-back day: 08:30 EST is 13:30 UTC, still closed.
+        let who = learner("America/New_York");
+        let e = EnrollmentFacts { enrolled_at: utc("2026-10-29T05:00:00Z"), ..enrolment() };
+        assert_eq!(
+            decide_nudge(&COURSE, &who, &e, &history(0, 0), utc("2026-11-01T13:30:00Z")),
+            Err(Skip::OutsideWindow { opens_at: utc("2026-11-01T14:00:00Z") })
+        );
+    }
+
+    #[test]
+    fn new_lessons_go_once_per_local_day_inside_the_window() {
+        let who = learner("Pacific/Auckland"); // UTC+13 in March
+        let key = |date: &str| new_lessons_key(7.into(), date.parse().unwrap());
+        let off = LearnerFacts {
+            preferences: Preferences { new_lessons: false, ..Preferences::default() },
+            ..who
+        };
+        let cases: Vec<(LearnerFacts, usize, Option<&str>, &str, Keyed)> = vec![
+            (who, 0, None, "2026-03-03T00:00:00Z", Err(Skip::NothingNew)),
+            (who, 3, None, "2026-03-03T00:00:00Z", Ok(key("2026-03-03"))), // 13:00 local
+            (off, 3, None, "2026-03-03T00:00:00Z", Err(Skip::TurnedOff)),
+            // Sent at 09:30 local this morning: nothing more today, however much opens.
+            (who, 2, Some("2026-03-02T20:30:00Z"), "2026-03-03T05:00:00Z", Err(Skip::AlreadySent)),
+            // Sent yesterday local (the same UTC date): today's may go.
+            (who, 2, Some("2026-03-02T10:00:00Z"), "2026-03-02T20:30:00Z", Ok(key("2026-03-03"))),
+            // 21:00 local: waits for 09:00 tomorrow.
+            (
+                who,
+                1,
+                None,
+                "2026-03-03T08:00:00Z",
+                Err(Skip::OutsideWindow { opens_at: utc("2026-03-03T20:00:00Z") }),
+            ),
+            (
+                LearnerFacts { email_confirmed: false, ..who },
+                1,
+                None,
+                "2026-03-03T00:00:00Z",
+                Err(Skip::Unconfirmed),
+            ),
+            (
+                LearnerFacts { deactivated: true, ..who },
+                1,
+                None,
+                "2026-03-03T00:00:00Z",
+                Err(Skip::Deactivated),
+            ),
+        ];
+        for (learner, opened, last, now, expected) in cases {
+            let got = decide_new_lessons(&learner, opened, last.map(utc), utc(now));
+            assert_eq!(got, expected, "{opened} {last:?} {now}");
+        }
+    }
+
+    #[test]
+    fn drip_unlocks_are_batched_into_one_mail_per_local_day() {
+        let schedule = Schedule {
+            enrolled_at: utc("2026-03-02T10:00:00Z"),
+            zone: parse_zone("UTC"),
+            paused_at: None,
+            paused_seconds: 0,
+        };
+        let rule = |slug, days| LessonRule { slug, unlock_after_days: days, requires: &[] };
+        let lessons = [
+            rule("welcome", None),
+            rule("day-zero", Some(0)),
+            rule("a", Some(2)),
+            rule("b", Some(2)),
+            rule("c", Some(3)),
+            rule("later", Some(10)),
+        ];
+        let since = schedule.enrolled_at;
+        // Days 2 and 3 both passed overnight: three lessons, one mail.
+        let opened = lessons_opened(&schedule, &lessons, since, utc("2026-03-05T09:00:00Z"));
+        assert_eq!(opened, ["a", "b", "c"]);
+        let who = learner("UTC");
+        let now = utc("2026-03-05T09:00:00Z");
+        let key = decide_new_lessons(&who, opened.len(), None, now).unwrap();
+        assert_eq!(key, "unlock:7:2026-03-05");
+        // Later that day nothing new has opened since the mail; the day is spent anyway.
+        let again = lessons_opened(&schedule, &lessons, now, utc("2026-03-05T18:00:00Z"));
+        assert!(again.is_empty());
+        assert_eq!(
+            decide_new_lessons(&who, 1, Some(now), utc("2026-03-05T18:00:00Z")),
+            Err(Skip::AlreadySent)
+        );
+        // The boundary is (since, now]: a lesson opening exactly at `since` was already told.
+        let at_day_two = utc("2026-03-04T00:00:00Z");
+        assert_eq!(lessons_opened(&schedule, &lessons, since, at_day_two), ["a", "b"]);
+        assert!(lessons_opened(&schedule, &lessons, at_day_two, at_day_two).is_empty());
+        // Nothing opens during a pause.
+        let paused = Schedule { paused_at: Some(utc("2026-03-03T00:00:00Z")), ..schedule };
+        assert!(lessons_opened(&paused, &lessons, since, utc("2026-03-20T00:00:00Z")).is_empty());
+    }
+
+    #[test]
+    fn the_digest_goes_once_per_local_iso_week_from_monday_morning() {
+        let who = LearnerFacts {
+            preferences: Preferences { digest: true, ..Preferences::default() },
+            ..learner("America/New_York")
+        };
+        let cases: Vec<(LearnerFacts, Option<&str>, &str, Keyed)> = vec![
+            // Monday 7 December 2026, 09:00 EST = 14:00 UTC.
+            (who, None, "2026-12-07T14:00:00Z", Ok("digest:7:2026-W50".to_owned())),
+            // Monday 08:59 EST: waits for the window.
+            (
+                who,
+                Some("2026-11-30T14:00:00Z"),
+                "2026-12-07T13:59:00Z",
+                Err(Skip::OutsideWindow { opens_at: utc("2026-12-07T14:00:00Z") }),
+            ),
+            // Already sent Monday; Thursday is the same week.
+            (who, Some("2026-12-07T14:00:00Z"), "2026-12-10T15:00:00Z", Err(Skip::AlreadySent)),
+            // Sunday 20:00 UTC of the previous week was still Sunday locally: Monday's may go.
+            (
+                who,
+                Some("2026-12-06T20:00:00Z"),
+                "2026-12-07T15:00:00Z",
+                Ok("digest:7:2026-W50".into()),
+            ),
+            // Last sent Monday 00:30 UTC = Sunday 19:30 EST, week 49: this week's is due.
+            (
+                who,
+                Some("2026-12-07T00:30:00Z"),
+                "2026-12-08T15:00:00Z",
+                Ok("digest:7:2026-W50".into()),
+            ),
+            // ISO years: 31 December 2026 is in 2026-W53; 4 January 2027 starts 2027-W01.
+            (who, None, "2026-12-31T15:00:00Z", Ok("digest:7:2026-W53".into())),
+            (
+                who,
+                Some("2026-12-31T15:00:00Z"),
+                "2027-01-04T15:00:00Z",
+                Ok("digest:7:2027-W01".into()),
+            ),
+            (learner("America/New_York"), None, "2026-12-07T14:00:00Z", Err(Skip::TurnedOff)),
+            (
+                LearnerFacts { email_confirmed: false, ..who },
+                None,
+                "2026-12-07T14:00:00Z",
+                Err(Skip::Unconfirmed),
+            ),
+        ];
+        for (learner, last, now, expected) in cases {
+            assert_eq!(
+                decide_digest(&learner, last.map(utc), utc(now)),
+                expected,
+                "{last:?} {now}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_have_the_agreed_shapes() {
+        let at = utc("2026-12-03T00:00:00Z");
+        assert_eq!(nudge_key(5.into(), at, 2), format!("nudge:5:{}:2", at.timestamp()));
+        assert_eq!(new_lessons_key(9.into(), "2026-01-05".parse().unwrap()), "unlock:9:2026-01-05");
+        assert_eq!(digest_key(9.into(), 2027, 1), "digest:9:2027-W01");
+    }
+
+    #[test]
+    fn skips_read_well_in_the_run_once_listing() {
+        let at = utc("2026-12-09T09:00:00Z");
+        assert_eq!(Skip::Paused.to_string(), "paused");
+        assert_eq!(Skip::NotYet { due_at: at }.to_string(), "next nudge due 2026-12-09T09:00:00Z");
+        assert_eq!(
+            Skip::OutsideWindow { opens_at: at }.to_string(),
+            "outside the send window until 2026-12-09T09:00:00Z"
+        );
+    }
+}
