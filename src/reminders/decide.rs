@@ -62,7 +62,7 @@ impl<'c> Courses<'c> {
 
 /// The nudge tiers of a course.
 fn tiers(course: &Course) -> &[u32] {
-    std::slice::from_ref(&course.reminders.inactive_days) // TEMP until rules lands tiers
+    &course.reminders.tiers
 }
 
 /// One reminder found due, waiting to be rendered and claimed.

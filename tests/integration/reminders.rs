@@ -14,8 +14,8 @@ use crate::both_backends;
 use crate::support::{Backend, Fixture, TestApp, epoch};
 
 /// Nudge tiers of the test course (days without activity) and its cap.
-pub const TIERS: &str = "3";
-pub const MAX_NUDGES: u32 = 2;
+pub const TIERS: &str = "[3, 7]";
+pub const MAX_NUDGES: u32 = 3;
 
 /// A small content folder: `steady` (published; lessons opening on days 0, 2, 2 and 5) and
 /// `hidden` (unpublished).
@@ -289,27 +289,33 @@ both_backends! {
                 .unwrap();
         };
 
+        let nudge = |report: &ScanReport| line(report, learner, ReminderKind::Nudge);
         app.clock.set(enrolled + Duration::days(3));
-        assert!(is_sent(&line(&app.scan_reminders().await, learner, ReminderKind::Nudge)));
-        // Every tier went: nothing more until the learner comes back.
+        let sent = nudge(&app.scan_reminders().await);
+        assert_eq!(sent, Outcome::Sent("tier 1 after 3 day(s) without activity".into()));
+        app.clock.set(enrolled + Duration::days(5));
+        assert_eq!(not_due(&nudge(&app.scan_reminders().await)), "next nudge due 2026-03-09T09:00:00Z");
+
+        // Coming back on day 6 starts the tiers again: tier 1 three days later, not tier 2.
+        activity(&mut conn, enrolled + Duration::days(6));
+        app.clock.set(enrolled + Duration::days(9));
+        let sent = nudge(&app.scan_reminders().await);
+        assert_eq!(sent, Outcome::Sent("tier 1 after 3 day(s) without activity".into()));
+        // Much later only the highest passed tier goes, once.
         app.clock.set(enrolled + Duration::days(30));
         let report = app.scan_reminders().await;
-        assert_eq!(report.sent(), 0, "{:#?}", report.lines);
-
+        assert_eq!(nudge(&report), Outcome::Sent("tier 2 after 24 day(s) without activity".into()));
+        assert_eq!(report.sent(), 1);
         activity(&mut conn, enrolled + Duration::days(31));
-        app.clock.set(enrolled + Duration::days(34));
-        let report = app.scan_reminders().await;
-        let sent = line(&report, learner, ReminderKind::Nudge);
-        assert!(is_sent(&sent), "activity resets the tiers: {sent:?}");
-
-        activity(&mut conn, enrolled + Duration::days(35));
         app.clock.set(enrolled + Duration::days(40));
-        let report = app.scan_reminders().await;
-        assert_eq!(
-            not_due(&line(&report, learner, ReminderKind::Nudge)),
-            "every nudge for this enrolment sent"
-        );
-        assert_eq!(app.mail_to("back@example.org", 2).await.len(), 2);
+        assert_eq!(not_due(&nudge(&app.scan_reminders().await)), "every nudge for this enrolment sent");
+        let tiers: Vec<Option<i32>> = reminder_log::table
+            .order(reminder_log::id)
+            .select(reminder_log::tier)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(tiers, [Some(1), Some(1), Some(2)]);
+        assert_eq!(app.mail_to("back@example.org", 3).await.len(), 3);
     }
 
     async fn new_lessons_mail_goes_once_a_local_day_for_several_drip_lessons(app: ReminderApp) {
