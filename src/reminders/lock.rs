@@ -8,8 +8,9 @@ use diesel::sql_types::{BigInt, Bool};
 
 use crate::db::DbConnection;
 
-/// The advisory lock's key: "mendrem1" as an integer, unlikely to meet anyone else's.
-const SCAN_LOCK_KEY: i64 = 0x6d65_6e64_7265_6d31;
+/// The advisory lock's key: "mendrem1" as an integer, unlikely to meet anyone else's. Public so
+/// an operator (or a test) can see who holds it: `SELECT * FROM pg_locks WHERE objid = …`.
+pub const SCAN_LOCK_KEY: i64 = 0x6d65_6e64_7265_6d31;
 
 #[derive(QueryableByName)]
 struct Locked {

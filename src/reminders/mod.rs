@@ -29,6 +29,7 @@ use crate::domain::ids::UserId;
 use crate::mail::MailError;
 use crate::templates::EmailTemplates;
 
+pub use lock::SCAN_LOCK_KEY;
 pub use report::{Outcome, ReminderKind, ScanLine, ScanReport};
 pub use scheduler::{ReminderScheduler, SchedulerHandle};
 

@@ -30,6 +30,7 @@ mod openapi;
 mod pages;
 mod partners;
 mod reminders;
+mod reminders_fortnight;
 mod storage;
 mod worksheet_pages;
 mod worksheets;
