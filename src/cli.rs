@@ -213,8 +213,9 @@ fn serve(settings: Settings) -> Result<(), Failure> {
 
 /// Exit 0 when clean, 1 on errors, 2 when the folder cannot be used at all.
 fn check(dir: &std::path::Path) -> Result<(), Failure> {
-    let compilation =
-        crate::content::compile(dir).map_err(|e| Failure { message: e.to_string(), code: 2 })?;
+    let check = startup::email_check().map_err(|e| Failure { message: e.to_string(), code: 2 })?;
+    let compilation = crate::content::compile_with(dir, check)
+        .map_err(|e| Failure { message: e.to_string(), code: 2 })?;
     for diagnostic in &compilation.diagnostics {
         eprintln!("{diagnostic}");
     }

@@ -126,8 +126,8 @@ fn compile_content(
     store: &CatalogStore,
     clock: &SharedClock,
 ) -> Result<(), StartupError> {
-    let compilation =
-        content::compile(&settings.content_dir).map_err(|e| content_dir_error(settings, e))?;
+    let compilation = content::compile_with(&settings.content_dir, email_check()?)
+        .map_err(|e| content_dir_error(settings, e))?;
     log_diagnostics(&compilation.diagnostics);
     let errors = compilation.error_count();
     store.publish(compilation, clock.now());
@@ -135,6 +135,11 @@ fn compile_content(
         return Err(StartupError::ContentErrors { errors });
     }
     Ok(())
+}
+
+/// The mail layer's check of course email overrides, for every compile of the content.
+pub fn email_check() -> Result<Arc<dyn content::EmailCheck>, StartupError> {
+    Ok(Arc::new(crate::mail::reminders::OverrideCheck::new()?))
 }
 
 fn content_dir_error(settings: &Settings, error: ContentError) -> StartupError {
@@ -171,7 +176,7 @@ fn watch_content(state: &AppState) -> Result<WatchHandle, StartupError> {
         }
         Err(error) => tracing::error!(%error, "content folder unusable"),
     };
-    content::watch(state.settings.content_dir.clone(), on_change)
+    content::watch_with(state.settings.content_dir.clone(), email_check()?, on_change)
         .map_err(|e| content_dir_error(&state.settings, e))
 }
 

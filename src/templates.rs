@@ -54,6 +54,17 @@ impl EmailTemplates {
     pub fn render(&self, name: &str, context: &Context) -> Result<String, tera::Error> {
         self.0.render(name, context)
     }
+
+    /// Renders a template given as source (a course's email override) with the same filters;
+    /// `html` turns escaping on. Such a template cannot extend or include others.
+    pub fn render_str(
+        &self,
+        source: &str,
+        context: &Context,
+        html: bool,
+    ) -> Result<String, tera::Error> {
+        self.0.render_str(source, context, html)
+    }
 }
 
 /// One environment holding every file of `Files`, autoescaping `.html` only.

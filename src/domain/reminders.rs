@@ -62,7 +62,7 @@ pub struct EnrollmentFacts {
     pub paused: bool,
     /// When the learner enrolled: the first activity epoch.
     pub enrolled_at: DateTime<Utc>,
-    /// The latest thing the learner did in the course (view, completion, worksheet, resume).
+    /// The latest recorded activity in the course (a completion change, a resume).
     pub last_activity_at: Option<DateTime<Utc>>,
     /// The learner's per-course reminder switch.
     pub reminders_enabled: bool,

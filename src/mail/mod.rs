@@ -7,6 +7,7 @@
 
 pub mod mailer;
 pub mod message;
+pub mod reminders;
 pub mod retry;
 pub mod templates;
 pub mod worker;
