@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::standin_mail::{Recipient, ReminderMail, render_reminder};
 use crate::auth::unsubscribe::UnsubscribeKey;
 use crate::content::{Course, Lesson};
 use crate::db::models::reminder_log::{KIND_DIGEST, KIND_NUDGE, KIND_UNLOCK};
 use crate::domain::ids::{EnrollmentId, UserId};
 use crate::domain::notifications::Topic;
+use crate::mail::reminders::{Recipient, ReminderMail, render_reminder};
 use crate::mail::{MailError, RenderedEmail};
 
 use super::Mailing;

@@ -14,7 +14,6 @@ mod decide;
 mod lock;
 mod report;
 mod scheduler;
-mod standin_mail;
 mod write;
 
 use std::sync::Arc;

@@ -202,7 +202,6 @@ async fn fortnight(test_db: TestDb, instances_wanted: usize) {
         (0..instances_wanted).map(|_| instance(&test_db, &store, &shared, &sink.url())).collect();
 
     let started = std::time::Instant::now();
-    let started = std::time::Instant::now();
     let mut locked_out = 0;
     let mut scanning = std::time::Duration::ZERO;
     let mut draining = std::time::Duration::ZERO;
