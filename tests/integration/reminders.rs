@@ -204,7 +204,16 @@ both_backends! {
             .first(&mut conn)
             .unwrap();
         assert_eq!(logged, (Some(mail.id), Some(1)));
-        assert_eq!(app.mail_to("london@example.org", 1).await.len(), 1);
+        let received = app.mail_to("london@example.org", 1).await;
+        let parsed = received[0].parsed();
+        let text = parsed.body_text(0).unwrap().into_owned();
+        // Discreet by default: a link in, the learner's own unsubscribe link, no course title.
+        assert!(text.contains(&format!("{}/account/notifications", app.address)), "{text}");
+        assert!(text.contains(&unsubscribe), "{text}");
+        let subject = parsed.subject().unwrap_or_default().to_owned();
+        for part in [&subject, &text] {
+            assert!(!part.contains("Course steady"), "a title in discreet mail: {part}");
+        }
 
         app.clock.set(at("2026-03-05T14:00:00Z"));
         let report = app.scan_reminders().await;
