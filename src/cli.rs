@@ -46,6 +46,9 @@ enum Command {
     /// Manage the keys worksheet answers are encrypted with.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Inactivity nudges, new-lesson mail and digests (`serve` scans on its own every interval).
+    #[command(subcommand)]
+    Reminders(RemindersCommand),
     /// Write a consistent copy of the SQLite database to PATH.
     Backup {
         /// Where to write the copy (must not exist yet).
@@ -117,6 +120,31 @@ enum KeysCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum RemindersCommand {
+    /// Scan once: queue every reminder that is due and print, per learner id, what was sent
+    /// and why the rest is not due.
+    RunOnce {
+        /// Decide and print, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Decide as of this instant instead of now (RFC 3339, e.g. 2026-12-09T09:30:00Z).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// `--now`: RFC 3339 only, so a time is never read in an unstated zone.
+fn parse_instant(value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(value).map(|at| at.with_timezone(&chrono::Utc)).map_err(
+        |e| {
+            format!(
+                "{e}: expected an RFC 3339 date and time with its offset, e.g. 2026-12-09T09:30:00Z"
+            )
+        },
+    )
+}
+
 /// A command failed; `code` is the process exit status.
 #[derive(Debug)]
 pub struct Failure {
@@ -167,6 +195,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             create_code(&settings, &course, max_uses, expires)
         }
         Command::Keys(KeysCommand::Rotate { batch }) => rotate_keys(&settings, batch),
+        Command::Reminders(RemindersCommand::RunOnce { dry_run, now }) => {
+            run_reminders_once(&settings, dry_run, now)
+        }
         Command::Backup { path } => backup(&settings, &path),
     }
 }
@@ -319,6 +350,42 @@ fn rotate_keys(settings: &Settings, batch: i64) -> Result<(), Failure> {
          in the keyring so any copy made before now still opens",
         done.resealed, done.batches
     );
+    Ok(())
+}
+
+/// One reminder scan on its own connection; prints one line per learner id and decision
+/// (never an address or a name), then the totals.
+fn run_reminders_once(
+    settings: &Settings,
+    dry_run: bool,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), Failure> {
+    use crate::reminders::{Mailing, ScanMode};
+    let compilation = crate::content::compile(&settings.content_dir).map_err(failed)?;
+    let catalog = compilation
+        .catalog
+        .ok_or_else(|| failed("the content has errors; run `mend check` to see them"))?;
+    startup::ensure_data_dir(&settings.data_dir)?;
+    let secret = crate::auth::keys::SecretKey::load(
+        settings.secret_key.as_ref().map(|s| s.expose()),
+        &settings.data_dir,
+    )
+    .map_err(StartupError::from)?;
+    let templates = Arc::new(crate::templates::EmailTemplates::load().map_err(failed)?);
+    let unsubscribe = crate::auth::unsubscribe::UnsubscribeKey::new(&secret);
+    let mailing = Mailing::new(templates, unsubscribe, &settings.base_url);
+    let mut conn = startup::open_connection(settings)?;
+    let mode = if dry_run { ScanMode::DryRun } else { ScanMode::Send };
+    let now = now.unwrap_or_else(|| SystemClock.now());
+    let report =
+        crate::reminders::scan_on(&mut conn, &catalog, &mailing, now, mode).map_err(failed)?;
+    #[expect(clippy::print_stdout, reason = "the report is this command's output")]
+    {
+        for line in &report.lines {
+            println!("{line}");
+        }
+        println!("{}", report.summary());
+    }
     Ok(())
 }
 

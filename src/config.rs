@@ -40,6 +40,7 @@ const KEYS: &[Key] = &[
     Key { name: "db_pool_size", env: "MEND_DB_POOL_SIZE", default: Some("8") },
     Key { name: "log", env: "MEND_LOG", default: Some("info") },
     Key { name: "watch", env: "MEND_WATCH", default: Some("false") },
+    Key { name: "reminder_interval_seconds", env: "MEND_REMINDER_INTERVAL", default: Some("60") },
 ];
 
 /// A setting that could not be used, phrased the way the operator wrote it.
@@ -244,6 +245,8 @@ pub struct Settings {
     pub log: String,
     /// Recompile content when it changes (authoring mode).
     pub watch: bool,
+    /// How often `serve` scans for reminders that have fallen due.
+    pub reminder_interval: std::time::Duration,
 }
 
 impl Settings {
@@ -266,6 +269,14 @@ impl Settings {
             .ok()
             .filter(|n| (1..=256).contains(n))
             .ok_or_else(|| raw.invalid("db_pool_size", "expected a whole number from 1 to 256"))?;
+        let reminder_interval = required("reminder_interval_seconds")?
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=86_400).contains(n))
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| {
+                raw.invalid("reminder_interval_seconds", "expected whole seconds from 1 to 86400")
+            })?;
         Ok(Self {
             database_url,
             content_dir: PathBuf::from(required("content_dir")?),
@@ -283,6 +294,7 @@ impl Settings {
                 "false" | "0" | "no" => false,
                 _ => return Err(raw.invalid("watch", "expected true or false")),
             },
+            reminder_interval,
         })
     }
 
@@ -367,6 +379,13 @@ mod tests {
         assert_eq!(settings.bind.port(), 9000);
         assert_eq!(settings.base_url.as_str(), "http://localhost:9000/");
         assert!(!format!("{:?}", settings.database_url).contains("pw"));
+        assert_eq!(settings.reminder_interval, std::time::Duration::from_secs(60));
+        let raw = raw_with(&[("MEND_REMINDER_INTERVAL", "15")]);
+        let settings = Settings::from_raw(&raw).unwrap();
+        assert_eq!(settings.reminder_interval, std::time::Duration::from_secs(15));
+        let raw = raw_with(&[("MEND_REMINDER_INTERVAL", "0")]);
+        let message = Settings::from_raw(&raw).unwrap_err().to_string();
+        assert!(message.starts_with("MEND_REMINDER_INTERVAL=\"0\""), "{message}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod learning;
 pub mod mail;
 pub mod notifications;
 pub mod partners;
+pub mod reminders;
 pub mod startup;
 pub mod telemetry;
 pub mod templates;

@@ -24,6 +24,7 @@ use crate::db::{self, Database, DbConnection, DbError};
 use crate::mail::{MailError, Mailer, OutboxWorker, PartnerUpdates};
 use crate::notifications::Notifications;
 use crate::partners::Partners;
+use crate::reminders::{Mailing, ReminderScheduler, Reminders};
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -191,6 +192,9 @@ pub struct Application {
     watcher: Option<WatchHandle>,
     /// Started by [`Application::run_until_stopped`] unless taken first.
     outbox: Option<OutboxWorker>,
+    /// The reminder scheduler, likewise.
+    reminders: Option<ReminderScheduler>,
+    reminder_interval: Duration,
 }
 
 impl Application {
@@ -213,6 +217,8 @@ impl Application {
         let unsubscribe = UnsubscribeKey::new(&secret);
         let updates =
             PartnerUpdates::new(emails.clone(), settings.base_url.clone(), unsubscribe.clone());
+        let reminders = reminder_scheduler(&settings, &db, &catalog, &emails, &unsubscribe, &clock);
+        let reminder_interval = settings.reminder_interval;
         let accounts = Arc::new(Accounts::new(
             db.clone(),
             clock.clone(),
@@ -257,7 +263,14 @@ impl Application {
             reason: e.to_string(),
         };
         let server = serve(listener, state.clone()).map_err(bind_error)?;
-        Ok(Self { address, server, watcher, outbox: Some(outbox) })
+        Ok(Self {
+            address,
+            server,
+            watcher,
+            outbox: Some(outbox),
+            reminders: Some(reminders),
+            reminder_interval,
+        })
     }
 
     /// The port actually bound.
@@ -272,14 +285,27 @@ impl Application {
         self.outbox.take()
     }
 
+    /// Hands this application's reminder scheduler to the caller (tests scan on demand with
+    /// [`ReminderScheduler::tick`]); the application then runs no scheduler of its own.
+    pub fn take_reminders(&mut self) -> Option<ReminderScheduler> {
+        self.reminders.take()
+    }
+
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to 30 s) and the
-    /// outbox worker finish its current run. The worker's logs carry the same `instance` as the
-    /// requests' (the bound address), so each instance's work can be told apart.
+    /// outbox worker and reminder scheduler finish their current runs. Their logs carry the
+    /// same `instance` as the requests' (the bound address), so each instance's work can be
+    /// told apart.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let span = tracing::info_span!("outbox", instance = %self.address);
         let outbox = self.outbox.map(|worker| span.in_scope(|| worker.spawn(OUTBOX_INTERVAL)));
+        let span = tracing::info_span!("reminders", instance = %self.address);
+        let interval = self.reminder_interval;
+        let reminders = self.reminders.map(|s| span.in_scope(|| s.spawn(interval)));
         let served = self.server.await;
         if let Some(handle) = outbox {
+            handle.stop().await;
+        }
+        if let Some(handle) = reminders {
             handle.stop().await;
         }
         drop(self.watcher);
@@ -314,6 +340,21 @@ fn outbox_worker(
     let mailer = Mailer::from_settings(settings)?;
     let from = crate::mail::message::sender(settings)?;
     Ok(OutboxWorker::new(db.clone(), mailer, clock.clone(), from))
+}
+
+/// The reminder scheduler: scans the live catalog, renders with the mail templates, signs
+/// unsubscribe links with the server's unsubscribe key.
+fn reminder_scheduler(
+    settings: &Settings,
+    db: &Database,
+    catalog: &Arc<CatalogStore>,
+    emails: &Arc<EmailTemplates>,
+    unsubscribe: &UnsubscribeKey,
+    clock: &SharedClock,
+) -> ReminderScheduler {
+    let mailing = Mailing::new(emails.clone(), unsubscribe.clone(), &settings.base_url);
+    let reminders = Reminders::new(db.clone(), catalog.clone(), mailing);
+    ReminderScheduler::new(reminders, clock.clone())
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

@@ -213,3 +213,55 @@ test_case! {
         assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     }
 }
+
+both_backends! {
+    async fn reminders_run_once_prints_per_learner_id_what_is_due_and_why_not(test_db: TestDb) {
+        let out = mend(&test_db, &["migrate"], &[], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let db = mend::db::Database::connect(&test_db.url, 1).unwrap();
+        let mut conn = db.connection().unwrap();
+        let due = crate::reminders::seed_learner(&mut conn, "due@example.org", "UTC", true);
+        let paused = crate::reminders::seed_learner(&mut conn, "rest@example.org", "UTC", true);
+        let enrolled = crate::support::epoch();
+        crate::reminders::seed_enrollment(&mut conn, due, "rebuilding-trust", enrolled);
+        let resting = crate::reminders::seed_enrollment(&mut conn, paused, "rebuilding-trust", enrolled);
+        mend::db::models::enrollment::pause(&mut conn, resting, enrolled.naive_utc()).unwrap();
+        let count = |conn: &mut mend::db::DbConnection| -> i64 {
+            mend::db::schema::outbox::table.count().get_result(conn).unwrap()
+        };
+
+        let now = "2026-03-05T10:00:00Z";
+        let dry = ["reminders", "run-once", "--dry-run", "--now", now];
+        let out = mend(&test_db, &dry, &[], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        let expected = [
+            format!("learner {due}: nudge (enrolment 1, rebuilding-trust): would send, tier 1 after 3 day(s) without activity"),
+            format!("learner {due}: new_lessons: would send, 1 new lesson(s)"),
+            format!("learner {due}: digest: not due, turned off by the learner"),
+            format!("learner {paused}: nudge (enrolment 2, rebuilding-trust): not due, paused"),
+            format!("learner {paused}: new_lessons: not due, nothing new"),
+        ];
+        for line in &expected {
+            assert!(printed.lines().any(|l| l == line), "missing {line:?} in:\n{printed}");
+        }
+        let totals = printed.lines().last().unwrap();
+        assert!(totals.starts_with("as of 2026-03-05T10:00:00Z: 2 learner(s), 2 would be sent (dry run, nothing written), 4 not due"), "{totals}");
+        assert!(!printed.contains("@example.org") && !printed.contains("Robin"), "no address or name: {printed}");
+        assert_eq!(count(&mut conn), 0, "a dry run writes nothing");
+
+        let out = mend(&test_db, &["reminders", "run-once", "--now", now], &[], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(", 2 queued, "));
+        assert_eq!(count(&mut conn), 2);
+        let out = mend(&test_db, &["reminders", "run-once", "--now", now], &[], "");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(", 0 queued, "), "a rerun queues nothing");
+        assert_eq!(count(&mut conn), 2);
+
+        let out = mend(&test_db, &["reminders", "run-once", "--now", "2026-03-05 10:00"], &[], "");
+        assert_eq!(out.status.code(), Some(2));
+        let text = stderr(&out);
+        assert!(text.contains("invalid value '2026-03-05 10:00' for '--now <RFC3339>'"), "{text}");
+        assert!(text.contains("expected an RFC 3339 date and time with its offset, e.g. 2026-12-09T09:30:00Z"), "{text}");
+    }
+}

@@ -32,6 +32,8 @@ mod pages;
 mod partner_mail;
 mod partners;
 mod reminder_emails;
+mod reminders;
+mod reminders_fortnight;
 mod storage;
 mod worksheet_pages;
 mod worksheets;

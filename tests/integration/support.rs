@@ -13,6 +13,7 @@ use mend::config::{DatabaseUrl, Origin, RawSettings, Settings};
 use mend::db::Database;
 use mend::db::models::outbox;
 use mend::mail::OutboxWorker;
+use mend::reminders::ReminderScheduler;
 use mend::startup::Application;
 use tempfile::TempDir;
 use tracing::Instrument;
@@ -212,6 +213,9 @@ pub struct TestApp {
     /// The app's own outbox worker, driven by the test instead of a timer: due mail is sent when
     /// a test waits for it.
     outbox: OutboxWorker,
+    /// The app's reminder scheduler, likewise driven by the test ([`TestApp::scan_reminders`])
+    /// instead of a timer.
+    pub reminders: ReminderScheduler,
     /// How many messages to each address the test has read (see [`TestApp::mail_to`]); mail
     /// left unsent or unread fails the test when the app is dropped.
     mail_read: Mutex<HashMap<String, usize>>,
@@ -241,6 +245,7 @@ impl TestApp {
         let clock = TestClock::at(epoch());
         let mut app = Application::build(settings, clock.clone()).await.unwrap();
         let outbox = app.take_outbox().expect("the app's outbox worker");
+        let reminders = app.take_reminders().expect("the app's reminder scheduler");
         let instance = format!("127.0.0.1:{}", app.port());
         let logs = LogCapture::start(instance.clone());
         actix_web::rt::spawn(app.run_until_stopped());
@@ -248,7 +253,7 @@ impl TestApp {
         let address = format!("http://{instance}");
         let client = Self::browser();
         let mail_read = Mutex::default();
-        Some(Self { address, client, test_db, clock, mail, db, outbox, mail_read, logs })
+        Some(Self { address, client, test_db, clock, mail, db, outbox, reminders, mail_read, logs })
     }
 
     /// A fresh client with its own cookie jar: another browser or device.
@@ -290,6 +295,13 @@ impl TestApp {
     async fn send_due_mail(&self) -> usize {
         let span = tracing::info_span!("outbox", instance = %self.logs.instance());
         self.outbox.run_once().instrument(span).await.unwrap()
+    }
+
+    /// One reminder scan as of the test clock, queueing what is due.
+    pub async fn scan_reminders(&self) -> mend::reminders::ScanReport {
+        let now = mend::clock::Clock::now(&*self.clock);
+        let mode = mend::reminders::ScanMode::Send;
+        self.reminders.reminders().scan(now, mode).await.unwrap()
     }
 
     /// What this app has logged so far (its requests and its outbox runs), and nothing else.

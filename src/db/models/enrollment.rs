@@ -212,3 +212,31 @@ pub fn list_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Ve
         .select(Enrollment::as_select())
         .load(conn)
 }
+
+/// The next `limit` learners with any enrolment, after `after` in id order: the reminder scan's
+/// keyset page, by learner so that one learner's enrolments are always decided together.
+pub fn next_learner_ids(
+    conn: &mut DbConnection,
+    after: Option<UserId>,
+    limit: i64,
+) -> QueryResult<Vec<UserId>> {
+    let after = after.map_or(i64::MIN, UserId::get);
+    let ids: Vec<i64> = enrollments::table
+        .filter(enrollments::user_id.gt(after))
+        .select(enrollments::user_id)
+        .distinct()
+        .order(enrollments::user_id)
+        .limit(limit)
+        .load(conn)?;
+    Ok(ids.into_iter().map(UserId::from).collect())
+}
+
+/// Every enrolment of these learners, whatever its status, by learner then id.
+pub fn list_for_users(conn: &mut DbConnection, users: &[UserId]) -> QueryResult<Vec<Enrollment>> {
+    let ids: Vec<i64> = users.iter().map(|user| user.get()).collect();
+    enrollments::table
+        .filter(enrollments::user_id.eq_any(ids))
+        .order((enrollments::user_id, enrollments::id))
+        .select(Enrollment::as_select())
+        .load(conn)
+}

@@ -185,3 +185,32 @@ pub fn uncomplete(
         ))
         .execute(conn)
 }
+
+/// Every progress row of several learners, in one query (the reminder scan's batches).
+pub fn list_for_users(
+    conn: &mut DbConnection,
+    users: &[UserId],
+) -> QueryResult<Vec<LessonProgress>> {
+    let ids: Vec<i64> = users.iter().map(|user| user.get()).collect();
+    lesson_progress::table
+        .filter(lesson_progress::user_id.eq_any(ids))
+        .select(LessonProgress::as_select())
+        .load(conn)
+}
+
+/// How many lessons each of these learners completed since `since`, in one grouped query;
+/// learners with none are absent.
+pub fn count_completed_since(
+    conn: &mut DbConnection,
+    users: &[UserId],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(UserId, i64)>> {
+    let ids: Vec<i64> = users.iter().map(|user| user.get()).collect();
+    let counts: Vec<(i64, i64)> = lesson_progress::table
+        .filter(lesson_progress::user_id.eq_any(ids))
+        .filter(lesson_progress::completed_at.gt(since))
+        .group_by(lesson_progress::user_id)
+        .select((lesson_progress::user_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(counts.into_iter().map(|(user, n)| (user.into(), n)).collect())
+}

@@ -110,6 +110,42 @@ pub fn enqueue(
         .optional())
 }
 
+/// [`enqueue`] for many messages in one statement (the reminder scan's batches): returns the
+/// ids of the rows written; messages whose `dedupe_key` is already queued are left out.
+pub fn enqueue_all(
+    conn: &mut DbConnection,
+    news: &[NewMessage<'_>],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<OutboxRow<'_>> = news.iter().map(|new| row(new, now)).collect();
+    crate::per_backend!(conn, |c| diesel::insert_into(outbox::table)
+        .values(&rows)
+        .on_conflict(outbox::dedupe_key)
+        .do_nothing()
+        .returning(outbox::id)
+        .get_results(c))
+}
+
+fn row<'a>(new: &NewMessage<'a>, now: NaiveDateTime) -> OutboxRow<'a> {
+    OutboxRow {
+        kind: new.kind,
+        recipient: new.recipient,
+        subject: new.subject,
+        body_text: new.body_text,
+        body_html: new.body_html,
+        status: STATUS_PENDING,
+        attempts: 0,
+        next_attempt_at: new.not_before.map_or(now, |at| at.max(now)),
+        dedupe_key: new.dedupe_key,
+        created_at: now,
+        list_unsubscribe: new.list_unsubscribe,
+        auto_submitted: new.auto_submitted,
+    }
+}
+
 /// Pending messages that are due and whose lease is free (never claimed, or its worker died).
 /// `pending` is a parameter because `auto_type` cannot take a constant inside the query.
 #[diesel::dsl::auto_type]

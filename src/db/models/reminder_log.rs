@@ -86,3 +86,58 @@ pub fn list_for(
         .select(LoggedReminder::as_select())
         .load(conn)
 }
+
+#[derive(Insertable)]
+#[diesel(table_name = reminder_log)]
+struct ClaimRow<'a> {
+    user_id: i64,
+    course_slug: &'a str,
+    kind: &'a str,
+    enrollment_id: Option<i64>,
+    tier: Option<i32>,
+    dedupe_key: &'a str,
+    sent_at: NaiveDateTime,
+}
+
+/// [`claim`] for many reminders in one statement (the scan's batches): returns the keys this
+/// call logged; keys already taken are left out.
+pub fn claim_all(conn: &mut DbConnection, news: &[NewReminder<'_>]) -> QueryResult<Vec<String>> {
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ClaimRow<'_>> = news
+        .iter()
+        .map(|new| ClaimRow {
+            user_id: new.user_id.get(),
+            course_slug: new.course_slug,
+            kind: new.kind,
+            enrollment_id: new.enrollment_id.map(EnrollmentId::get),
+            tier: new.tier,
+            dedupe_key: new.dedupe_key,
+            sent_at: new.decided_at,
+        })
+        .collect();
+    let keys: Vec<Option<String>> =
+        crate::per_backend!(conn, |c| diesel::insert_into(reminder_log::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .returning(reminder_log::dedupe_key)
+            .get_results(c))?;
+    Ok(keys.into_iter().flatten().collect())
+}
+
+/// Links each claimed reminder among `keys` to the outbox row queued under the same key, in
+/// one statement.
+pub fn link_outbox(conn: &mut DbConnection, keys: &[&str]) -> QueryResult<usize> {
+    use crate::db::schema::outbox;
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let queued = outbox::table
+        .filter(outbox::dedupe_key.eq(reminder_log::dedupe_key))
+        .select(outbox::id)
+        .single_value();
+    diesel::update(reminder_log::table.filter(reminder_log::dedupe_key.eq_any(keys)))
+        .set(reminder_log::outbox_id.eq(queued))
+        .execute(conn)
+}

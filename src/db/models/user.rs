@@ -118,3 +118,21 @@ pub fn set_role(
         .execute(conn)
         .map(drop)
 }
+
+/// What mail to a learner needs to know about them: where it goes, what to call them, and
+/// whether they may be written to at all (confirmed, not deactivated).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct MailRecipient {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub time_zone: String,
+    pub deactivated_at: Option<NaiveDateTime>,
+}
+
+/// [`MailRecipient`]s for several accounts in one query (the reminder scan's batches).
+pub fn list_recipients(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<MailRecipient>> {
+    users::table.filter(users::id.eq_any(ids)).select(MailRecipient::as_select()).load(conn)
+}

@@ -266,3 +266,20 @@ pub fn reseal(
     ))
     .execute(conn)
 }
+
+/// How many worksheet revisions each of these learners saved since `since`, in one grouped
+/// query (the weekly digest); learners with none are absent. Counts only: no answer is read.
+pub fn count_revisions_since(
+    conn: &mut DbConnection,
+    authors: &[UserId],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(UserId, i64)>> {
+    let ids: Vec<i64> = authors.iter().map(|user| user.get()).collect();
+    let counts: Vec<(Option<i64>, i64)> = worksheet_revisions::table
+        .filter(worksheet_revisions::author_id.eq_any(ids))
+        .filter(worksheet_revisions::created_at.gt(since))
+        .group_by(worksheet_revisions::author_id)
+        .select((worksheet_revisions::author_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(counts.into_iter().filter_map(|(user, n)| Some((user?.into(), n))).collect())
+}

@@ -1,0 +1,1 @@
+DROP INDEX worksheet_revisions_author_created;

@@ -1,0 +1,143 @@
+//! Rendering each due reminder for its learner: the mail ([`crate::mail::reminders`]), its
+//! unsubscribe link for the one kind of mail it is, and the outbox fields that go with it.
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::unsubscribe::UnsubscribeKey;
+use crate::content::{Course, Lesson};
+use crate::db::models::reminder_log::{KIND_DIGEST, KIND_NUDGE, KIND_UNLOCK};
+use crate::domain::ids::{EnrollmentId, UserId};
+use crate::domain::notifications::Topic;
+use crate::mail::reminders::{Recipient, ReminderMail, render_reminder};
+use crate::mail::{MailError, RenderedEmail};
+
+use super::Mailing;
+use super::batch::{Extras, Learner};
+use super::decide::{self, Courses, Decided, Due, DueMail};
+
+/// Where the learner's notification choices are made (the `control` helper's page).
+pub(super) const PREFERENCES_PATH: &str = "/account/notifications";
+
+/// One rendered reminder, ready to claim and queue.
+#[derive(Debug)]
+pub(super) struct Outgoing {
+    pub user: UserId,
+    /// The `reminder_log.kind`.
+    pub log_kind: &'static str,
+    /// `""` for mail about no single course.
+    pub course_slug: String,
+    pub enrollment: Option<EnrollmentId>,
+    pub tier: Option<i32>,
+    pub key: String,
+    pub recipient: String,
+    pub email: RenderedEmail,
+    pub unsubscribe: String,
+}
+
+/// Renders every due reminder of the batch, in order.
+pub(super) fn compose_all(
+    courses: &Courses<'_>,
+    learners: &[Learner],
+    extras: &Extras,
+    mailing: &Mailing,
+    decided: &Decided<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Outgoing>, MailError> {
+    decided.due.iter().map(|due| compose(courses, learners, extras, mailing, due, now)).collect()
+}
+
+fn compose(
+    courses: &Courses<'_>,
+    learners: &[Learner],
+    extras: &Extras,
+    mailing: &Mailing,
+    due: &Due<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outgoing, MailError> {
+    let learner = &learners[due.learner];
+    let user = learner.id();
+    let (topic, log_kind, course_slug, enrollment, tier) = match &due.mail {
+        DueMail::Nudge { enrollment, course, nudge } => {
+            let id = learner.enrollments.get(*enrollment).map(|e| e.id);
+            let topic = id.map_or(Topic::NewLessons, Topic::Reminders);
+            let tier = i32::try_from(nudge.tier).ok();
+            (topic, KIND_NUDGE, course.course.slug.clone(), id, tier)
+        }
+        DueMail::NewLessons { .. } => (Topic::NewLessons, KIND_UNLOCK, String::new(), None, None),
+        DueMail::Digest { .. } => (Topic::Digest, KIND_DIGEST, String::new(), None, None),
+    };
+    let unsubscribe = link(&mailing.unsubscribe, &mailing.base_url, user, topic);
+    let preferences_url = format!("{}{PREFERENCES_PATH}", mailing.base_url);
+    let to = Recipient {
+        display_name: &learner.recipient.display_name,
+        discreet: learner.facts.preferences.discreet,
+        unsubscribe_url: &unsubscribe,
+        preferences_url: &preferences_url,
+        base_url: &mailing.base_url,
+    };
+    let mail = reminder_mail(courses, learner, extras, due, now);
+    let email = render_reminder(&mailing.templates, &mail, &to)?;
+    Ok(Outgoing {
+        user,
+        log_kind,
+        course_slug,
+        enrollment,
+        tier,
+        key: due.key().to_owned(),
+        recipient: learner.recipient.email.clone(),
+        email,
+        unsubscribe,
+    })
+}
+
+fn link(key: &UnsubscribeKey, base_url: &str, user: UserId, topic: Topic) -> String {
+    key.link(base_url, user, topic)
+}
+
+fn reminder_mail<'c>(
+    courses: &Courses<'c>,
+    learner: &Learner,
+    extras: &Extras,
+    due: &Due<'c>,
+    now: DateTime<Utc>,
+) -> ReminderMail<'c> {
+    let records = |slug: &str| extras.records(learner.id(), slug);
+    match &due.mail {
+        DueMail::Nudge { enrollment, course, nudge } => {
+            let next_lesson = learner.enrollments.get(*enrollment).and_then(|e| {
+                decide::next_lesson(course, learner, e, records(&course.course.slug), now)
+            });
+            ReminderMail::Nudge {
+                course: course.course,
+                tier: nudge.tier,
+                inactive_days: nudge.inactive_days,
+                next_lesson,
+            }
+        }
+        DueMail::NewLessons { opened, .. } => ReminderMail::NewLessons {
+            opened: opened.iter().map(|(info, lesson)| (info.course, *lesson)).collect(),
+        },
+        DueMail::Digest { .. } => ReminderMail::Digest {
+            completed_this_week: extras.completed.get(&learner.id()).copied().unwrap_or(0),
+            worksheets_saved_this_week: extras
+                .worksheets_saved
+                .get(&learner.id())
+                .copied()
+                .unwrap_or(0),
+            next: digest_next(courses, learner, extras, now),
+        },
+    }
+}
+
+/// The next lesson to read across the learner's live enrolments, in enrolment order.
+fn digest_next<'c>(
+    courses: &Courses<'c>,
+    learner: &Learner,
+    extras: &Extras,
+    now: DateTime<Utc>,
+) -> Option<(&'c Course, &'c Lesson)> {
+    decide::drip_enrollments(courses, learner, now).find_map(|(e, info)| {
+        let records = extras.records(learner.id(), &info.course.slug);
+        decide::next_lesson(info, learner, e, records, now).map(|lesson| (info.course, lesson))
+    })
+}
