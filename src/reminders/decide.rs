@@ -196,7 +196,7 @@ pub(super) fn decide<'c>(
     for (index, learner) in learners.iter().enumerate() {
         decide_nudges(courses, learner, index, now, &mut decided);
         decide_unlock(courses, learner, index, now, &mut decided);
-        decide_digest(learner, index, now, &mut decided);
+        decide_digest(courses, learner, index, now, &mut decided);
     }
     decided
 }
@@ -283,8 +283,22 @@ fn decide_unlock<'c>(
     }
 }
 
-fn decide_digest(learner: &Learner, index: usize, now: DateTime<Utc>, decided: &mut Decided<'_>) {
-    match reminders::decide_digest(&learner.facts, last_sent(learner, KIND_DIGEST), now) {
+/// The weekly digest, only for a learner with a course in progress: someone on a break asked
+/// for quiet, and someone who has finished has nothing "next" to hear about.
+fn decide_digest<'c>(
+    courses: &'c Courses<'c>,
+    learner: &Learner,
+    index: usize,
+    now: DateTime<Utc>,
+    decided: &mut Decided<'c>,
+) {
+    let decision = reminders::decide_digest(&learner.facts, last_sent(learner, KIND_DIGEST), now)
+        .and_then(|key| match drip_enrollments(courses, learner, now).next() {
+            Some(_) => Ok(key),
+            None if learner.enrollments.iter().any(|e| e.paused_at.is_some()) => Err(Skip::Paused),
+            None => Err(Skip::NothingNew),
+        });
+    match decision {
         Ok(key) => decided.due.push(Due { learner: index, mail: DueMail::Digest { key } }),
         Err(skip) => decided.skipped.push(skipped(learner, ReminderKind::Digest, skip)),
     }

@@ -384,11 +384,17 @@ both_backends! {
         no_new_lessons(&mut conn, quiet);
         let prefs = Preferences { digest: true, new_lessons: false, ..Preferences::default() };
         notification_preference::save(&mut conn, keen, &prefs, naive(epoch())).unwrap();
+        // Asked for the digest, then took a break: a break means quiet.
+        let resting = seed_learner(&mut conn, "resting@example.org", "UTC", true);
+        let e = seed_enrollment(&mut conn, resting, "steady", epoch() - Duration::days(1));
+        enrollment::pause(&mut conn, e, naive(epoch() - Duration::hours(1))).unwrap();
+        notification_preference::save(&mut conn, resting, &prefs, naive(epoch())).unwrap();
 
         app.clock.set(epoch()); // Monday 09:00
         let report = app.scan_reminders().await;
         assert!(is_sent(&line(&report, keen, ReminderKind::Digest)), "{:#?}", report.lines);
         assert_eq!(not_due(&line(&report, quiet, ReminderKind::Digest)), "turned off by the learner");
+        assert_eq!(not_due(&line(&report, resting, ReminderKind::Digest)), "paused");
         app.clock.set(epoch() + Duration::days(3));
         let report = app.scan_reminders().await;
         assert_eq!(not_due(&line(&report, keen, ReminderKind::Digest)), "already sent");
