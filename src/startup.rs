@@ -227,6 +227,7 @@ impl Application {
             keyring.clone(),
         ));
         let notifications = Arc::new(Notifications::new(db.clone(), clock.clone()));
+        let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -243,6 +244,7 @@ impl Application {
             partners,
             notifications,
             unsubscribe: UnsubscribeKey::new(&secret),
+            admin,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

@@ -297,6 +297,7 @@ fn record(
         target_id: &target_id,
         detail: &detail.to_string(),
         created_at: now,
+        ip: None,
     };
     Ok(audit::record(conn, &entry)?)
 }
