@@ -3,7 +3,9 @@
 //! (see [`audit::record`]). No HTTP here; the handlers are in `web::admin`.
 
 pub mod audit;
+pub mod codes;
 pub mod csv_export;
+pub mod mail;
 
 use chrono::{DateTime, Utc};
 
@@ -13,6 +15,28 @@ use crate::db::{Database, DbError};
 use crate::domain::account::Role;
 
 pub use audit::Actor;
+
+/// Why an admin action was refused; mapped to HTTP once, in [`crate::error`].
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// A field the admin filled in is wrong (422, naming the field).
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    /// The record does not exist (404).
+    #[error("not found")]
+    NotFound,
+    /// The record is not in a state that allows the action (409, saying why).
+    #[error("{0}")]
+    Refused(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ConsoleError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(DbError::from(error))
+    }
+}
 
 /// The admin console's entry point, built once at start-up and shared by the admin pages and
 /// the admin API (other admin services hang their methods on it in their own files).

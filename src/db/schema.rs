@@ -56,6 +56,7 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        note -> Text,
     }
 }
 
