@@ -134,8 +134,22 @@ const CASES: &[Case] = &[
     // Author tools.
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
+    ("GET", "/admin/codes", [401, 403, 403, 200]),
+    ("POST", "/admin/codes", [401, 403, 403, 422]),
+    ("POST", "/admin/codes/{id}/{action:disable|enable}", [401, 403, 403, 404]),
+    ("GET", "/admin/outbox", [401, 403, 403, 200]),
+    ("GET", "/admin/outbox/{id}", [401, 403, 403, 404]),
+    ("POST", "/admin/outbox/{id}/{action:retry|cancel}", [401, 403, 403, 404]),
     ("GET", "/admin", [401, 403, 403, 200]),
     // Admin API.
+    ("GET", "/api/v1/admin/codes", [401, 403, 403, 200]),
+    ("POST", "/api/v1/admin/codes", [401, 403, 403, 422]),
+    ("POST", "/api/v1/admin/codes/{id}/disable", [401, 403, 403, 404]),
+    ("POST", "/api/v1/admin/codes/{id}/enable", [401, 403, 403, 404]),
+    ("GET", "/api/v1/admin/outbox", [401, 403, 403, 200]),
+    ("GET", "/api/v1/admin/outbox/{id}", [401, 403, 403, 404]),
+    ("POST", "/api/v1/admin/outbox/{id}/retry", [401, 403, 403, 404]),
+    ("POST", "/api/v1/admin/outbox/{id}/cancel", [401, 403, 403, 404]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

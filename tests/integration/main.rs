@@ -12,6 +12,7 @@ mod smtp;
 mod support;
 
 mod accounts;
+mod admin_codes_outbox;
 mod authorization;
 
 mod cli;
