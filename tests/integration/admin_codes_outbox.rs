@@ -24,7 +24,13 @@ async fn bearer(app: &TestApp, email: &str) -> String {
     login.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
 }
 
-async fn api(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Response {
+async fn api(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
     let request = app.client.request(method, format!("{}{path}", app.address)).bearer_auth(token);
     let request = match body {
         Some(body) => request.json(&body),
@@ -173,7 +179,7 @@ both_backends! {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), seen.len(), "no repeats");
-        assert_eq!(seen.len(), 44 + 1, "44 verify mails and the one queued before the first page ended");
+        assert_eq!(seen.len(), 44, "every verify mail once; those queued between pages are newer than the cursor, so they shift nothing");
         assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
 
         let found: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/admin/outbox?recipient=PERSON12%40", None).await.json().await.unwrap();
@@ -185,9 +191,11 @@ both_backends! {
         let one_day: Value = api(&app, &token, reqwest::Method::GET, &format!("/api/v1/admin/outbox?since={day}&until={day}&status=pending"), None).await.json().await.unwrap();
         assert_eq!(one_day["messages"].as_array().unwrap().len(), 24, "hours 15 to 38 fall on the second day");
         let bad = api(&app, &token, reqwest::Method::GET, "/api/v1/admin/outbox?status=lost", None).await;
-        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad.json::<Value>().await.unwrap()["errors"][0]["field"], "status");
 
+        let bad = api(&app, &token, reqwest::Method::GET, "/api/v1/admin/outbox?before=soon", None).await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
         let html = browser.get("/admin/outbox?kind=partner_invite").await;
         assert_eq!(html.status(), StatusCode::OK);
         let html = html.text().await.unwrap();

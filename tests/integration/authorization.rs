@@ -55,6 +55,13 @@ const CASES: &[Case] = &[
     // Accounts.
     ("GET", "/account", [401, 200, 200, 200]),
     ("GET", "/account/register", [200, 200, 200, 200]),
+    // Mail choices and one-click unsubscribe (issue 11; a sample token is not a valid link).
+    ("GET", "/account/notifications", [401, 200, 200, 200]),
+    ("POST", "/account/notifications", [401, 422, 422, 422]),
+    ("GET", "/unsubscribe/{token}", [404, 404, 404, 404]),
+    ("POST", "/unsubscribe/{token}", [404, 404, 404, 404]),
+    ("GET", "/api/v1/me/notifications", [401, 200, 200, 200]),
+    ("PUT", "/api/v1/me/notifications", [401, 422, 422, 422]),
     ("GET", "/account/check-email", [200, 200, 200, 200]),
     ("GET", "/account/verify", [200, 200, 200, 200]),
     ("GET", "/account/sign-in", [200, 200, 200, 200]),

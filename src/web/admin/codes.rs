@@ -175,10 +175,20 @@ mod tests {
     #[test]
     fn form_numbers_and_dates_are_checked_by_field() {
         let form = CreateForm { max_uses: "ten".into(), ..CreateForm::default() };
-        assert!(matches!(request_from(&form), Err(ConsoleError::Invalid { field: "max_uses", .. })));
+        assert!(matches!(
+            request_from(&form),
+            Err(ConsoleError::Invalid { field: "max_uses", .. })
+        ));
         let form = CreateForm { expires_on: "31/12/2026".into(), ..CreateForm::default() };
-        assert!(matches!(request_from(&form), Err(ConsoleError::Invalid { field: "expires_on", .. })));
-        let form = CreateForm { max_uses: " 5 ".into(), expires_on: "2026-12-31".into(), ..CreateForm::default() };
+        assert!(matches!(
+            request_from(&form),
+            Err(ConsoleError::Invalid { field: "expires_on", .. })
+        ));
+        let form = CreateForm {
+            max_uses: " 5 ".into(),
+            expires_on: "2026-12-31".into(),
+            ..CreateForm::default()
+        };
         let request = request_from(&form).unwrap();
         assert_eq!(request.max_uses, Some(5));
         assert_eq!(request.expires_on, NaiveDate::from_ymd_opt(2026, 12, 31));

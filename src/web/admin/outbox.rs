@@ -65,7 +65,7 @@ fn day(field: &str, value: Option<&String>) -> Result<Option<NaiveDate>, AppErro
 }
 
 impl OutboxQuery {
-    /// The storage filter, or 400 naming the field that is not a status or a date.
+    /// The storage filter, or 422 naming the field that is not a status or a date.
     pub fn filter(&self) -> Result<Filter, AppError> {
         let status = present(self.status.as_ref()).map(str::to_owned);
         if let Some(status) = &status {
@@ -195,8 +195,12 @@ mod tests {
         assert_eq!(filter.kind, None);
         assert_eq!(filter.until.unwrap().to_string(), "2026-03-03 00:00:00");
         let bad = OutboxQuery { status: Some("lost".into()), ..OutboxQuery::default() };
-        assert!(matches!(bad.filter(), Err(AppError::BadInput { field: Some(f), .. }) if f == "status"));
+        assert!(
+            matches!(bad.filter(), Err(AppError::BadInput { field: Some(f), .. }) if f == "status")
+        );
         let bad = OutboxQuery { since: Some("yesterday".into()), ..OutboxQuery::default() };
-        assert!(matches!(bad.filter(), Err(AppError::BadInput { field: Some(f), .. }) if f == "since"));
+        assert!(
+            matches!(bad.filter(), Err(AppError::BadInput { field: Some(f), .. }) if f == "since")
+        );
     }
 }

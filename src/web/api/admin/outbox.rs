@@ -24,9 +24,10 @@ pub fn routes(table: &mut RouteTable) {
 #[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "admin", security(("bearer" = [])),
     params(OutboxQuery),
     responses((status = 200, description = "One page of messages", body = MessagePage),
-        (status = 400, description = "`status` is not a status, `since`/`until` not a date, or `before` not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The query cannot be read (`before` is not a number)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`status` is not a status, or `since`/`until` is not a date", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     _admin: Admin,
     state: web::Data<AppState>,
