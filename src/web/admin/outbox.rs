@@ -68,13 +68,11 @@ impl OutboxQuery {
     /// The storage filter, or 422 naming the field that is not a status or a date.
     pub fn filter(&self) -> Result<Filter, AppError> {
         let status = present(self.status.as_ref()).map(str::to_owned);
-        if let Some(status) = &status {
-            if !STATUSES.contains(&status.as_str()) {
-                return Err(AppError::BadInput {
-                    field: Some("status".into()),
-                    message: "status must be pending, sent, failed or cancelled".into(),
-                });
-            }
+        if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+            return Err(AppError::BadInput {
+                field: Some("status".into()),
+                message: "status must be pending, sent, failed or cancelled".into(),
+            });
         }
         let since = day("since", self.since.as_ref())?.map(|d| d.and_time(NaiveTime::MIN));
         let until = day("until", self.until.as_ref())?
