@@ -135,7 +135,10 @@ const CASES: &[Case] = &[
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
     ("GET", "/admin", [401, 403, 403, 200]),
+    ("GET", "/admin/audit", [401, 403, 403, 200]),
+    ("GET", "/admin/audit/export", [401, 403, 403, 200]),
     // Admin API.
+    ("GET", "/api/v1/admin/audit", [401, 403, 403, 200]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

@@ -3,9 +3,11 @@
 //! learners and authors, as `application/problem+json`), and every route and status is in the
 //! OpenAPI document. Each area adds its routes with one line in [`admin_api_routes`].
 
-use crate::web::RouteTable;
+pub mod audit;
+
+use crate::web::{RouteTable, get};
 
 /// Every admin API route (one line per area).
 pub fn admin_api_routes(table: &mut RouteTable) {
-    let _ = table;
+    table.at("/api/v1/admin/audit", |r| r.route(get().to(audit::list)));
 }
