@@ -8,7 +8,8 @@ use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::partnership::EndReason;
 use crate::db::models::personal_data::{
-    self, EnrollmentRecord, PartnershipRecord, ProgressRecord, ProgressShareRecord, SessionRecord,
+    self, EnrollmentRecord, NotificationRecord, PartnershipRecord, ProgressRecord,
+    ProgressShareRecord, SessionRecord,
 };
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
@@ -37,6 +38,8 @@ pub struct PersonalData {
     pub exported_at: NaiveDateTime,
     pub profile: Profile,
     pub enrollments: Vec<EnrollmentRecord>,
+    /// Which mail they chose to get, and when.
+    pub notifications: NotificationRecord,
     pub progress: Vec<ProgressRecord>,
     pub sessions: Vec<SessionRecord>,
     pub partnerships: Vec<PartnershipRecord>,
@@ -51,11 +54,20 @@ impl Accounts {
         let user = self.account(user_id).await?;
         let user_id = user.id;
         let keyring = self.keyring.clone();
-        let (enrollments, progress, sessions, partnerships, progress_shares, worksheets) = self
+        let (
+            enrollments,
+            notifications,
+            progress,
+            sessions,
+            partnerships,
+            progress_shares,
+            worksheets,
+        ) = self
             .db
             .run(move |conn| {
                 Ok::<_, AccountError>((
                     personal_data::enrollments_of(conn, user_id)?,
+                    personal_data::notifications_of(conn, user_id)?,
                     personal_data::progress_of(conn, user_id)?,
                     personal_data::sessions_of(conn, user_id)?,
                     personal_data::partnerships_of(conn, user_id)?,
@@ -79,6 +91,7 @@ impl Accounts {
             exported_at,
             profile,
             enrollments,
+            notifications,
             progress,
             sessions,
             partnerships,
@@ -103,7 +116,7 @@ impl Accounts {
             let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
-        let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
+        let updates = self.partner_updates.clone();
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
         let keyring = self.keyring.clone();
@@ -113,7 +126,7 @@ impl Accounts {
                 // keeps their copies and is told, then this account's data goes.
                 let reason = EndReason::AccountDeleted;
                 let user = UserId::from(user_id);
-                crate::partners::end_within(conn, &keyring, user, reason, &notice, now)?;
+                crate::partners::end_within(conn, &keyring, user, reason, &updates, now)?;
                 personal_data::erase(conn, user_id, &email)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {

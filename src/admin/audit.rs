@@ -176,6 +176,8 @@ pub fn describe_for_owner(action: &str) -> &'static str {
     match action {
         "user.role_changed" => "Your role was changed",
         "account.deleted" => "Your account was deleted",
+        "notifications.updated" => "Your email choices were changed",
+        "notifications.unsubscribe" => "A kind of email was turned off from an unsubscribe link",
         _ => "Your account was updated by the programme team",
     }
 }
