@@ -7,6 +7,7 @@
 //! keeps the timing close), and the owner of a taken address gets a neutral note instead.
 
 mod email;
+mod history;
 mod password;
 mod privacy;
 mod register;
@@ -32,6 +33,7 @@ use crate::domain::ids::UserId;
 use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
+pub use history::{ActedBy, HistoryEntry};
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};
@@ -101,11 +103,14 @@ pub struct Accounts {
     backoff: FailureBackoff,
     /// Opens worksheet answers for the data export.
     keyring: Keyring,
+    /// Tells a partner their link ended when an account is deleted (as their preferences allow).
+    partner_updates: crate::mail::PartnerUpdates,
 }
 
 impl Accounts {
     /// Builds the service; `base_url` is where links in emails point, `keyring` opens the
-    /// worksheet answers a data export includes.
+    /// worksheet answers a data export includes, `partner_updates` sends the "link ended" mail
+    /// an account deletion causes.
     pub fn new(
         db: Database,
         clock: SharedClock,
@@ -113,6 +118,7 @@ impl Accounts {
         emails: Arc<EmailTemplates>,
         base_url: Url,
         keyring: Keyring,
+        partner_updates: crate::mail::PartnerUpdates,
     ) -> Result<Self, HashError> {
         Ok(Self {
             db,
@@ -124,6 +130,7 @@ impl Accounts {
             limits: RateLimiter::default(),
             backoff: FailureBackoff::default(),
             keyring,
+            partner_updates,
         })
     }
 

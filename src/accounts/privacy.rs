@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::accounts::{AccountError, Accounts};
+use crate::accounts::{AccountError, Accounts, Client};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::partnership::EndReason;
@@ -101,19 +101,22 @@ impl Accounts {
     }
 
     /// Erases the account after checking its password; every session ends with it. The audit
-    /// entry keeps only the former id.
+    /// entry keeps only the former id and the address the request came from (the record that
+    /// the holder asked for it).
     pub async fn delete_account(
         &self,
         user_id: UserId,
         password: String,
+        client: &Client,
     ) -> Result<(), AccountError> {
+        let ip = client.ip.to_string();
         let user = self.account(user_id).await?;
         let verified = self.passwords.verify(password, Some(user.password_hash)).await?;
         if verified == Verified::No {
             let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
-        let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
+        let updates = self.partner_updates.clone();
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
         let keyring = self.keyring.clone();
@@ -123,7 +126,7 @@ impl Accounts {
                 // keeps their copies and is told, then this account's data goes.
                 let reason = EndReason::AccountDeleted;
                 let user = UserId::from(user_id);
-                crate::partners::end_within(conn, &keyring, user, reason, &notice, now)?;
+                crate::partners::end_within(conn, &keyring, user, reason, &updates, now)?;
                 personal_data::erase(conn, user_id, &email)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {
@@ -133,7 +136,7 @@ impl Accounts {
                     target_id: &target_id,
                     detail: "{\"by\":\"owner\"}",
                     created_at: now,
-                    ip: None,
+                    ip: Some(&ip),
                 };
                 Ok(audit::record(conn, &entry)?)
             })

@@ -35,12 +35,12 @@ pub struct AppState {
     pub notices: crate::worksheets::Notices,
     /// Invitations, partner links and what partners share.
     pub partners: Arc<Partners>,
+    /// The admin console's services.
+    pub admin: Arc<crate::admin::Console>,
     /// The learner's mail choices and one-click unsubscribing.
     pub notifications: Arc<Notifications>,
     /// Checks the signed unsubscribe links in mail (no sign-in needed to use one).
     pub unsubscribe: UnsubscribeKey,
-    /// The admin console's services.
-    pub admin: Arc<crate::admin::Console>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

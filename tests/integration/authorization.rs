@@ -54,14 +54,12 @@ const CASES: &[Case] = &[
     ("POST", "/worksheets/{id}/share", [401, 422, 422, 422]),
     // Accounts.
     ("GET", "/account", [401, 200, 200, 200]),
-    ("GET", "/account/register", [200, 200, 200, 200]),
-    // Mail choices and one-click unsubscribe (issue 11; a sample token is not a valid link).
     ("GET", "/account/notifications", [401, 200, 200, 200]),
     ("POST", "/account/notifications", [401, 422, 422, 422]),
+    // Signed links from mail, no sign-in by design: a link that does not verify is 404.
     ("GET", "/unsubscribe/{token}", [404, 404, 404, 404]),
     ("POST", "/unsubscribe/{token}", [404, 404, 404, 404]),
-    ("GET", "/api/v1/me/notifications", [401, 200, 200, 200]),
-    ("PUT", "/api/v1/me/notifications", [401, 422, 422, 422]),
+    ("GET", "/account/register", [200, 200, 200, 200]),
     ("GET", "/account/check-email", [200, 200, 200, 200]),
     ("GET", "/account/verify", [200, 200, 200, 200]),
     ("GET", "/account/sign-in", [200, 200, 200, 200]),
@@ -99,6 +97,8 @@ const CASES: &[Case] = &[
     ("POST", "/invitation", [401, 422, 422, 422]),
     // JSON API.
     ("GET", "/api/v1/me", [401, 200, 200, 200]),
+    ("GET", "/api/v1/me/notifications", [401, 200, 200, 200]),
+    ("PUT", "/api/v1/me/notifications", [401, 422, 422, 422]),
     ("GET", "/api/v1/me/sessions", [401, 200, 200, 200]),
     ("GET", "/api/v1/me/export", [401, 200, 200, 200]),
     ("GET", "/api/v1/me/progress", [401, 200, 200, 200]),
@@ -148,6 +148,8 @@ const CASES: &[Case] = &[
     ("GET", "/admin/outbox/{id}", [401, 403, 403, 404]),
     ("POST", "/admin/outbox/{id}/{action:retry|cancel}", [401, 403, 403, 404]),
     ("GET", "/admin", [401, 403, 403, 200]),
+    ("GET", "/admin/audit", [401, 403, 403, 200]),
+    ("GET", "/admin/audit/export", [401, 403, 403, 200]),
     // Admin API.
     ("GET", "/api/v1/admin/codes", [401, 403, 403, 200]),
     ("POST", "/api/v1/admin/codes", [401, 403, 403, 422]),
@@ -157,6 +159,7 @@ const CASES: &[Case] = &[
     ("GET", "/api/v1/admin/outbox/{id}", [401, 403, 403, 404]),
     ("POST", "/api/v1/admin/outbox/{id}/retry", [401, 403, 403, 404]),
     ("POST", "/api/v1/admin/outbox/{id}/cancel", [401, 403, 403, 404]),
+    ("GET", "/api/v1/admin/audit", [401, 403, 403, 200]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

@@ -12,6 +12,7 @@ mod smtp;
 mod support;
 
 mod accounts;
+mod admin_audit;
 mod admin_codes_outbox;
 mod authorization;
 
@@ -31,6 +32,7 @@ mod mail;
 mod notifications;
 mod openapi;
 mod pages;
+mod partner_mail;
 mod partners;
 mod reminder_emails;
 mod storage;

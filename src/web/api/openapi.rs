@@ -64,7 +64,8 @@ use crate::web::downloads;
         admin::outbox::list,
         admin::outbox::show,
         admin::outbox::retry,
-        admin::outbox::cancel
+        admin::outbox::cancel,
+        admin::audit::list
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
