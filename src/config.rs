@@ -41,6 +41,7 @@ const KEYS: &[Key] = &[
     Key { name: "log", env: "MEND_LOG", default: Some("info") },
     Key { name: "watch", env: "MEND_WATCH", default: Some("false") },
     Key { name: "reminder_interval_seconds", env: "MEND_REMINDER_INTERVAL", default: Some("60") },
+    Key { name: "trusted_proxies", env: "MEND_TRUSTED_PROXIES", default: Some("") },
 ];
 
 /// A setting that could not be used, phrased the way the operator wrote it.
@@ -247,6 +248,19 @@ pub struct Settings {
     pub watch: bool,
     /// How often `serve` scans for reminders that have fallen due.
     pub reminder_interval: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
+    /// client, and the header is ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// `MEND_TRUSTED_PROXIES`: IP addresses separated by commas or spaces.
+fn parse_proxies(text: &str) -> Result<Vec<std::net::IpAddr>, String> {
+    text.split([',', ' '])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse().map_err(|_| format!("{part:?} is not an IP address (e.g. 10.0.0.1)"))
+        })
+        .collect()
 }
 
 impl Settings {
@@ -295,6 +309,8 @@ impl Settings {
                 _ => return Err(raw.invalid("watch", "expected true or false")),
             },
             reminder_interval,
+            trusted_proxies: parse_proxies(&required("trusted_proxies")?)
+                .map_err(|reason| raw.invalid("trusted_proxies", reason))?,
         })
     }
 
@@ -305,7 +321,8 @@ impl Settings {
         };
         format!(
             "database_url={:?} content_dir={:?} bind={} data_dir={:?} base_url={} smtp={} \
-             mail_from={:?} secret_key={} encryption_key={} db_pool_size={} watch={}",
+             mail_from={:?} secret_key={} encryption_key={} db_pool_size={} watch={} \
+             trusted_proxies={:?}",
             self.database_url,
             self.content_dir,
             self.bind,
@@ -317,6 +334,7 @@ impl Settings {
             secret(&self.encryption_key),
             self.db_pool_size,
             self.watch,
+            self.trusted_proxies,
         )
     }
 }
@@ -369,6 +387,17 @@ mod tests {
         let settings = Settings::from_raw(&RawSettings::defaults()).unwrap();
         assert_eq!(settings.database_url, DatabaseUrl::Sqlite("data/mend.db".into()));
         assert_eq!(settings.base_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses_and_anything_else_is_named() {
+        assert_eq!(parse_proxies("").unwrap(), Vec::<std::net::IpAddr>::new());
+        let parsed = parse_proxies("10.0.0.1, ::1").unwrap();
+        assert_eq!(
+            parsed,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]
+        );
+        assert!(parse_proxies("10.0.0.0/8").unwrap_err().contains("\"10.0.0.0/8\""));
     }
 
     #[test]

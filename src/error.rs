@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::accounts::AccountError;
+use crate::admin::ConsoleError;
 use crate::db::DbError;
 use crate::domain::account::FieldError;
 use crate::learning::EnrollError;
@@ -44,6 +45,9 @@ pub enum AppError {
     /// A signed-in learner on a page for course authors.
     #[error("for course authors only")]
     AuthorsOnly,
+    /// A signed-in learner or author on an admin page or admin API route.
+    #[error("for administrators only")]
+    AdminsOnly,
     #[error("rate limited")]
     TooManyRequests { retry_after: u64 },
     #[error("the email and password do not match an account")]
@@ -72,6 +76,10 @@ pub enum AppError {
     /// (the lesson that opens the way, one to read meanwhile, or the course to resume).
     #[error("lesson locked")]
     Locked { detail: String, next: Option<ProblemLink> },
+    /// An admin action on a record in a state that does not allow it (retrying mail that did
+    /// not fail, cancelling mail a worker is sending); the detail says why.
+    #[error("refused: {detail}")]
+    NotNow { detail: &'static str },
     /// A partner invitation or acceptance that would give a learner a second link.
     #[error("partner link exists: {detail}")]
     PartnerLinkExists { detail: &'static str },
@@ -194,6 +202,17 @@ impl From<NotificationError> for AppError {
 }
 
 /// The 409 for a stale worksheet write, carrying the newest revision as the API shows it.
+impl From<ConsoleError> for AppError {
+    fn from(error: ConsoleError) -> Self {
+        match error {
+            ConsoleError::Invalid { field, message } => Self::InvalidField { field, message },
+            ConsoleError::NotFound => Self::NotFound,
+            ConsoleError::Refused(detail) => Self::NotNow { detail },
+            ConsoleError::Db(error) => Self::Database(error),
+        }
+    }
+}
+
 fn conflict(current: &Opened) -> AppError {
     let current = serde_json::json!({
         "id": current.key.to_string(),
@@ -327,6 +346,12 @@ impl ProblemType {
              dashboard.",
         ),
     };
+    const ADMINS_ONLY: Self = Self {
+        uri: "/problems/admins-only",
+        status: StatusCode::FORBIDDEN,
+        title: "This page is for administrators",
+        detail: Some("It is part of the admin console. Your own courses are on your dashboard."),
+    };
     const RATE_LIMITED: Self = Self {
         uri: "/problems/rate-limited",
         status: StatusCode::TOO_MANY_REQUESTS,
@@ -379,6 +404,12 @@ impl ProblemType {
         title: "There is already a partner link",
         detail: None,
     };
+    const NOT_NOW: Self = Self {
+        uri: "/problems/not-now",
+        status: StatusCode::CONFLICT,
+        title: "That can't be done to this record now",
+        detail: None,
+    };
     const NOT_READY: Self = Self {
         uri: "/problems/not-ready",
         status: StatusCode::SERVICE_UNAVAILABLE,
@@ -393,7 +424,7 @@ impl ProblemType {
     };
 
     /// Every kind, for the OpenAPI document and the tests that keep them distinct.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 21] = [
         Self::NOT_FOUND,
         Self::INVALID_FIELD,
         Self::EDIT_CONFLICT,
@@ -404,6 +435,7 @@ impl ProblemType {
         Self::BAD_CREDENTIALS,
         Self::FORBIDDEN,
         Self::AUTHORS_ONLY,
+        Self::ADMINS_ONLY,
         Self::RATE_LIMITED,
         Self::EXPIRED_LINK,
         Self::NOT_ENROLLED,
@@ -411,6 +443,7 @@ impl ProblemType {
         Self::INVITE_ONLY,
         Self::LESSON_LOCKED,
         Self::PARTNER_LINK_EXISTS,
+        Self::NOT_NOW,
         Self::NOT_READY,
         Self::INTERNAL,
     ];
@@ -468,6 +501,7 @@ impl AppError {
             Self::BadCredentials => ProblemType::BAD_CREDENTIALS,
             Self::Forbidden(_) => ProblemType::FORBIDDEN,
             Self::AuthorsOnly => ProblemType::AUTHORS_ONLY,
+            Self::AdminsOnly => ProblemType::ADMINS_ONLY,
             Self::TooManyRequests { .. } => ProblemType::RATE_LIMITED,
             Self::BadLink => ProblemType::EXPIRED_LINK,
             Self::NotEnrolled => ProblemType::NOT_ENROLLED,
@@ -475,6 +509,7 @@ impl AppError {
             Self::InviteOnly => ProblemType::INVITE_ONLY,
             Self::Locked { .. } => ProblemType::LESSON_LOCKED,
             Self::PartnerLinkExists { .. } => ProblemType::PARTNER_LINK_EXISTS,
+            Self::NotNow { .. } => ProblemType::NOT_NOW,
             Self::NotReady(_) => ProblemType::NOT_READY,
             Self::Database(_) | Self::Template(_) | Self::Internal(_) => ProblemType::INTERNAL,
         }
@@ -503,7 +538,9 @@ impl AppError {
                 problem.detail = Some(detail.clone());
                 problem.next.clone_from(next);
             }
-            Self::PartnerLinkExists { detail } => problem.detail = Some((*detail).to_owned()),
+            Self::PartnerLinkExists { detail } | Self::NotNow { detail } => {
+                problem.detail = Some((*detail).to_owned());
+            }
             _ => {}
         }
         problem

@@ -237,6 +237,7 @@ impl Application {
             keyring.clone(),
             updates,
         ));
+        let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
         let notifications = Arc::new(Notifications::new(db.clone(), clock.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
@@ -252,6 +253,7 @@ impl Application {
             keyring,
             notices,
             partners,
+            admin,
             notifications,
             unsubscribe,
             csrf: CsrfKey::new(&secret),

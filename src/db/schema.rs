@@ -56,6 +56,7 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        note -> Text,
     }
 }
 
@@ -225,6 +226,7 @@ diesel::table! {
         target_id -> Text,
         detail -> Text,
         created_at -> Timestamp,
+        ip -> Nullable<Text>,
     }
 }
 

@@ -203,6 +203,7 @@ pub fn create_access_code(
             .map(|day| day.and_time(chrono::NaiveTime::MIN)),
         created_by: None,
         created_at: now.naive_utc(),
+        note: "",
     };
     access_code::insert(conn, &new).map_err(DbError::from)?;
     Ok(code)

@@ -88,8 +88,9 @@ fn crlf_lines(text: &str) -> String {
     unified.replace('\n', "\r\n")
 }
 
-/// Stable across retries, so a receiver can drop the copy a crashed worker may send again.
-fn message_id(from: &Mailbox, row: &OutboxMessage) -> String {
+/// Stable across retries, so a receiver can drop the copy a crashed worker may send again;
+/// public so the admin console shows the header exactly as sent.
+pub fn message_id(from: &Mailbox, row: &OutboxMessage) -> String {
     format!("<outbox.{}.{}@{}>", row.id, row.created_at.and_utc().timestamp(), from.email.domain())
 }
 

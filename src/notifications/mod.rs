@@ -117,7 +117,13 @@ impl Notifications {
     /// Stores the learner's choices; `true` when anything changed (the same choices again
     /// write nothing). One audit entry names which kinds of choice changed and which
     /// enrolments' switches flipped.
-    pub async fn save(&self, user: UserId, choices: Choices) -> Result<bool, NotificationError> {
+    /// `ip` is the client address, for the audit entry.
+    pub async fn save(
+        &self,
+        user: UserId,
+        choices: Choices,
+        ip: Option<String>,
+    ) -> Result<bool, NotificationError> {
         let now = self.now();
         self.db
             .run(move |conn| {
@@ -127,7 +133,7 @@ impl Notifications {
                 write_transaction(conn, |conn| {
                     // Read again under the lock: another tab may have saved meanwhile.
                     let changes = changes(conn, user, &choices)?;
-                    apply(conn, user, &changes, now)?;
+                    apply(conn, user, &changes, ip.as_deref(), now)?;
                     Ok(!changes.is_empty())
                 })
             })
@@ -144,10 +150,12 @@ impl Notifications {
     /// Stops one kind of mail for the learner a verified unsubscribe link names. Idempotent:
     /// a repeat changes and records nothing. A reminders link turns off only its own
     /// enrolment, and only if that enrolment is the learner's.
+    /// `ip` is the client address, for the audit entry.
     pub async fn unsubscribe(
         &self,
         user: UserId,
         topic: Topic,
+        ip: Option<String>,
     ) -> Result<Unsubscribed, NotificationError> {
         let now = self.now();
         self.db
@@ -155,7 +163,7 @@ impl Notifications {
                 if !still_sent(conn, user, topic)? {
                     return Ok(Unsubscribed::AlreadyStopped);
                 }
-                write_transaction(conn, |conn| stop(conn, user, topic, now))
+                write_transaction(conn, |conn| stop(conn, user, topic, ip.as_deref(), now))
             })
             .await
     }
@@ -206,6 +214,7 @@ fn apply(
     conn: &mut DbConnection,
     user: UserId,
     changes: &Changes,
+    ip: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), NotificationError> {
     if changes.is_empty() {
@@ -220,7 +229,7 @@ fn apply(
     let reminders: BTreeMap<String, bool> =
         changes.switches.iter().map(|(id, on)| (id.to_string(), *on)).collect();
     let detail = serde_json::json!({ "changed": changes.changed_fields, "reminders": reminders });
-    record(conn, Some(user), "notifications.updated", user, &detail, now)
+    record(conn, Some(user), "notifications.updated", user, &detail, ip, now)
 }
 
 /// The learner's enrolment `id`, or [`NotificationError::NotFound`] when it is someone else's
@@ -256,6 +265,7 @@ fn stop(
     conn: &mut DbConnection,
     user: UserId,
     topic: Topic,
+    ip: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Unsubscribed, NotificationError> {
     let changed = match topic {
@@ -277,7 +287,7 @@ fn stop(
     }
     // The link holder is not known to be the learner (a forwarded mail), so no actor.
     let detail = serde_json::json!({ "topic": topic.code() });
-    record(conn, None, "notifications.unsubscribe", user, &detail, now)?;
+    record(conn, None, "notifications.unsubscribe", user, &detail, ip, now)?;
     Ok(Unsubscribed::Stopped)
 }
 
@@ -287,6 +297,7 @@ fn record(
     action: &str,
     user: UserId,
     detail: &serde_json::Value,
+    ip: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), NotificationError> {
     let target_id = user.to_string();
@@ -297,6 +308,7 @@ fn record(
         target_id: &target_id,
         detail: &detail.to_string(),
         created_at: now,
+        ip,
     };
     Ok(audit::record(conn, &entry)?)
 }

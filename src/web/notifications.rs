@@ -168,14 +168,16 @@ pub async fn save_notifications(
     CsrfForm(form): CsrfForm<NotificationForm>,
 ) -> Result<HttpResponse, AppError> {
     let errors = match parse_form(&form) {
-        Ok(choices) => match state.notifications.save(user.id, choices).await {
-            Ok(_) => return Ok(see_other(&format!("{NOTIFICATIONS_PAGE}?saved=1"))),
-            Err(NotificationError::UnknownCourse(_)) => vec![FieldError {
-                field: COURSE_LIST,
-                message: "One of these courses is no longer yours. Please check the list again.",
-            }],
-            Err(other) => return Err(other.into()),
-        },
+        Ok(choices) => {
+            match state.notifications.save(user.id, choices, Some(client_ip(&req))).await {
+                Ok(_) => return Ok(see_other(&format!("{NOTIFICATIONS_PAGE}?saved=1"))),
+                Err(NotificationError::UnknownCourse(_)) => vec![FieldError {
+                    field: COURSE_LIST,
+                    message: "One of these courses is no longer yours. Please check the list again.",
+                }],
+                Err(other) => return Err(other.into()),
+            }
+        }
         Err(errors) => errors,
     };
     let settings = state.notifications.settings(user.id).await?;
@@ -248,7 +250,7 @@ pub async fn unsubscribe(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some((user, topic)) = verified(&state, &token) else { return bad_link(&req, &state) };
-    match state.notifications.unsubscribe(user, topic).await {
+    match state.notifications.unsubscribe(user, topic, Some(client_ip(&req))).await {
         Ok(outcome) => {
             tracing::info!(
                 user_id = %user,
@@ -262,6 +264,11 @@ pub async fn unsubscribe(
         Err(NotificationError::NotFound) => bad_link(&req, &state),
         Err(other) => Err(other.into()),
     }
+}
+
+/// The client address as the audit log records it (see [`crate::web::session::client_address`]).
+fn client_ip(req: &HttpRequest) -> String {
+    crate::web::session::client_address(req).to_string()
 }
 
 #[cfg(test)]

@@ -35,6 +35,8 @@ pub struct AppState {
     pub notices: crate::worksheets::Notices,
     /// Invitations, partner links and what partners share.
     pub partners: Arc<Partners>,
+    /// The admin console's services.
+    pub admin: Arc<crate::admin::Console>,
     /// The learner's mail choices and one-click unsubscribing.
     pub notifications: Arc<Notifications>,
     /// Checks the signed unsubscribe links in mail (no sign-in needed to use one).

@@ -12,6 +12,9 @@ mod smtp;
 mod support;
 
 mod accounts;
+mod admin_audit;
+mod admin_codes_outbox;
+mod authorization;
 
 mod cli;
 mod contract_pages;

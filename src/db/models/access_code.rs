@@ -22,6 +22,8 @@ pub struct AccessCodeRow {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// What the code is for, as the admin who made it wrote it (shown only in the console).
+    pub note: String,
 }
 
 /// The fields of a new code; it starts unused and unrevoked.
@@ -35,6 +37,7 @@ pub struct NewAccessCode<'a> {
     pub expires_at: Option<NaiveDateTime>,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub note: &'a str,
 }
 
 /// Inserts a code and returns it with its id.
@@ -85,4 +88,45 @@ pub fn revoke(conn: &mut DbConnection, id: AccessCodeId, now: NaiveDateTime) -> 
     diesel::update(access_codes::table.find(id.get()).filter(access_codes::revoked_at.is_null()))
         .set(access_codes::revoked_at.eq(now))
         .execute(conn)
+}
+
+/// A code by id, for the admin console.
+pub fn find(conn: &mut DbConnection, id: AccessCodeId) -> QueryResult<Option<AccessCodeRow>> {
+    access_codes::table.find(id.get()).select(AccessCodeRow::as_select()).first(conn).optional()
+}
+
+/// One page of codes, newest first: those with an id below `before` (keyset, not OFFSET), at
+/// most `limit`, optionally for one course.
+pub fn list(
+    conn: &mut DbConnection,
+    course: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<AccessCodeRow>> {
+    let mut query = access_codes::table.select(AccessCodeRow::as_select()).into_boxed();
+    if let Some(course) = course {
+        query = query.filter(access_codes::course_slug.eq(course.to_owned()));
+    }
+    if let Some(before) = before {
+        query = query.filter(access_codes::id.lt(before));
+    }
+    query.order(access_codes::id.desc()).limit(limit).load(conn)
+}
+
+/// Disables (`Some(now)`) or re-enables (`None`) a code; returns how many rows changed, 0 when
+/// it was already in that state (so the caller audits only real changes).
+pub fn set_revoked(
+    conn: &mut DbConnection,
+    id: AccessCodeId,
+    revoked_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    let target = access_codes::table.find(id.get());
+    match revoked_at {
+        Some(at) => diesel::update(target.filter(access_codes::revoked_at.is_null()))
+            .set(access_codes::revoked_at.eq(at))
+            .execute(conn),
+        None => diesel::update(target.filter(access_codes::revoked_at.is_not_null()))
+            .set(access_codes::revoked_at.eq(None::<NaiveDateTime>))
+            .execute(conn),
+    }
 }

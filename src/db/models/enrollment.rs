@@ -199,6 +199,16 @@ pub fn list_with_time_zone(
         .load(conn)
 }
 
+/// How many enrolments are active at `now` (not completed, withdrawn or expired): the admin
+/// overview's count.
+pub fn count_active(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    enrollments::table
+        .filter(enrollments::status.eq("active"))
+        .filter(enrollments::expires_at.is_null().or(enrollments::expires_at.gt(now)))
+        .count()
+        .get_result(conn)
+}
+
 /// One enrolment by id, whoever holds it (callers check it is the learner's own).
 pub fn find_by_id(conn: &mut DbConnection, id: EnrollmentId) -> QueryResult<Option<Enrollment>> {
     enrollments::table.find(id.get()).select(Enrollment::as_select()).first(conn).optional()

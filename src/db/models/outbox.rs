@@ -13,6 +13,10 @@ pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_SENT: &str = "sent";
 /// Given up on after the last attempt.
 pub const STATUS_FAILED: &str = "failed";
+/// Withdrawn by an admin before it was sent: the worker never claims it.
+pub const STATUS_CANCELLED: &str = "cancelled";
+/// Every status a message can have, in the order the console offers them as filters.
+pub const STATUSES: [&str; 4] = [STATUS_PENDING, STATUS_SENT, STATUS_FAILED, STATUS_CANCELLED];
 
 /// Longest `last_error` kept, so a chatty server cannot bloat the table.
 const MAX_ERROR_CHARS: usize = 1_000;
@@ -235,4 +239,106 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<OutboxMessage> {
 /// How many messages have the given status; used by health reports and tests.
 pub fn count_by_status(conn: &mut DbConnection, status: &str) -> QueryResult<i64> {
     outbox::table.filter(outbox::status.eq(status)).count().get_result(conn)
+}
+
+/// Which messages an admin listing wants; every field narrows it, `None` leaves it open.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// An exact kind (`verify_email`).
+    pub kind: Option<String>,
+    /// One of [`STATUSES`].
+    pub status: Option<String>,
+    /// Queued at or after this instant.
+    pub since: Option<NaiveDateTime>,
+    /// Queued before this instant.
+    pub until: Option<NaiveDateTime>,
+    /// Part of the recipient's address (addresses are stored lower-case, so pass it lower-case).
+    pub recipient_contains: Option<String>,
+}
+
+/// Up to `limit` messages matching `filter`, newest first, with an id below `before` (keyset
+/// pagination on the id, which grows with the queueing time: stable while mail is queued).
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxMessage>> {
+    let mut query = outbox::table.select(OutboxMessage::as_select()).into_boxed();
+    if let Some(kind) = &filter.kind {
+        query = query.filter(outbox::kind.eq(kind.clone()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(outbox::status.eq(status.clone()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(outbox::created_at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(outbox::created_at.lt(until));
+    }
+    if let Some(needle) = &filter.recipient_contains {
+        query = query.filter(outbox::recipient.like(contains_pattern(needle)).escape('\\'));
+    }
+    if let Some(before) = before {
+        query = query.filter(outbox::id.lt(before));
+    }
+    query.order(outbox::id.desc()).limit(limit).load(conn)
+}
+
+/// `%needle%` with `\`, `%` and `_` escaped, so the needle matches only itself.
+fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// One message by id, or `None`: the admin detail page.
+pub fn find_optional(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OutboxMessage>> {
+    outbox::table.find(id).select(OutboxMessage::as_select()).first(conn).optional()
+}
+
+/// Puts a failed message back in the queue, due at `now`, with its attempt count reset to 0 so
+/// it gets the worker's full series of attempts again (its `last_error` is kept until the next
+/// attempt replaces it). Returns 0 unless the message was `failed`.
+pub fn retry(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id).filter(outbox::status.eq(STATUS_FAILED)))
+        .set((
+            outbox::status.eq(STATUS_PENDING),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+}
+
+/// Withdraws a queued message that no worker holds at `now`. Returns 0 unless it was `pending`
+/// with its lease free, checked in the same UPDATE so a worker claiming it meanwhile wins.
+pub fn cancel(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::status.eq(STATUS_PENDING))
+            .filter(outbox::locked_until.is_null().or(outbox::locked_until.le(now))),
+    )
+    .set((outbox::status.eq(STATUS_CANCELLED), outbox::locked_until.eq(None::<NaiveDateTime>)))
+    .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn contains_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern("a_b%c\\d"), "%a\\_b\\%c\\\\d%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
 }

@@ -136,3 +136,24 @@ pub struct MailRecipient {
 pub fn list_recipients(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<MailRecipient>> {
     users::table.filter(users::id.eq_any(ids)).select(MailRecipient::as_select()).load(conn)
 }
+
+/// How many accounts hold `role`, deactivated ones left out: the admin overview's headcount.
+pub fn count_active_by_role(conn: &mut DbConnection, role: &str) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(role))
+        .filter(users::deactivated_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// The address and name of each of `ids` that still exists, for listings that name the people
+/// in them (the audit log's actors): one query however many rows the listing has.
+pub fn names_by_ids(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, String, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::email, users::display_name))
+        .load(conn)
+}

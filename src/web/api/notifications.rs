@@ -128,6 +128,7 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpR
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing or of the wrong type, a time is not valid (`window_start`, `window_end`), or `courses` names a course the learner is not enrolled in", body = Problem, content_type = "application/problem+json")))]
 pub async fn save(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     body: web::Json<NotificationsIn>,
@@ -143,7 +144,8 @@ pub async fn save(
         window,
     };
     let reminders = body.courses.into_iter().map(|c| (c.course, c.reminders)).collect();
-    state.notifications.save(user.id, Choices { preferences, reminders }).await?;
+    let ip = crate::web::session::client_address(&req).to_string();
+    state.notifications.save(user.id, Choices { preferences, reminders }, Some(ip)).await?;
     let settings = state.notifications.settings(user.id).await?;
     Ok(HttpResponse::Ok().json(to_out(settings, &user, &state)))
 }

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{auth, learning, me, notifications, partner, worksheets};
+use crate::web::api::{admin, auth, learning, me, notifications, partner, worksheets};
 use crate::web::downloads;
 
 /// The API description.
@@ -56,7 +56,16 @@ use crate::web::downloads;
         partner::decline,
         partner::partner_progress,
         partner::share_progress,
-        partner::unshare_progress
+        partner::unshare_progress,
+        admin::codes::list,
+        admin::codes::create,
+        admin::codes::disable,
+        admin::codes::enable,
+        admin::outbox::list,
+        admin::outbox::show,
+        admin::outbox::retry,
+        admin::outbox::cancel,
+        admin::audit::list
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
