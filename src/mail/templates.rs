@@ -100,6 +100,8 @@ mod tests {
             "partner_invited",
             "partner_accepted",
             "partner_ended",
+            "enrollment_invited",
+            "enrollment_added",
         ] {
             let email = render(&templates, name, &context).unwrap();
             let all = format!("{} {} {}", email.subject, email.body_text, email.body_html);

@@ -23,3 +23,12 @@ pub struct NewEntry<'a> {
 pub fn record(conn: &mut DbConnection, entry: &NewEntry<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_log::table).values(entry).execute(conn).map(drop)
 }
+
+/// Records many actions in one statement (a batch of an import), in the caller's transaction.
+pub fn record_many(conn: &mut DbConnection, entries: &[NewEntry<'_>]) -> QueryResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    crate::per_backend!(conn, |c| diesel::insert_into(audit_log::table).values(entries).execute(c))
+        .map(drop)
+}

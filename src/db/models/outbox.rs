@@ -110,6 +110,53 @@ pub fn enqueue(
         .optional())
 }
 
+/// Queues many messages in one statement (a cohort import's batch), each due at once or at its
+/// `not_before`; duplicates of an existing `dedupe_key` are dropped as in [`enqueue`]. Returns
+/// how many were stored.
+pub fn enqueue_many(
+    conn: &mut DbConnection,
+    messages: &[NewMessage<'_>],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<OutboxRow<'_>> = messages
+        .iter()
+        .map(|new| OutboxRow {
+            kind: new.kind,
+            recipient: new.recipient,
+            subject: new.subject,
+            body_text: new.body_text,
+            body_html: new.body_html,
+            status: STATUS_PENDING,
+            attempts: 0,
+            next_attempt_at: new.not_before.map_or(now, |at| at.max(now)),
+            dedupe_key: new.dedupe_key,
+            created_at: now,
+            list_unsubscribe: new.list_unsubscribe,
+            auto_submitted: new.auto_submitted,
+        })
+        .collect();
+    // One statement on PostgreSQL; one per row on SQLite, where diesel has no batch upsert
+    // (a local write, so cheap).
+    match conn {
+        DbConnection::Sqlite(c) => rows.iter().try_fold(0, |stored, row| {
+            let one = diesel::insert_into(outbox::table)
+                .values(row)
+                .on_conflict(outbox::dedupe_key)
+                .do_nothing()
+                .execute(c)?;
+            Ok(stored + one)
+        }),
+        DbConnection::Postgres(c) => diesel::insert_into(outbox::table)
+            .values(&rows)
+            .on_conflict(outbox::dedupe_key)
+            .do_nothing()
+            .execute(c),
+    }
+}
+
 /// Pending messages that are due and whose lease is free (never claimed, or its worker died).
 /// `pending` is a parameter because `auto_type` cannot take a constant inside the query.
 #[diesel::dsl::auto_type]
