@@ -7,6 +7,7 @@
 //! keeps the timing close), and the owner of a taken address gets a neutral note instead.
 
 mod email;
+mod join;
 mod password;
 mod privacy;
 mod register;
@@ -32,6 +33,7 @@ use crate::domain::ids::UserId;
 use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
+pub use join::{JoinLink, Joining};
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};
