@@ -12,6 +12,7 @@ pub mod health;
 pub mod input;
 pub mod join;
 pub mod learner;
+pub mod multipart;
 pub mod pages;
 pub mod partner;
 pub mod progress;

@@ -211,13 +211,47 @@ fn parse_cursor(text: &str) -> Result<Option<Cursor>, EnrolmentError> {
     Ok(Some(Cursor { key, id: id.parse().map_err(|_| bad())? }))
 }
 
-fn cursor_of(row: &Listed, sort: Sort) -> String {
+fn cursor_of(row: &Listed, sort: Sort) -> Cursor {
     let e = &row.enrollment;
     let key = match sort {
         Sort::Newest | Sort::Oldest => e.enrolled_at,
         Sort::Inactive => e.last_activity_at.unwrap_or(e.enrolled_at),
     };
-    format!("{}_{}", key.and_utc().timestamp_micros(), e.id)
+    Cursor { key, id: e.id.get() }
+}
+
+/// Filters parsed once, for reading an export batch by batch.
+#[derive(Debug, Clone)]
+pub struct ExportPlan {
+    catalog: std::sync::Arc<Catalog>,
+    filter: ListFilter,
+    sort: Sort,
+    now: DateTime<Utc>,
+}
+
+impl ExportPlan {
+    /// Up to `limit` rows after `cursor`, with progress, and the cursor of the next batch.
+    fn rows(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        cursor: Option<Cursor>,
+        limit: i64,
+    ) -> Result<(Vec<ListedEnrollment>, Option<Cursor>), DbError> {
+        let mut rows = enrollment_admin::list(conn, &self.filter, self.sort, cursor, limit + 1)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let next = if more { rows.last().map(|r| cursor_of(r, self.sort)) } else { None };
+        Ok((with_progress(conn, rows, &self.catalog, self.now)?, next))
+    }
+
+    /// One export batch ([`MAX_PAGE`] rows) after `cursor`, and where the next one starts.
+    pub fn batch(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        cursor: Option<Cursor>,
+    ) -> Result<(Vec<ListedEnrollment>, Option<Cursor>), DbError> {
+        self.rows(conn, cursor, MAX_PAGE)
+    }
 }
 
 fn state_of(row: &Listed, now: DateTime<Utc>) -> &'static str {
@@ -288,18 +322,18 @@ impl EnrolmentAdmin {
         self.page(catalog, filter, sort, cursor, limit).await
     }
 
-    /// One page of the list for an export: the same filters, pages of [`MAX_PAGE`], with the
-    /// cursor the caller got from the previous batch.
-    pub async fn export_batch(
+    /// The export of the enrolments `query` (and, for a selection, `ids`) matches, in
+    /// batches of [`MAX_PAGE`] read by [`ExportPlan::batch`] on the caller's connection.
+    pub fn export_plan(
         &self,
         catalog: std::sync::Arc<Catalog>,
         query: &ListQuery,
         ids: Option<Vec<i64>>,
-    ) -> Result<Page, EnrolmentError> {
+    ) -> Result<ExportPlan, EnrolmentError> {
         let now = self.now();
-        let (mut filter, sort, cursor, _) = query.parse(&catalog, now.naive_utc())?;
+        let (mut filter, sort, _, _) = query.parse(&catalog, now.naive_utc())?;
         filter.ids = ids;
-        self.page(catalog, filter, sort, cursor, MAX_PAGE).await
+        Ok(ExportPlan { catalog, filter, sort, now })
     }
 
     async fn page(
@@ -310,15 +344,11 @@ impl EnrolmentAdmin {
         cursor: Option<Cursor>,
         limit: i64,
     ) -> Result<Page, EnrolmentError> {
-        let now = self.now();
+        let plan = ExportPlan { catalog, filter, sort, now: self.now() };
         self.db
             .run(move |conn| {
-                let rows = enrollment_admin::list(conn, &filter, sort, cursor, limit + 1)?;
-                let more = rows.len() as i64 > limit;
-                let mut rows = rows;
-                rows.truncate(usize::try_from(limit).unwrap_or(0));
-                let next = if more { rows.last().map(|r| cursor_of(r, sort)) } else { None };
-                let enrollments = with_progress(conn, rows, &catalog, now)?;
+                let (enrollments, next) = plan.rows(conn, cursor, limit)?;
+                let next = next.map(|c| format!("{}_{}", c.key.and_utc().timestamp_micros(), c.id));
                 Ok(Page { enrollments, next })
             })
             .await

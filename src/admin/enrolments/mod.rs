@@ -23,9 +23,12 @@ use crate::domain::account::FieldError;
 use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
+pub use crate::db::models::enrollment_admin::Cursor;
+pub use csv_import::RawRow;
 pub use csv_import::{FileError, MAX_IMPORT_BYTES, MAX_IMPORT_LABEL, parse_expiry};
 pub use list::{
-    BulkAction, BulkOutcome, ExportRow, ListQuery, ListedEnrollment, Page, PendingInvitation,
+    BulkAction, BulkOutcome, ExportPlan, ExportRow, ListQuery, ListedEnrollment, Page,
+    PendingInvitation,
 };
 pub use plan::{Counts, Fate, ImportReport, RowReport, Single};
 
