@@ -142,6 +142,27 @@ fn lesson_slugs<'a>(catalog: &'a Catalog, course: &str) -> Vec<&'a str> {
 }
 
 impl ListQuery {
+    /// The filled-in fields as `name=value` pairs (for page and export links).
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("course", &self.course),
+            ("state", &self.state),
+            ("progress_min", &self.progress_min),
+            ("progress_max", &self.progress_max),
+            ("active_after", &self.active_after),
+            ("active_before", &self.active_before),
+            ("enrolled_from", &self.enrolled_from),
+            ("enrolled_to", &self.enrolled_to),
+            ("sort", &self.sort),
+            ("after", &self.after),
+            ("limit", &self.limit),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.as_str()))
+        .collect()
+    }
+
     /// The typed filter, sort, cursor and page size; a bad field is named.
     fn parse(
         &self,
