@@ -220,9 +220,16 @@ impl Application {
         let partners = Arc::new(Partners::new(
             db.clone(),
             clock.clone(),
-            emails,
+            emails.clone(),
             settings.base_url.clone(),
             keyring.clone(),
+        ));
+        let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
+        let enrolments = Arc::new(crate::admin::enrolments::EnrolmentAdmin::new(
+            db.clone(),
+            clock.clone(),
+            emails,
+            settings.base_url.clone(),
         ));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
@@ -238,6 +245,8 @@ impl Application {
             keyring,
             notices,
             partners,
+            admin,
+            enrolments,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

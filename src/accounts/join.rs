@@ -58,6 +58,7 @@ impl Accounts {
     ) -> Result<SignedIn, AccountError> {
         let hash = self.passwords.hash(screen(form.password)?).await?;
         let now = self.now().naive_utc();
+        let ip = client.ip.to_string();
         let created = self
             .db
             .transaction(move |conn| {
@@ -66,7 +67,7 @@ impl Accounts {
                     return Err(AccountError::BadLink);
                 };
                 if let Some(existing) = user::find_by_email(conn, &email)? {
-                    start_waiting(conn, existing.id, &email, now)?;
+                    start_waiting(conn, existing.id, &email, &ip, now)?;
                     return Ok(Err(AccountError::AccountExists));
                 }
                 let new = NewUser {
@@ -80,7 +81,7 @@ impl Accounts {
                     updated_at: now,
                 };
                 let account = user::insert(conn, &new)?;
-                start_waiting(conn, account.id, &email, now)?;
+                start_waiting(conn, account.id, &email, &ip, now)?;
                 Ok(Ok(account.id))
             })
             .await??;
@@ -104,6 +105,7 @@ fn start_waiting(
     conn: &mut DbConnection,
     user_id: i64,
     email: &str,
+    ip: &str,
     now: NaiveDateTime,
 ) -> Result<(), AccountError> {
     for waiting in invitation::list_open_for_email(conn, email)? {
@@ -127,6 +129,7 @@ fn start_waiting(
                 target_id: &target_id,
                 detail: &detail.to_string(),
                 created_at: now,
+                ip: Some(ip),
             },
         )?;
     }

@@ -33,6 +33,10 @@ pub struct AppState {
     pub notices: crate::worksheets::Notices,
     /// Invitations, partner links and what partners share.
     pub partners: Arc<Partners>,
+    /// The admin console's services.
+    pub admin: Arc<crate::admin::Console>,
+    /// Enrolling by email, cohort imports, the enrolment list, bulk actions and exports.
+    pub enrolments: Arc<crate::admin::enrolments::EnrolmentAdmin>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

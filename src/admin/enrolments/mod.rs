@@ -67,13 +67,7 @@ impl From<diesel::result::Error> for EnrolmentError {
     }
 }
 
-/// Who is acting: the admin's account and the address the request came from, for the audit
-/// log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: i64,
-    pub ip: Option<String>,
-}
+pub use crate::admin::Actor;
 
 /// The enrolment service shared by the admin pages and the admin API.
 pub struct EnrolmentAdmin {
@@ -155,17 +149,17 @@ fn audit_entries(
         .iter()
         .zip(&details)
         .map(|((kind, id, _), detail)| audit::NewEntry {
-            actor_id: Some(actor.user_id),
+            actor_id: actor.user_id.map(crate::domain::ids::UserId::get),
             action,
             target_type: kind,
             target_id: id,
             detail,
             created_at: now,
+            ip: actor.ip.as_deref(),
         })
         .collect();
     for chunk in entries.chunks(1_000) {
         audit::record_many(conn, chunk)?;
     }
-    let _ = &actor.ip;
     Ok(())
 }

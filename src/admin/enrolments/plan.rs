@@ -313,7 +313,7 @@ fn invite_new(
             course_slug: &plan.row.course,
             enrollment_expires_at: plan.row.expires_at,
             token_hash: hash,
-            invited_by: Some(actor.user_id),
+            invited_by: actor.user_id.map(crate::domain::ids::UserId::get),
             created_at: now,
             link_expires_at: now + INVITATION_VALID,
         })

@@ -48,7 +48,9 @@ fn flash_text(flash: &Flash) -> Option<String> {
     let changed = flash.changed.parse::<usize>().unwrap_or(0);
     let text = match flash.done.as_str() {
         "enrolled" => "Enrolled. They were told by email that something new is waiting.".to_owned(),
-        "invited" => "Invitation sent. The enrolment starts when they create their account.".to_owned(),
+        "invited" => {
+            "Invitation sent. The enrolment starts when they create their account.".to_owned()
+        }
         "already" => "They were already enrolled; nothing changed.".to_owned(),
         "bulk" => format!("Done: {changed} changed."),
         _ => return None,
@@ -174,7 +176,13 @@ pub async fn list(
     let invitations: Vec<InvitationView<'_>> = pending.iter().map(InvitationView::from).collect();
     context.insert("invitations", &invitations);
     context.insert("query", &query);
-    context.insert("export_href", &format!("/admin/enrolments/export?{}", encode(&ListQuery { after: String::new(), ..query.clone() })));
+    context.insert(
+        "export_href",
+        &format!(
+            "/admin/enrolments/export?{}",
+            encode(&ListQuery { after: String::new(), ..query.clone() })
+        ),
+    );
     context.insert("courses", &course_options(&catalog));
     context.insert("flash", &flash_text(&flash));
     state.page_with_status("admin/enrolments.html", status, &context)
@@ -207,11 +215,12 @@ pub async fn enrol(
         course: form.course,
         expires_at: form.expires_on,
     };
-    let done = match state.enrolments.enrol_by_email(&catalog, row, "form", actor(&admin, &req)).await? {
-        Single::Enrolled => "enrolled",
-        Single::Invited => "invited",
-        Single::AlreadyEnrolled => "already",
-    };
+    let done =
+        match state.enrolments.enrol_by_email(&catalog, row, "form", actor(&admin, &req)).await? {
+            Single::Enrolled => "enrolled",
+            Single::Invited => "invited",
+            Single::AlreadyEnrolled => "already",
+        };
     Ok(see_other(&format!("/admin/enrolments?done={done}")))
 }
 
@@ -233,17 +242,15 @@ pub struct BulkForm {
 }
 
 fn picked(form: &BulkForm, prefix: char) -> Vec<i64> {
-    let mut ids: Vec<i64> = form
-        .picked
-        .keys()
-        .filter_map(|key| key.strip_prefix(prefix)?.parse().ok())
-        .collect();
+    let mut ids: Vec<i64> =
+        form.picked.keys().filter_map(|key| key.strip_prefix(prefix)?.parse().ok()).collect();
     ids.sort_unstable();
     ids
 }
 
 fn bulk_action(form: &BulkForm) -> Result<BulkAction, AppError> {
-    let invalid = |field, message: &str| AppError::InvalidField { field, message: message.to_owned() };
+    let invalid =
+        |field, message: &str| AppError::InvalidField { field, message: message.to_owned() };
     Ok(match form.action.as_str() {
         "revoke" => BulkAction::Revoke,
         "extend_days" => BulkAction::ExtendDays(
@@ -257,7 +264,8 @@ fn bulk_action(form: &BulkForm) -> Result<BulkAction, AppError> {
         "extend_to" => {
             let day = chrono::NaiveDate::parse_from_str(form.until.trim(), "%Y-%m-%d")
                 .map_err(|_| invalid("until", "Use a date like 2026-12-31."))?;
-            let end = day.succ_opt().ok_or_else(|| invalid("until", "Use a date like 2026-12-31."))?;
+            let end =
+                day.succ_opt().ok_or_else(|| invalid("until", "Use a date like 2026-12-31."))?;
             BulkAction::ExtendTo(end.and_time(NaiveTime::MIN))
         }
         "resend" => BulkAction::ResendInvitation,
@@ -277,13 +285,22 @@ pub async fn bulk(
     if form.action == "export" {
         let ids = picked(&form, 'e');
         if ids.is_empty() {
-            return Err(AppError::InvalidField { field: "selection", message: "Select at least one enrolment first.".into() });
+            return Err(AppError::InvalidField {
+                field: "selection",
+                message: "Select at least one enrolment first.".into(),
+            });
         }
-        let plan = state.enrolments.export_plan(state.catalog()?, &ListQuery::default(), Some(ids))?;
+        let plan =
+            state.enrolments.export_plan(state.catalog()?, &ListQuery::default(), Some(ids))?;
         return Ok(stream_export(&state, "enrolments-selection.csv", plan));
     }
     let action = bulk_action(&form)?;
-    let prefix = if matches!(action, BulkAction::ResendInvitation | BulkAction::WithdrawInvitation) { 'i' } else { 'e' };
+    let prefix = if matches!(action, BulkAction::ResendInvitation | BulkAction::WithdrawInvitation)
+    {
+        'i'
+    } else {
+        'e'
+    };
     let outcome = state.enrolments.bulk(action, picked(&form, prefix), actor(&admin, &req)).await?;
     Ok(see_other(&format!("/admin/enrolments?done=bulk&changed={}", outcome.changed)))
 }
@@ -304,7 +321,9 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 ];
 
 fn export_cells(e: &ListedEnrollment) -> Vec<String> {
-    let at = |t: Option<NaiveDateTime>| t.map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let at = |t: Option<NaiveDateTime>| {
+        t.map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    };
     vec![
         e.email.clone(),
         e.display_name.clone(),
@@ -338,7 +357,11 @@ pub async fn export(
     let mut query = query.into_inner();
     query.after.clear();
     let plan = state.enrolments.export_plan(state.catalog()?, &query, None)?;
-    let name = if query.course.is_empty() { "enrolments".to_owned() } else { format!("enrolments-{}", query.course) };
+    let name = if query.course.is_empty() {
+        "enrolments".to_owned()
+    } else {
+        format!("enrolments-{}", query.course)
+    };
     Ok(stream_export(&state, &format!("{name}.csv"), plan))
 }
 
@@ -361,7 +384,10 @@ pub async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Vec
     };
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadInput { field: None, message: "the upload broke off".into() })?;
+        let chunk = chunk.map_err(|_| AppError::BadInput {
+            field: None,
+            message: "the upload broke off".into(),
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -401,8 +427,12 @@ pub async fn import(
 ) -> Result<HttpResponse, AppError> {
     let limit = MAX_IMPORT_BYTES + FORM_OVERHEAD;
     check_length(&req, limit)?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let unreadable = || AppError::BadInput { field: Some("file".into()), message: "Upload the file with the form on this page.".into() };
+    let content_type =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let unreadable = || AppError::BadInput {
+        field: Some("file".into()),
+        message: "Upload the file with the form on this page.".into(),
+    };
     let boundary = multipart::boundary(content_type).ok_or_else(unreadable)?;
     let body = read_limited(payload, limit).await?;
     let parts = multipart::parse(&body, &boundary).ok_or_else(unreadable)?;
@@ -412,12 +442,20 @@ pub async fn import(
         return Err(AppError::Forbidden("missing or wrong CSRF token"));
     }
     let dry_run = field("dry_run").is_none_or(|v| v != b"false");
-    let file = field("file").filter(|f| !f.is_empty()).or_else(|| field("csv")).unwrap_or_default().to_vec();
+    let file = field("file")
+        .filter(|f| !f.is_empty())
+        .or_else(|| field("csv"))
+        .unwrap_or_default()
+        .to_vec();
     if file.is_empty() {
-        return Err(AppError::InvalidField { field: "file", message: "Choose a CSV file to upload.".into() });
+        return Err(AppError::InvalidField {
+            field: "file",
+            message: "Choose a CSV file to upload.".into(),
+        });
     }
     let text = String::from_utf8_lossy(&file).into_owned();
-    let report = state.enrolments.import(state.catalog()?, file, dry_run, actor(&admin, &req)).await?;
+    let report =
+        state.enrolments.import(state.catalog()?, file, dry_run, actor(&admin, &req)).await?;
     report_page(&req, &state, &report, &text)
 }
 

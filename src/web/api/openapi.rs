@@ -54,7 +54,11 @@ use crate::web::downloads;
         partner::decline,
         partner::partner_progress,
         partner::share_progress,
-        partner::unshare_progress
+        partner::unshare_progress,
+        crate::web::api::admin::enrolments::list,
+        crate::web::api::admin::enrolments::enrol,
+        crate::web::api::admin::enrolments::import,
+        crate::web::api::admin::enrolments::export
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
