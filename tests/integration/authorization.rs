@@ -55,6 +55,8 @@ const CASES: &[Case] = &[
     // Accounts.
     ("GET", "/account", [401, 200, 200, 200]),
     ("GET", "/account/register", [200, 200, 200, 200]),
+    ("GET", "/account/join", [200, 200, 200, 200]),
+    ("POST", "/account/join", [422, 422, 422, 422]),
     ("GET", "/account/check-email", [200, 200, 200, 200]),
     ("GET", "/account/verify", [200, 200, 200, 200]),
     ("GET", "/account/sign-in", [200, 200, 200, 200]),
@@ -135,7 +137,17 @@ const CASES: &[Case] = &[
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
     ("GET", "/admin", [401, 403, 403, 200]),
+    ("GET", "/admin/enrolments", [401, 403, 403, 200]),
+    ("POST", "/admin/enrolments/enrol", [401, 403, 403, 422]),
+    ("POST", "/admin/enrolments/bulk", [401, 403, 403, 422]),
+    ("GET", "/admin/enrolments/import", [401, 403, 403, 200]),
+    ("POST", "/admin/enrolments/import", [401, 403, 403, 422]),
+    ("GET", "/admin/enrolments/export", [401, 403, 403, 200]),
     // Admin API.
+    ("GET", "/api/v1/admin/enrollments", [401, 403, 403, 200]),
+    ("POST", "/api/v1/admin/enrollments", [401, 403, 403, 422]),
+    ("POST", "/api/v1/admin/enrollments/import", [401, 403, 403, 400]),
+    ("GET", "/api/v1/admin/enrollments/export", [401, 403, 403, 200]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.
