@@ -97,15 +97,44 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<RawRow>, FileError> {
     };
     let columns = Columns::find(&header)?;
     let mut rows = Vec::new();
+    let mut lines = LineCounter::new(text.as_bytes());
     for record in records {
         let record = record.map_err(|e| malformed(&e))?;
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let offset = record.position().map_or(0, csv::Position::byte);
+        let line = lines.line_at(usize::try_from(offset).unwrap_or(usize::MAX));
         rows.push(columns.row(line, &record));
     }
     Ok(rows)
+}
+
+/// Which line a record starts on, from its byte offset. The reader's own line count lags
+/// behind after a CRLF or a blank line (it takes the position before skipping line breaks),
+/// so the breaks are counted here, once over the whole file.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Self { text, at: 0, line: 1 }
+    }
+
+    /// The line of the first byte at or after `offset` that is not a line break.
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let mut start = offset.max(self.at);
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let between = self.text.get(self.at..start).unwrap_or_default();
+        self.line += between.iter().filter(|b| **b == b'\n').count() as u64;
+        self.at = start;
+        self.line
+    }
 }
 
 fn malformed(error: &csv::Error) -> FileError {
@@ -139,6 +168,8 @@ mod tests {
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[1].line, 5);
         assert_eq!(rows[1].expires_at, "");
+        let lf = parse(b"email,course\na@b.cd,x\n\nb@b.cd,y\n").unwrap();
+        assert_eq!(lf.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
     }
 
     #[test]
