@@ -21,8 +21,9 @@ async fn admin_token(app: &TestApp) -> String {
 
 async fn login(app: &TestApp, email: &str) -> String {
     let body = serde_json::json!({ "email": email, "password": PASSWORD });
+    let client = TestApp::browser();
     let response =
-        app.client.post(format!("{}/api/v1/auth/login", app.address)).json(&body).send().await.unwrap();
+        client.post(format!("{}/api/v1/auth/login", app.address)).json(&body).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
 }
@@ -348,7 +349,8 @@ impl Fixture for InviteOnly {
         let content = copy_of_sample_content(scratch.path());
         let toml = content.join(COURSE).join("course.toml");
         let text = std::fs::read_to_string(&toml).unwrap();
-        std::fs::write(&toml, text.replace("enrollment = \"code\"", "enrollment = \"invite\"")).unwrap();
+        std::fs::write(&toml, text.replace("enrollment = \"code\"", "enrollment = \"invite\""))
+            .unwrap();
         let app = TestApp::create_with(backend, |s| s.content_dir = content.clone()).await?;
         Some(Self { app, _content: scratch })
     }
