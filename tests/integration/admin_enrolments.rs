@@ -181,7 +181,7 @@ both_backends! {
         assert_eq!(count!(app, enrollment_invitations::table), 0);
         let started = std::time::Instant::now();
         let done = report(&app, &token, file.as_bytes(), false).await;
-        eprintln!("10,000 rows (debug build): dry run {dry_time:?}, commit {:?}", started.elapsed());
+        eprintln!("10,000 rows: dry run {dry_time:?}, commit {:?}", started.elapsed());
         assert_eq!(done["counts"]["invited"], 10_000);
         assert_eq!(count!(app, enrollment_invitations::table), 10_000);
         assert_eq!(count!(app, outbox::table), 10_000);
