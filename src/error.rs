@@ -59,6 +59,9 @@ pub enum AppError {
     BadInput { field: Option<String>, message: String },
     #[error("request body too large")]
     PayloadTooLarge,
+    /// An upload over its own limit; the detail names the limit.
+    #[error("upload too large: {detail}")]
+    UploadTooLarge { detail: String },
     /// A failure in Mend itself (hashing, mail rendering, signing); the cause is kept for the
     /// log and never shown.
     #[error("internal error")]
@@ -197,6 +200,25 @@ impl From<NotificationError> for AppError {
             }
             NotificationError::NotFound => Self::NotFound,
             NotificationError::Database(error) => Self::Database(error),
+        }
+    }
+}
+
+impl From<crate::admin::enrolments::EnrolmentError> for AppError {
+    fn from(error: crate::admin::enrolments::EnrolmentError) -> Self {
+        use crate::admin::enrolments::{EnrolmentError, FileError};
+        match error {
+            EnrolmentError::Field(field) => field.into(),
+            EnrolmentError::Invalid { field, message } => Self::InvalidField { field, message },
+            EnrolmentError::File(error @ FileError::TooLarge) => {
+                Self::UploadTooLarge { detail: error.to_string() }
+            }
+            EnrolmentError::File(error) => {
+                Self::InvalidField { field: "file", message: error.to_string() }
+            }
+            EnrolmentError::NotFound => Self::NotFound,
+            EnrolmentError::Database(error) => Self::Database(error),
+            error @ EnrolmentError::Mail(_) => Self::Internal(Box::new(error)),
         }
     }
 }
@@ -496,7 +518,7 @@ impl AppError {
             Self::Conflict { .. } => ProblemType::EDIT_CONFLICT,
             Self::BadInput { field: None, .. } => ProblemType::UNREADABLE_BODY,
             Self::BadInput { field: Some(_), .. } => ProblemType::UNREADABLE_FIELD,
-            Self::PayloadTooLarge => ProblemType::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::UploadTooLarge { .. } => ProblemType::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => ProblemType::NOT_SIGNED_IN,
             Self::BadCredentials => ProblemType::BAD_CREDENTIALS,
             Self::Forbidden(_) => ProblemType::FORBIDDEN,
@@ -541,6 +563,7 @@ impl AppError {
             Self::PartnerLinkExists { detail } | Self::NotNow { detail } => {
                 problem.detail = Some((*detail).to_owned());
             }
+            Self::UploadTooLarge { detail } => problem.detail = Some(detail.clone()),
             _ => {}
         }
         problem

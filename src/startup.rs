@@ -232,13 +232,19 @@ impl Application {
         let partners = Arc::new(Partners::new(
             db.clone(),
             clock.clone(),
-            emails,
+            emails.clone(),
             settings.base_url.clone(),
             keyring.clone(),
             updates,
         ));
         let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
         let notifications = Arc::new(Notifications::new(db.clone(), clock.clone()));
+        let enrolments = Arc::new(crate::admin::enrolments::EnrolmentAdmin::new(
+            db.clone(),
+            clock.clone(),
+            emails,
+            settings.base_url.clone(),
+        ));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -256,6 +262,7 @@ impl Application {
             admin,
             notifications,
             unsubscribe,
+            enrolments,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

@@ -8,6 +8,7 @@
 
 mod email;
 mod history;
+mod join;
 mod password;
 mod privacy;
 mod register;
@@ -34,6 +35,7 @@ use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
 pub use history::{ActedBy, HistoryEntry};
+pub use join::{JoinLink, Joining};
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};

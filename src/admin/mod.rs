@@ -6,6 +6,7 @@ pub mod audit;
 pub mod codes;
 pub mod csv_export;
 pub mod mail;
+pub mod enrolments;
 
 use chrono::{DateTime, Utc};
 

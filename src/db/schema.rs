@@ -230,6 +230,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrollment_invitations (id) {
+        id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        course_slug -> Text,
+        enrollment_expires_at -> Nullable<Timestamp>,
+        token_hash -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        link_expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<BigInt>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(enrollments -> users (user_id));
@@ -260,4 +277,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminder_log,
     notification_preferences,
     audit_log,
+    enrollment_invitations,
 );

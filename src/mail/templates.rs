@@ -104,6 +104,8 @@ mod tests {
             "partner_ended",
             "worksheet_waiting",
             "worksheet_signed",
+            "enrollment_invited",
+            "enrollment_added",
         ] {
             let email = render(&templates, name, &context).unwrap();
             let all = format!("{} {} {}", email.subject, email.body_text, email.body_html);

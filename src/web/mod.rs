@@ -11,8 +11,10 @@ pub mod errors;
 pub mod forms;
 pub mod health;
 pub mod input;
+pub mod join;
 pub mod learner;
 pub mod notifications;
+pub mod multipart;
 pub mod pages;
 pub mod partner;
 pub mod progress;
@@ -178,6 +180,9 @@ fn account_routes(table: &mut RouteTable) {
         .at("/account", |r| r.route(get().to(account::show_account)))
         .at("/account/register", |r| {
             r.route(get().to(account::show_register)).route(web::post().to(account::register))
+        })
+        .at("/account/join", |r| {
+            r.route(get().to(join::show_join)).route(web::post().to(join::join))
         })
         .at("/account/check-email", |r| r.route(get().to(account::check_email)))
         .at("/account/verify", |r| {

@@ -549,3 +549,12 @@ fn insert_content_errors(context: &mut Context, state: &AppState) {
 pub fn api_csrf_token(state: &AppState, user: &CurrentUser) -> String {
     state.csrf.token(&session_binding(&user.session_id))
 }
+
+/// Whether `token` is this request's CSRF token, for a form [`CsrfForm`] cannot read (the
+/// multipart upload of the CSV import).
+pub fn verify_csrf(req: &HttpRequest, token: &str) -> bool {
+    match (req.extensions().get::<CsrfBinding>(), req.app_data::<web::Data<AppState>>()) {
+        (Some(binding), Some(state)) => state.csrf.verify(&binding.binding, token),
+        _ => false,
+    }
+}

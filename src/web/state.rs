@@ -41,6 +41,8 @@ pub struct AppState {
     pub notifications: Arc<Notifications>,
     /// Checks the signed unsubscribe links in mail (no sign-in needed to use one).
     pub unsubscribe: UnsubscribeKey,
+    /// Enrolling by email, cohort imports, the enrolment list, bulk actions and exports.
+    pub enrolments: Arc<crate::admin::enrolments::EnrolmentAdmin>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

@@ -60,6 +60,8 @@ const CASES: &[Case] = &[
     ("GET", "/unsubscribe/{token}", [404, 404, 404, 404]),
     ("POST", "/unsubscribe/{token}", [404, 404, 404, 404]),
     ("GET", "/account/register", [200, 200, 200, 200]),
+    ("GET", "/account/join", [200, 200, 200, 200]),
+    ("POST", "/account/join", [422, 422, 422, 422]),
     ("GET", "/account/check-email", [200, 200, 200, 200]),
     ("GET", "/account/verify", [200, 200, 200, 200]),
     ("GET", "/account/sign-in", [200, 200, 200, 200]),
@@ -160,6 +162,17 @@ const CASES: &[Case] = &[
     ("POST", "/api/v1/admin/outbox/{id}/retry", [401, 403, 403, 404]),
     ("POST", "/api/v1/admin/outbox/{id}/cancel", [401, 403, 403, 404]),
     ("GET", "/api/v1/admin/audit", [401, 403, 403, 200]),
+    ("GET", "/admin/enrolments", [401, 403, 403, 200]),
+    ("POST", "/admin/enrolments/enrol", [401, 403, 403, 422]),
+    ("POST", "/admin/enrolments/bulk", [401, 403, 403, 422]),
+    ("GET", "/admin/enrolments/import", [401, 403, 403, 200]),
+    ("POST", "/admin/enrolments/import", [401, 403, 403, 422]),
+    ("GET", "/admin/enrolments/export", [401, 403, 403, 200]),
+    // Admin API.
+    ("GET", "/api/v1/admin/enrollments", [401, 403, 403, 200]),
+    ("POST", "/api/v1/admin/enrollments", [401, 403, 403, 422]),
+    ("POST", "/api/v1/admin/enrollments/import", [401, 403, 403, 400]),
+    ("GET", "/api/v1/admin/enrollments/export", [401, 403, 403, 200]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

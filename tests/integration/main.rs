@@ -14,6 +14,7 @@ mod support;
 mod accounts;
 mod admin_audit;
 mod admin_codes_outbox;
+mod admin_enrolments;
 mod authorization;
 
 mod cli;

@@ -30,7 +30,8 @@ fn select_every_table(db: &Database) {
         outbox,
         reminder_log,
         notification_preferences,
-        audit_log
+        audit_log,
+        enrollment_invitations
     );
 }
 

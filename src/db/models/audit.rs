@@ -110,3 +110,12 @@ pub fn list(
 fn escape_like(text: &str) -> String {
     text.replace('%', "")
 }
+
+/// Records many actions in one statement (a batch of an import), in the caller's transaction.
+pub fn record_many(conn: &mut DbConnection, entries: &[NewEntry<'_>]) -> QueryResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    crate::per_backend!(conn, |c| diesel::insert_into(audit_log::table).values(entries).execute(c))
+        .map(drop)
+}

@@ -4,6 +4,8 @@ pub mod access_code;
 pub mod audit;
 pub mod email_token;
 pub mod enrollment;
+pub mod enrollment_admin;
+pub mod enrollment_invitation;
 pub mod lesson_progress;
 pub mod notification_preference;
 pub mod outbox;

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod codes;
 pub mod csv;
+pub mod enrolments;
 pub mod outbox;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -26,6 +27,7 @@ pub fn admin_routes(table: &mut RouteTable) {
         .at("/admin/audit/export", |r| r.route(get().to(audit::export_audit)));
     codes::routes(table);
     outbox::routes(table);
+    enrolments::routes(table);
 }
 
 /// One entry of the admin navigation: a page that exists, in the order admins read them.
@@ -41,6 +43,7 @@ pub struct NavItem {
 /// that does not): People, Enrolments, Access codes, Reports, Outbox, Audit log.
 pub const NAV: &[NavItem] = &[
     NavItem { section: "overview", href: "/admin", label: "Overview" },
+    NavItem { section: "enrolments", href: "/admin/enrolments", label: "Enrolments" },
     NavItem { section: "codes", href: "/admin/codes", label: "Access codes" },
     NavItem { section: "outbox", href: "/admin/outbox", label: "Outbox" },
     NavItem { section: "audit", href: "/admin/audit", label: "Audit log" },

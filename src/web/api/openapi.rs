@@ -65,7 +65,11 @@ use crate::web::downloads;
         admin::outbox::show,
         admin::outbox::retry,
         admin::outbox::cancel,
-        admin::audit::list
+        admin::audit::list,
+        admin::enrolments::list,
+        admin::enrolments::enrol,
+        admin::enrolments::import,
+        admin::enrolments::export
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]

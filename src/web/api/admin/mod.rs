@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod codes;
+pub mod enrolments;
 pub mod outbox;
 
 use crate::web::{RouteTable, get};
@@ -14,4 +15,5 @@ pub fn admin_api_routes(table: &mut RouteTable) {
     table.at("/api/v1/admin/audit", |r| r.route(get().to(audit::list)));
     codes::routes(table);
     outbox::routes(table);
+    enrolments::routes(table);
 }
