@@ -7,6 +7,7 @@
 //! keeps the timing close), and the owner of a taken address gets a neutral note instead.
 
 mod email;
+mod on_behalf;
 mod password;
 mod privacy;
 mod register;
@@ -32,10 +33,14 @@ use crate::domain::ids::UserId;
 use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
+pub use on_behalf::{Erasure, PreparedLink};
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};
 pub use users::{create_verified_user, set_role};
+
+use password::RESET_VALID as PURPOSE_RESET_VALID;
+use register::VERIFY_VALID;
 
 /// Why an account action did not happen.
 #[derive(Debug, thiserror::Error)]

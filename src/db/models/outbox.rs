@@ -79,12 +79,17 @@ struct OutboxRow<'a> {
 
 /// Queues a message, due at once or at `new.not_before`. Call it inside the caller's own transaction so the mail is
 /// stored if and only if the data that caused it is. Returns the new id, or `None` when a
-/// message with the same `dedupe_key` already exists (not an error: the mail is already queued).
+/// message with the same `dedupe_key` already exists (not an error: the mail is already queued)
+/// or when the recipient is a deactivated account, which gets no mail of any kind.
 pub fn enqueue(
     conn: &mut DbConnection,
     new: &NewMessage<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<Option<i64>> {
+    if crate::db::models::user::is_deactivated_address(conn, new.recipient)? {
+        tracing::debug!(kind = new.kind, "mail to a deactivated account dropped");
+        return Ok(None);
+    }
     let row = OutboxRow {
         kind: new.kind,
         recipient: new.recipient,
