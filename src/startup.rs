@@ -224,6 +224,7 @@ impl Application {
             settings.base_url.clone(),
             keyring.clone(),
         ));
+        let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -238,6 +239,7 @@ impl Application {
             keyring,
             notices,
             partners,
+            admin,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

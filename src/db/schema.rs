@@ -226,6 +226,7 @@ diesel::table! {
         target_id -> Text,
         detail -> Text,
         created_at -> Timestamp,
+        ip -> Nullable<Text>,
     }
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     pub notices: crate::worksheets::Notices,
     /// Invitations, partner links and what partners share.
     pub partners: Arc<Partners>,
+    /// The admin console's services.
+    pub admin: Arc<crate::admin::Console>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

@@ -13,6 +13,7 @@ mod support;
 
 mod accounts;
 mod admin_people;
+mod authorization;
 
 mod cli;
 mod contract_pages;

@@ -198,3 +198,13 @@ pub fn list_with_time_zone(
         .select((Enrollment::as_select(), crate::db::schema::users::time_zone))
         .load(conn)
 }
+
+/// How many enrolments are active at `now` (not completed, withdrawn or expired): the admin
+/// overview's count.
+pub fn count_active(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    enrollments::table
+        .filter(enrollments::status.eq("active"))
+        .filter(enrollments::expires_at.is_null().or(enrollments::expires_at.gt(now)))
+        .count()
+        .get_result(conn)
+}
