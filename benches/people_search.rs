@@ -71,19 +71,51 @@ fn cases() -> Outcome<Vec<(&'static str, PeopleFilter, Option<i64>)>> {
     let text = |t: &str| Some(t.to_owned());
     Ok(vec![
         ("first page, no filter", PeopleFilter::default(), None),
-        ("text matching one person (whole scan)", PeopleFilter { text: text("number 99999"), ..Default::default() }, None),
-        ("text matching no one (whole scan)", PeopleFilter { text: text("nobody-at-all"), ..Default::default() }, None),
-        ("text matching 11,111 people, page 1", PeopleFilter { text: text("person1"), ..Default::default() }, None),
-        ("same text, deep page (before id 20000)", PeopleFilter { text: text("person1"), ..Default::default() }, Some(20_000)),
-        ("authors, unconfirmed, not seen since June", PeopleFilter {
-            role: text("author"), confirmed: Some(false), not_seen_since: day(6, 1), ..Default::default()
-        }, None),
-        ("seen since October, active", PeopleFilter {
-            seen_since: day(10, 1), deactivated: Some(false), ..Default::default()
-        }, None),
-        ("text + role + seen since, rare", PeopleFilter {
-            text: text("number 4242"), role: text("learner"), seen_since: day(2, 1), ..Default::default()
-        }, None),
+        (
+            "text matching one person (whole scan)",
+            PeopleFilter { text: text("number 99999"), ..Default::default() },
+            None,
+        ),
+        (
+            "text matching no one (whole scan)",
+            PeopleFilter { text: text("nobody-at-all"), ..Default::default() },
+            None,
+        ),
+        (
+            "text matching 11,111 people, page 1",
+            PeopleFilter { text: text("person1"), ..Default::default() },
+            None,
+        ),
+        (
+            "same text, deep page (before id 20000)",
+            PeopleFilter { text: text("person1"), ..Default::default() },
+            Some(20_000),
+        ),
+        (
+            "authors, unconfirmed, not seen since June",
+            PeopleFilter {
+                role: text("author"),
+                confirmed: Some(false),
+                not_seen_since: day(6, 1),
+                ..Default::default()
+            },
+            None,
+        ),
+        (
+            "seen since October, active",
+            PeopleFilter { seen_since: day(10, 1), deactivated: Some(false), ..Default::default() },
+            None,
+        ),
+        (
+            "text + role + seen since, rare",
+            PeopleFilter {
+                text: text("number 4242"),
+                role: text("learner"),
+                seen_since: day(2, 1),
+                ..Default::default()
+            },
+            None,
+        ),
     ])
 }
 

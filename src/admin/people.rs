@@ -11,8 +11,8 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::accounts::{AccountError, Accounts};
-use crate::admin::audit::{self, Actor, Target};
 use crate::admin::Console;
+use crate::admin::audit::{self, Actor, Target};
 use crate::content::{Audience, Catalog};
 use crate::db::models::audit::{self as audit_log, Entry};
 use crate::db::models::enrollment::{self, Enrollment};
@@ -210,14 +210,15 @@ impl Console {
             .await
     }
 
-    /// What a person's page shows, or `None` for an unknown id. Reads only.
+    /// What a person's page shows, or `None` for an unknown id. Reads only. Progress is
+    /// counted over `catalog` (none while the content has never compiled: totals read 0).
     pub async fn person(
         &self,
         id: UserId,
-        catalog: std::sync::Arc<Catalog>,
+        catalog: Option<std::sync::Arc<Catalog>>,
     ) -> Result<Option<PersonDetail>, DbError> {
         let now = self.now().naive_utc();
-        self.db().run(move |conn| read_person(conn, &catalog, id, now)).await
+        self.db().run(move |conn| read_person(conn, catalog.as_deref(), id, now)).await
     }
 
     /// Gives the account `role`. An admin cannot take the admin role from themselves.
@@ -384,7 +385,7 @@ fn record(
 
 fn read_person(
     conn: &mut DbConnection,
-    catalog: &Catalog,
+    catalog: Option<&Catalog>,
     id: UserId,
     now: NaiveDateTime,
 ) -> Result<Option<PersonDetail>, DbError> {
@@ -411,8 +412,12 @@ fn read_person(
 }
 
 /// Counts the learner-visible lessons of the enrolment's course that `rows` mark done.
-fn summarise(catalog: &Catalog, e: Enrollment, rows: &[LessonProgress]) -> EnrollmentSummary {
-    let course = catalog.course(&e.course_slug);
+fn summarise(
+    catalog: Option<&Catalog>,
+    e: Enrollment,
+    rows: &[LessonProgress],
+) -> EnrollmentSummary {
+    let course = catalog.and_then(|c| c.course(&e.course_slug));
     let lessons: Vec<&str> = course
         .map(|c| c.lessons_for(Audience::Learner).map(|(_, l)| l.slug.as_str()).collect())
         .unwrap_or_default();

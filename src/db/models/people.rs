@@ -129,11 +129,7 @@ pub struct MailSummary {
 }
 
 /// The newest messages to `email`.
-pub fn mail_to(
-    conn: &mut DbConnection,
-    email: &str,
-    limit: i64,
-) -> QueryResult<Vec<MailSummary>> {
+pub fn mail_to(conn: &mut DbConnection, email: &str, limit: i64) -> QueryResult<Vec<MailSummary>> {
     outbox::table
         .filter(outbox::recipient.eq(email))
         .order((outbox::created_at.desc(), outbox::id.desc()))

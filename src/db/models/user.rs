@@ -53,11 +53,8 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<User> {
 
 /// Recomputes the search key of one account after its address or name changed.
 pub fn refresh_search_key(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-    let found: Option<(String, String)> = users::table
-        .find(id)
-        .select((users::email, users::display_name))
-        .first(conn)
-        .optional()?;
+    let found: Option<(String, String)> =
+        users::table.find(id).select((users::email, users::display_name)).first(conn).optional()?;
     let Some((email, name)) = found else { return Ok(()) };
     diesel::update(users::table.find(id))
         .set(users::search_key.eq(search::account_key(&email, &name)))

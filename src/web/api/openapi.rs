@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{auth, learning, me, partner, worksheets};
+use crate::web::api::{admin, auth, learning, me, partner, worksheets};
 use crate::web::downloads;
 
 /// The API description.
@@ -54,7 +54,13 @@ use crate::web::downloads;
         partner::decline,
         partner::partner_progress,
         partner::share_progress,
-        partner::unshare_progress
+        partner::unshare_progress,
+        admin::users::list_users,
+        admin::users::show_user,
+        admin::users::update_user,
+        admin::users::delete_user,
+        admin::users::resend_confirmation,
+        admin::users::send_reset_link
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
