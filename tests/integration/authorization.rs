@@ -135,7 +135,23 @@ const CASES: &[Case] = &[
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
     ("GET", "/admin", [401, 403, 403, 200]),
+    // People (`{id}` is `x` here, so the admin's actions find no one: 404, or 422 for a
+    // role form without a role).
+    ("GET", "/admin/people", [401, 403, 403, 200]),
+    ("GET", "/admin/people/{id}", [401, 403, 403, 404]),
+    ("POST", "/admin/people/{id}/role", [401, 403, 403, 422]),
+    ("POST", "/admin/people/{id}/deactivate", [401, 403, 403, 404]),
+    ("POST", "/admin/people/{id}/reactivate", [401, 403, 403, 404]),
+    ("POST", "/admin/people/{id}/confirmation", [401, 403, 403, 404]),
+    ("POST", "/admin/people/{id}/password-reset", [401, 403, 403, 404]),
+    ("POST", "/admin/people/{id}/delete", [401, 403, 403, 404]),
     // Admin API.
+    ("GET", "/api/v1/admin/users", [401, 403, 403, 200]),
+    ("GET", "/api/v1/admin/users/{id}", [401, 403, 403, 404]),
+    ("PATCH", "/api/v1/admin/users/{id}", [401, 403, 403, 404]),
+    ("DELETE", "/api/v1/admin/users/{id}", [401, 403, 403, 404]),
+    ("POST", "/api/v1/admin/users/{id}/confirmation", [401, 403, 403, 404]),
+    ("POST", "/api/v1/admin/users/{id}/password-reset", [401, 403, 403, 404]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.
