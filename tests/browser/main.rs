@@ -23,6 +23,7 @@ mod axe;
 mod harness;
 
 mod accessibility;
+mod admin_people;
 mod contract;
 mod forms;
 mod journey;
