@@ -414,3 +414,60 @@ pub async fn delete_person(
     state.admin.delete_person(&state.accounts, actor(&admin, &req), id).await?;
     Ok(see_other("/admin/people?notice=deleted"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> PeopleQuery {
+        let encoded =
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        web::Query::<PeopleQuery>::from_query(&encoded).map(web::Query::into_inner).unwrap()
+    }
+
+    #[test]
+    fn filters_are_parsed_and_folded() {
+        let (filter, before) = query(&[
+            ("q", "  ZOË "),
+            ("role", "author"),
+            ("confirmed", "no"),
+            ("status", "deactivated"),
+            ("seen_since", "2026-03-01"),
+            ("not_seen_since", "2026-04-01T12:00:00+02:00"),
+            ("before", "42"),
+        ])
+        .parse()
+        .unwrap();
+        assert_eq!(filter.text.as_deref(), Some("zoe"));
+        assert_eq!(filter.role.as_deref(), Some("author"));
+        assert_eq!((filter.confirmed, filter.deactivated), (Some(false), Some(true)));
+        assert_eq!(filter.seen_since.unwrap().to_string(), "2026-03-01 00:00:00");
+        assert_eq!(filter.not_seen_since.unwrap().to_string(), "2026-04-01 10:00:00");
+        assert_eq!(before, Some(42));
+    }
+
+    #[test]
+    fn empty_fields_leave_the_filter_open_and_bad_ones_name_the_field() {
+        let (filter, before) = query(&[("q", ""), ("role", " "), ("before", "")]).parse().unwrap();
+        assert!(filter.text.is_none() && filter.role.is_none() && before.is_none());
+        for (field, value) in [("role", "owner"), ("confirmed", "maybe"), ("before", "x")] {
+            match query(&[(field, value)]).parse() {
+                Err(AppError::InvalidField { field: named, .. }) => assert_eq!(named, field),
+                other => panic!("{field}={value}: {other:?}"),
+            }
+        }
+        let long = "a".repeat(MAX_QUERY_CHARS + 1);
+        assert!(query(&[("q", &long)]).parse().is_err());
+    }
+
+    #[test]
+    fn page_links_keep_the_filters_and_replace_the_cursor() {
+        let q = query(&[("q", "ana & bo"), ("role", "learner"), ("before", "9")]);
+        assert_eq!(
+            q.link("/admin/people", Some(5)),
+            "/admin/people?q=ana+%26+bo&role=learner&before=5"
+        );
+        assert_eq!(q.link("/admin/people", None), "/admin/people?q=ana+%26+bo&role=learner");
+        assert_eq!(PeopleQuery::default().link("/admin/people", None), "/admin/people");
+    }
+}
