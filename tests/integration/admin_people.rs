@@ -226,6 +226,8 @@ both_backends! {
         let id = id_of(&app, "learner@example.com").unwrap();
         let admin_id = id_of(&app, "admin@example.com").unwrap();
 
+        // A reset link queued just before deactivation is held back, not sent.
+        assert_eq!(act(&admin, id, "password-reset", &[]).await.status(), 303);
         let response = act(&admin, id, "deactivate", &[]).await;
         assert_eq!(response.status(), 303);
         assert_eq!(location(&response), format!("/admin/people/{id}?notice=deactivated"));
@@ -234,10 +236,13 @@ both_backends! {
         }
         let again = learner.sign_in("learner@example.com", PASSWORD).await;
         assert!(!again.status().is_redirection(), "sign-in is refused: {}", again.status());
-        // No mail for a deactivated account: the forgotten-password form queues none.
+        // No mail for a deactivated account: the forgotten-password form queues none, and the
+        // message queued before is not sent.
         Browser::new(&app).forgot("learner@example.com").await;
+        let sent = app.read_all_mail().await;
+        assert!(sent.iter().all(|m| !m.to.iter().any(|to| to == "learner@example.com")));
         let mut conn = app.db.connection().unwrap();
-        assert_eq!(mend::db::models::outbox::count_by_status(&mut conn, "pending").unwrap(), 0);
+        assert_eq!(mend::db::models::outbox::count_by_status(&mut conn, "pending").unwrap(), 1);
         drop(conn);
         let page = admin.get(&format!("/admin/people/{id}?notice=deactivated")).await.text().await.unwrap();
         assert!(page.contains("every session was signed out") && page.contains("Reactivate account"));
@@ -247,9 +252,11 @@ both_backends! {
         let response = act(&admin, id, "reactivate", &[]).await;
         assert_eq!(location(&response), format!("/admin/people/{id}?notice=reactivated"));
         assert!(learner.sign_in("learner@example.com", PASSWORD).await.status().is_redirection());
+        let held = app.mail_to("learner@example.com", 1).await;
+        assert_eq!(held.len(), 1, "the held message goes out once reactivated");
         let audit = audit_of(&app, id);
         let actions: Vec<&str> = audit.iter().map(|(a, _, _)| a.as_str()).collect();
-        assert_eq!(actions, ["user.deactivated", "user.reactivated"]);
+        assert_eq!(actions, ["user.reset_link_sent", "user.deactivated", "user.reactivated"]);
         for (_, actor, ip) in &audit {
             assert_eq!(*actor, Some(admin_id));
             assert_eq!(ip.as_deref(), Some("127.0.0.1"));

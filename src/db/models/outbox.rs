@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::outbox;
+use crate::db::schema::{outbox, users};
 
 /// Waiting to be sent (or re-sent after a failed attempt).
 pub const STATUS_PENDING: &str = "pending";
@@ -115,14 +115,22 @@ pub fn enqueue(
         .optional())
 }
 
-/// Pending messages that are due and whose lease is free (never claimed, or its worker died).
-/// `pending` is a parameter because `auto_type` cannot take a constant inside the query.
+/// Pending messages that are due and whose lease is free (never claimed, or its worker died),
+/// leaving aside mail to a deactivated account: queued before it was deactivated, it waits
+/// (and goes out if the account is reactivated). `pending` is a parameter because `auto_type`
+/// cannot take a constant inside the query.
 #[diesel::dsl::auto_type]
 fn due_ids(pending: &'static str, now: NaiveDateTime, limit: i64) -> _ {
+    let deactivated_recipient: _ = diesel::dsl::exists(
+        users::table
+            .filter(users::email.eq(outbox::recipient))
+            .filter(users::deactivated_at.is_not_null()),
+    );
     outbox::table
         .filter(outbox::status.eq(pending))
         .filter(outbox::next_attempt_at.le(now))
         .filter(outbox::locked_until.is_null().or(outbox::locked_until.le(now)))
+        .filter(diesel::dsl::not(deactivated_recipient))
         .order((outbox::next_attempt_at, outbox::id))
         .limit(limit)
         .select(outbox::id)
