@@ -309,7 +309,8 @@ impl Settings {
         };
         format!(
             "database_url={:?} content_dir={:?} bind={} data_dir={:?} base_url={} smtp={} \
-             mail_from={:?} secret_key={} encryption_key={} db_pool_size={} watch={}",
+             mail_from={:?} secret_key={} encryption_key={} db_pool_size={} watch={} \
+             trusted_proxies={:?}",
             self.database_url,
             self.content_dir,
             self.bind,
@@ -321,6 +322,7 @@ impl Settings {
             secret(&self.encryption_key),
             self.db_pool_size,
             self.watch,
+            self.trusted_proxies,
         )
     }
 }
@@ -373,6 +375,17 @@ mod tests {
         let settings = Settings::from_raw(&RawSettings::defaults()).unwrap();
         assert_eq!(settings.database_url, DatabaseUrl::Sqlite("data/mend.db".into()));
         assert_eq!(settings.base_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses_and_anything_else_is_named() {
+        assert_eq!(parse_proxies("").unwrap(), Vec::<std::net::IpAddr>::new());
+        let parsed = parse_proxies("10.0.0.1, ::1").unwrap();
+        assert_eq!(
+            parsed,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]
+        );
+        assert!(parse_proxies("10.0.0.0/8").unwrap_err().contains("\"10.0.0.0/8\""));
     }
 
     #[test]

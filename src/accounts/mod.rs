@@ -7,6 +7,7 @@
 //! keeps the timing close), and the owner of a taken address gets a neutral note instead.
 
 mod email;
+mod history;
 mod on_behalf;
 mod password;
 mod privacy;
@@ -34,6 +35,7 @@ use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
 pub use on_behalf::{Erasure, PreparedLink};
+pub use history::{ActedBy, HistoryEntry};
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};

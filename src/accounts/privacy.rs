@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::accounts::{AccountError, Accounts};
+use crate::accounts::{AccountError, Accounts, Client};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::personal_data::{
@@ -87,12 +87,15 @@ impl Accounts {
     }
 
     /// Erases the account after checking its password; every session ends with it. The audit
-    /// entry keeps only the former id.
+    /// entry keeps only the former id and the address the request came from (the record that
+    /// the holder asked for it).
     pub async fn delete_account(
         &self,
         user_id: UserId,
         password: String,
+        client: &Client,
     ) -> Result<(), AccountError> {
+        let ip = client.ip.to_string();
         let user = self.account(user_id).await?;
         let verified = self.passwords.verify(password, Some(user.password_hash)).await?;
         if verified == Verified::No {
@@ -113,7 +116,7 @@ impl Accounts {
                     target_id: &target_id,
                     detail: "{\"by\":\"owner\"}",
                     created_at: now,
-                    ip: None,
+                    ip: Some(&ip),
                 };
                 Ok(audit::record(conn, &entry)?)
             })

@@ -6,6 +6,7 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -320,9 +321,37 @@ fn signed_out(state: &AppState) -> HttpResponse {
 pub async fn show_account(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    state.page("pages/account/account.html", &page_context(&req))
+    let history = state.accounts.history(user.id).await?;
+    let now = state.clock.now();
+    let history: Vec<HistoryView> =
+        history.into_iter().map(|entry| HistoryView::new(entry, now, user.time_zone)).collect();
+    let mut context = page_context(&req);
+    context.insert("history", &history);
+    state.page("pages/account/account.html", &context)
+}
+
+/// One line of "Account history" as the learner reads it.
+#[derive(Debug, Serialize)]
+struct HistoryView {
+    what: &'static str,
+    when: String,
+    iso: String,
+    by: crate::accounts::ActedBy,
+    ip: Option<String>,
+}
+
+impl HistoryView {
+    fn new(entry: crate::accounts::HistoryEntry, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Self {
+        Self {
+            what: crate::admin::audit::describe_for_owner(&entry.action),
+            when: crate::web::views::when(entry.at, now, zone),
+            iso: entry.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            by: entry.by,
+            ip: entry.ip,
+        }
+    }
 }
 
 /// A page whose only job is a button that uses an email link's token. Opening the link does
@@ -584,9 +613,10 @@ pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
+    client: Client,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(error) = state.accounts.delete_account(user.id, form.password).await {
+    if let Err(error) = state.accounts.delete_account(user.id, form.password, &client).await {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         let errors = [field_problem(error)?];
         return form_page(&req, &state, "pages/account/delete.html", status, json!({}), &errors);

@@ -173,3 +173,26 @@ test_case! {
         browser.quit().await;
     }
 }
+
+test_case! {
+    needs [Browser]
+    async fn admin_overview_and_audit_log_are_accessible() {
+        let browser = Browser::launch().await;
+        let app = TestApp::create(Backend::Sqlite).await.unwrap();
+        browser.sign_in_as(&app, "admin@example.com", mend::domain::account::Role::Admin).await;
+        {
+            // An entry with a long, hostile detail, so the table has something to wrap.
+            let mut conn = app.db.connection().unwrap();
+            let actor = mend::admin::audit::Actor::person(1.into(), "198.51.100.7".parse().unwrap());
+            let target = mend::admin::audit::Target { kind: "user", id: "1" };
+            let detail = serde_json::json!({ "from": "learner", "to": "admin", "note": "<b>\"x\"</b> 😊 مرحبا ".repeat(8) });
+            mend::admin::audit::record(&mut conn, &actor, "user.role_changed", target, &detail, crate::support::epoch()).unwrap();
+        }
+        let mut report = String::new();
+        for (page, path) in [("admin-overview", "/admin"), ("admin-audit", "/admin/audit"), ("admin-audit-error", "/admin/audit?from=yesterday")] {
+            report.push_str(&check_every_view(&browser, "accessibility", page, &app.address, path).await);
+        }
+        browser.quit().await;
+        assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
+    }
+}

@@ -145,6 +145,8 @@ const CASES: &[Case] = &[
     ("POST", "/admin/people/{id}/confirmation", [401, 403, 403, 404]),
     ("POST", "/admin/people/{id}/password-reset", [401, 403, 403, 404]),
     ("POST", "/admin/people/{id}/delete", [401, 403, 403, 404]),
+    ("GET", "/admin/audit", [401, 403, 403, 200]),
+    ("GET", "/admin/audit/export", [401, 403, 403, 200]),
     // Admin API.
     ("GET", "/api/v1/admin/users", [401, 403, 403, 200]),
     ("GET", "/api/v1/admin/users/{id}", [401, 403, 403, 404]),
@@ -152,6 +154,7 @@ const CASES: &[Case] = &[
     ("DELETE", "/api/v1/admin/users/{id}", [401, 403, 403, 404]),
     ("POST", "/api/v1/admin/users/{id}/confirmation", [401, 403, 403, 404]),
     ("POST", "/api/v1/admin/users/{id}/password-reset", [401, 403, 403, 404]),
+    ("GET", "/api/v1/admin/audit", [401, 403, 403, 200]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

@@ -12,6 +12,7 @@ mod smtp;
 mod support;
 
 mod accounts;
+mod admin_audit;
 mod admin_people;
 mod authorization;
 

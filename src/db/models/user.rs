@@ -203,3 +203,15 @@ pub fn count_active_by_role(conn: &mut DbConnection, role: &str) -> QueryResult<
         .count()
         .get_result(conn)
 }
+
+/// The address and name of each of `ids` that still exists, for listings that name the people
+/// in them (the audit log's actors): one query however many rows the listing has.
+pub fn names_by_ids(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, String, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::email, users::display_name))
+        .load(conn)
+}

@@ -4,6 +4,7 @@
 //! outbox, reports, audit) lives in its own file and adds its routes with one line in
 //! [`admin_routes`] and its navigation entry with one line in [`NAV`].
 
+pub mod audit;
 pub mod csv;
 pub mod people;
 
@@ -18,7 +19,10 @@ use crate::web::{RouteTable, get};
 
 /// Every admin page's route (one line per area).
 pub fn admin_routes(table: &mut RouteTable) {
-    table.at("/admin", |r| r.route(get().to(overview)));
+    table
+        .at("/admin", |r| r.route(get().to(overview)))
+        .at("/admin/audit", |r| r.route(get().to(audit::show_audit)))
+        .at("/admin/audit/export", |r| r.route(get().to(audit::export_audit)));
     people::routes(table);
 }
 
@@ -36,6 +40,7 @@ pub struct NavItem {
 pub const NAV: &[NavItem] = &[
     NavItem { section: "overview", href: "/admin", label: "Overview" },
     NavItem { section: "people", href: "/admin/people", label: "People" },
+    NavItem { section: "audit", href: "/admin/audit", label: "Audit log" },
 ];
 
 /// The context every admin page starts from: the site's page context, the admin navigation

@@ -102,10 +102,11 @@ fn attachment(filename: &str) -> header::ContentDisposition {
 pub async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
+    client: crate::accounts::Client,
     body: web::Json<DeleteRequest>,
 ) -> Result<HttpResponse, AppError> {
     let password = body.into_inner().password;
-    state.accounts.delete_account(user.id, password).await?;
+    state.accounts.delete_account(user.id, password, &client).await?;
     Ok(HttpResponse::NoContent().cookie(state.cookies.session_removal()).finish())
 }
 

@@ -3,11 +3,13 @@
 //! learners and authors, as `application/problem+json`), and every route and status is in the
 //! OpenAPI document. Each area adds its routes with one line in [`admin_api_routes`].
 
+pub mod audit;
 pub mod users;
 
-use crate::web::RouteTable;
+use crate::web::{RouteTable, get};
 
 /// Every admin API route (one line per area).
 pub fn admin_api_routes(table: &mut RouteTable) {
+    table.at("/api/v1/admin/audit", |r| r.route(get().to(audit::list)));
     users::routes(table);
 }
