@@ -34,8 +34,8 @@ use crate::domain::ids::UserId;
 use crate::mail::{MailError, RenderedEmail};
 use crate::templates::EmailTemplates;
 
-pub use on_behalf::{Erasure, PreparedLink};
 pub use history::{ActedBy, HistoryEntry};
+pub use on_behalf::{Erasure, PreparedLink};
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};

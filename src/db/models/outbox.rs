@@ -121,16 +121,15 @@ pub fn enqueue(
 /// cannot take a constant inside the query.
 #[diesel::dsl::auto_type]
 fn due_ids(pending: &'static str, now: NaiveDateTime, limit: i64) -> _ {
-    let deactivated_recipient: _ = diesel::dsl::exists(
-        users::table
-            .filter(users::email.eq(outbox::recipient))
-            .filter(users::deactivated_at.is_not_null()),
-    );
     outbox::table
         .filter(outbox::status.eq(pending))
         .filter(outbox::next_attempt_at.le(now))
         .filter(outbox::locked_until.is_null().or(outbox::locked_until.le(now)))
-        .filter(diesel::dsl::not(deactivated_recipient))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            users::table
+                .filter(users::email.eq(outbox::recipient))
+                .filter(users::deactivated_at.is_not_null()),
+        )))
         .order((outbox::next_attempt_at, outbox::id))
         .limit(limit)
         .select(outbox::id)
