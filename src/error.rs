@@ -11,6 +11,7 @@ use crate::accounts::AccountError;
 use crate::db::DbError;
 use crate::domain::account::FieldError;
 use crate::learning::EnrollError;
+use crate::notifications::NotificationError;
 use crate::partners::PartnerError;
 use crate::worksheets::{Opened, WorksheetError};
 
@@ -193,6 +194,18 @@ impl From<PartnerError> for AppError {
             PartnerError::Database(error) => Self::Database(error),
             PartnerError::Worksheet(error) => error.into(),
             other @ PartnerError::Mail(_) => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<NotificationError> for AppError {
+    fn from(error: NotificationError) -> Self {
+        match error {
+            error @ NotificationError::UnknownCourse(_) => {
+                Self::InvalidField { field: "courses", message: error.to_string() }
+            }
+            NotificationError::NotFound => Self::NotFound,
+            NotificationError::Database(error) => Self::Database(error),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! The folders tell the architecture: `content` compiles Markdown, `db` stores, `web` speaks
 //! HTTP, `domain` holds the rules, `learning` applies them for one learner over the database,
 //! `auth` knows who is asking, `partners` links two learners and guards what they share,
-//! `mail` sends what the others queue.
+//! `mail` sends what the others queue, `notifications` keeps what mail each learner wants.
 
 pub mod accounts;
 pub mod admin;
@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod learning;
 pub mod mail;
+pub mod notifications;
 pub mod partners;
 pub mod startup;
 pub mod telemetry;

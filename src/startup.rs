@@ -16,11 +16,13 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::jwt::SessionTokens;
 use crate::auth::keyring::{Keyring, KeyringError};
 use crate::auth::keys::{KeyError, SecretKey};
+use crate::auth::unsubscribe::UnsubscribeKey;
 use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
-use crate::mail::{MailError, Mailer, OutboxWorker};
+use crate::mail::{MailError, Mailer, OutboxWorker, PartnerUpdates};
+use crate::notifications::Notifications;
 use crate::partners::Partners;
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
@@ -208,6 +210,9 @@ impl Application {
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(PageTemplates::load(&assets.template_urls())?);
         let emails = Arc::new(EmailTemplates::load()?);
+        let unsubscribe = UnsubscribeKey::new(&secret);
+        let updates =
+            PartnerUpdates::new(emails.clone(), settings.base_url.clone(), unsubscribe.clone());
         let accounts = Arc::new(Accounts::new(
             db.clone(),
             clock.clone(),
@@ -215,16 +220,19 @@ impl Application {
             emails.clone(),
             settings.base_url.clone(),
             keyring.clone(),
+            updates.clone(),
         )?);
-        let notices = Notices::new(emails.clone(), settings.base_url.clone());
+        let notices = Notices::new(updates.clone());
         let partners = Arc::new(Partners::new(
             db.clone(),
             clock.clone(),
             emails,
             settings.base_url.clone(),
             keyring.clone(),
+            updates,
         ));
         let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
+        let notifications = Arc::new(Notifications::new(db.clone(), clock.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -240,6 +248,8 @@ impl Application {
             notices,
             partners,
             admin,
+            notifications,
+            unsubscribe,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

@@ -108,11 +108,14 @@ pub struct Accounts {
     backoff: FailureBackoff,
     /// Opens worksheet answers for the data export.
     keyring: Keyring,
+    /// Tells a partner their link ended when an account is deleted (as their preferences allow).
+    partner_updates: crate::mail::PartnerUpdates,
 }
 
 impl Accounts {
     /// Builds the service; `base_url` is where links in emails point, `keyring` opens the
-    /// worksheet answers a data export includes.
+    /// worksheet answers a data export includes, `partner_updates` sends the "link ended" mail
+    /// an account deletion causes.
     pub fn new(
         db: Database,
         clock: SharedClock,
@@ -120,6 +123,7 @@ impl Accounts {
         emails: Arc<EmailTemplates>,
         base_url: Url,
         keyring: Keyring,
+        partner_updates: crate::mail::PartnerUpdates,
     ) -> Result<Self, HashError> {
         Ok(Self {
             db,
@@ -131,6 +135,7 @@ impl Accounts {
             limits: RateLimiter::default(),
             backoff: FailureBackoff::default(),
             keyring,
+            partner_updates,
         })
     }
 

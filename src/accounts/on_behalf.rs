@@ -14,7 +14,7 @@ use crate::db::models::email_token::{self, NewEmailToken, PURPOSE_RESET, PURPOSE
 use crate::db::models::partnership::EndReason;
 use crate::db::models::{outbox, personal_data};
 use crate::domain::ids::UserId;
-use crate::mail::RenderedEmail;
+use crate::mail::{PartnerUpdates, RenderedEmail};
 
 /// A one-time link and the mail that carries it, ready to be stored for one account.
 pub struct PreparedLink {
@@ -48,10 +48,10 @@ impl PreparedLink {
     }
 }
 
-/// Everything erasing an account needs besides the connection: the notice its partner gets
-/// and the keys that hand the partner their copies of shared worksheets.
+/// Everything erasing an account needs besides the connection: what tells its partner the
+/// link ended, and the keys that hand the partner their copies of shared worksheets.
 pub struct Erasure {
-    notice: RenderedEmail,
+    updates: PartnerUpdates,
     keyring: Keyring,
 }
 
@@ -69,7 +69,7 @@ impl Erasure {
         // The link ends first, while both partners' rows still exist.
         let reason = EndReason::AccountDeleted;
         let user = UserId::from(user_id);
-        crate::partners::end_within(conn, &self.keyring, user, reason, &self.notice, now)?;
+        crate::partners::end_within(conn, &self.keyring, user, reason, &self.updates, now)?;
         personal_data::erase(conn, user_id, email)?;
         Ok(())
     }
@@ -92,9 +92,8 @@ impl Accounts {
         Ok(PreparedLink { purpose: PURPOSE_RESET, token, mail, valid_for })
     }
 
-    /// What erasing an account needs, prepared (the partner notice rendered).
+    /// What erasing an account needs.
     pub fn erasure(&self) -> Result<Erasure, AccountError> {
-        let notice = crate::partners::ended_notice(&self.emails, &self.base_url)?;
-        Ok(Erasure { notice, keyring: self.keyring.clone() })
+        Ok(Erasure { updates: self.partner_updates.clone(), keyring: self.keyring.clone() })
     }
 }

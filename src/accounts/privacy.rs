@@ -7,7 +7,8 @@ use crate::accounts::{AccountError, Accounts, Client};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::personal_data::{
-    self, EnrollmentRecord, PartnershipRecord, ProgressRecord, ProgressShareRecord, SessionRecord,
+    self, EnrollmentRecord, NotificationRecord, PartnershipRecord, ProgressRecord,
+    ProgressShareRecord, SessionRecord,
 };
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
@@ -36,6 +37,8 @@ pub struct PersonalData {
     pub exported_at: NaiveDateTime,
     pub profile: Profile,
     pub enrollments: Vec<EnrollmentRecord>,
+    /// Which mail they chose to get, and when.
+    pub notifications: NotificationRecord,
     pub progress: Vec<ProgressRecord>,
     pub sessions: Vec<SessionRecord>,
     pub partnerships: Vec<PartnershipRecord>,
@@ -50,11 +53,20 @@ impl Accounts {
         let user = self.account(user_id).await?;
         let user_id = user.id;
         let keyring = self.keyring.clone();
-        let (enrollments, progress, sessions, partnerships, progress_shares, worksheets) = self
+        let (
+            enrollments,
+            notifications,
+            progress,
+            sessions,
+            partnerships,
+            progress_shares,
+            worksheets,
+        ) = self
             .db
             .run(move |conn| {
                 Ok::<_, AccountError>((
                     personal_data::enrollments_of(conn, user_id)?,
+                    personal_data::notifications_of(conn, user_id)?,
                     personal_data::progress_of(conn, user_id)?,
                     personal_data::sessions_of(conn, user_id)?,
                     personal_data::partnerships_of(conn, user_id)?,
@@ -78,6 +90,7 @@ impl Accounts {
             exported_at,
             profile,
             enrollments,
+            notifications,
             progress,
             sessions,
             partnerships,

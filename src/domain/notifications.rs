@@ -9,6 +9,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+use crate::domain::account::FieldError;
+
 /// One kind of non-essential mail a learner can stop with one click. Each unsubscribe link is
 /// signed for one learner and one topic ([`crate::auth::unsubscribe`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -146,6 +148,59 @@ impl SendWindow {
     }
 }
 
+/// A time of day as a learner types it (`09:00`, `9:00` or `09:00:00`, as time inputs and
+/// RFC 3339 partial-time send it), in minutes after midnight; `24:00` is the end of the day.
+/// Seconds other than `00` are refused: the window is kept to the minute.
+pub fn parse_local_time(text: &str) -> Option<LocalMinute> {
+    let text = text.trim();
+    let (hm, seconds) = match text.split(':').collect::<Vec<_>>()[..] {
+        [h, m] => ((h, m), "00"),
+        [h, m, s] => ((h, m), s),
+        _ => return None,
+    };
+    let number = |part: &str, digits: std::ops::RangeInclusive<usize>| {
+        (digits.contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u16>().ok())
+            .flatten()
+    };
+    let (hours, minutes) = (number(hm.0, 1..=2)?, number(hm.1, 2..=2)?);
+    if number(seconds, 2..=2)? != 0 || minutes > 59 || hours > 24 || (hours == 24 && minutes > 0) {
+        return None;
+    }
+    Some(hours * 60 + minutes)
+}
+
+/// `HH:MM` for minutes after midnight (`24:00` for the end of the day), as time inputs show it.
+pub fn format_local_time(minute: LocalMinute) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+impl SendWindow {
+    /// The window from two typed times (form fields `window_start` and `window_end`): each
+    /// problem names its field. An end of `00:00` means midnight at the end of the day, which a
+    /// browser's time input cannot write as `24:00`.
+    pub fn parse(start: &str, end: &str) -> Result<Self, Vec<FieldError>> {
+        let start = parse_local_time(start).filter(|m| *m < 24 * 60).ok_or(FieldError {
+            field: "window_start",
+            message: "Enter the time mail may start to arrive, like 09:00.",
+        });
+        let end =
+            parse_local_time(end).map(|m| if m == 0 { 24 * 60 } else { m }).ok_or(FieldError {
+                field: "window_end",
+                message: "Enter the time mail should stop arriving, like 20:00.",
+            });
+        match (start, end) {
+            (Ok(start), Ok(end)) => Self::new(start, end).map_err(|_| {
+                vec![FieldError {
+                    field: "window_end",
+                    message: "The end must be later in the day than the start.",
+                }]
+            }),
+            (start, end) => Err(start.err().into_iter().chain(end.err()).collect()),
+        }
+    }
+}
+
 impl Default for SendWindow {
     fn default() -> Self {
         Self::DEFAULT
@@ -187,6 +242,33 @@ impl Default for Preferences {
     }
 }
 
+impl Preferences {
+    /// These choices with one kind of mail stopped, as an unsubscribe link asks; reminders for
+    /// a course are a switch on the enrolment, not here, so they leave the choices as they are.
+    pub fn stopping(self, topic: Topic) -> Self {
+        match topic {
+            Topic::Reminders(_) => self,
+            Topic::NewLessons => Self { new_lessons: false, ..self },
+            Topic::Digest => Self { digest: false, ..self },
+            Topic::PartnerUpdates => Self { partner_updates: false, ..self },
+        }
+    }
+
+    /// The names of the choices that differ between `self` and `other`, for the audit log.
+    pub fn changed_fields(&self, other: &Self) -> Vec<&'static str> {
+        [
+            ("new_lessons", self.new_lessons != other.new_lessons),
+            ("partner_updates", self.partner_updates != other.partner_updates),
+            ("digest", self.digest != other.digest),
+            ("discreet", self.discreet != other.discreet),
+            ("window", self.window != other.window),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +300,44 @@ mod tests {
         let defaults = Preferences::default();
         assert!(defaults.discreet && !defaults.digest && defaults.new_lessons);
         assert_eq!(defaults.window.to_string(), "09:00–20:00");
+    }
+    #[test]
+    fn typed_times_parse_to_minutes_and_junk_is_refused() {
+        for (text, minute) in
+            [("09:00", 540), ("9:05", 545), ("20:00:00", 1200), ("00:00", 0), ("24:00", 1440)]
+        {
+            assert_eq!(parse_local_time(text), Some(minute), "{text}");
+        }
+        for bad in
+            ["", "9", "9:5", "25:00", "24:01", "12:60", "12:00:30", "-1:00", "ab:cd", "1:2:3:4"]
+        {
+            assert_eq!(parse_local_time(bad), None, "{bad:?}");
+        }
+        assert_eq!(format_local_time(545), "09:05");
+        assert_eq!(format_local_time(1440), "24:00");
+    }
+
+    #[test]
+    fn a_typed_window_names_the_field_that_is_wrong() {
+        assert_eq!(SendWindow::parse("09:00", "20:00"), Ok(SendWindow::DEFAULT));
+        assert_eq!(SendWindow::parse("21:00", "00:00").map(|w| w.end()), Ok(1440));
+        let fields = |r: Result<SendWindow, Vec<FieldError>>| {
+            r.unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert_eq!(fields(SendWindow::parse("nine", "20:00")), ["window_start"]);
+        assert_eq!(fields(SendWindow::parse("24:00", "20:00")), ["window_start"]);
+        assert_eq!(fields(SendWindow::parse("09:00", "")), ["window_end"]);
+        assert_eq!(fields(SendWindow::parse("x", "y")), ["window_start", "window_end"]);
+        assert_eq!(fields(SendWindow::parse("20:00", "09:00")), ["window_end"]);
+    }
+
+    #[test]
+    fn stopping_a_topic_turns_off_only_that_choice() {
+        let all = Preferences { digest: true, ..Preferences::default() };
+        assert!(!all.stopping(Topic::Digest).digest);
+        assert_eq!(all.stopping(Topic::Digest).changed_fields(&all), ["digest"]);
+        assert!(!all.stopping(Topic::NewLessons).new_lessons);
+        assert!(!all.stopping(Topic::PartnerUpdates).partner_updates);
+        assert_eq!(all.stopping(Topic::Reminders(1.into())), all);
     }
 }

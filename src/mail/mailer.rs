@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use lettre::address::Envelope;
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::stub::AsyncStubTransport;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -12,7 +13,17 @@ use crate::mail::MailError;
 
 /// How long one SMTP conversation may take; well inside the worker's lease, so a hung server
 /// cannot make a message look abandoned and be sent twice.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// SMTP connections kept open to the server, and so messages in flight at once (the worker
+/// sends this many concurrently). A few connections already reach hundreds of messages a second
+/// on loopback (BENCHMARKS.md); more would only look like a flood to a small relay, which many
+/// limit to a handful of connections per client.
+pub const SMTP_CONNECTIONS: u32 = 4;
+
+/// How long an unused pooled connection stays open: long enough to carry one worker run into
+/// the next (the loop polls every few seconds), short enough not to hold a relay's slot idle.
+const SMTP_IDLE: Duration = Duration::from_secs(60);
 
 /// The transport the outbox worker sends through, chosen once from the settings.
 #[derive(Debug, Clone)]
@@ -35,11 +46,19 @@ impl Mailer {
         }
     }
 
-    /// An SMTP transport from a URL in lettre's connection-URL format.
+    /// An SMTP transport from a URL in lettre's connection-URL format, over a pool of up to
+    /// [`SMTP_CONNECTIONS`] connections reused from message to message. A pooled connection is
+    /// checked before reuse, so one the server dropped is replaced rather than failing a send.
+    /// The pool runs its idle-connection reaper on the current Tokio runtime, so outside one
+    /// this is an error rather than lettre's panic; dropping the last clone also needs the
+    /// runtime (it closes the connections there), which `serve` and the tests provide.
     pub fn smtp(url: &str) -> Result<Self, MailError> {
+        tokio::runtime::Handle::try_current().map_err(|_| MailError::NoRuntime)?;
+        let pool = PoolConfig::new().max_size(SMTP_CONNECTIONS).idle_timeout(SMTP_IDLE);
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(MailError::SmtpUrl)?
             .timeout(Some(SMTP_TIMEOUT))
+            .pool_config(pool)
             .build();
         Ok(Self::Smtp(transport))
     }
@@ -92,7 +111,12 @@ mod tests {
     }
 
     #[test]
-    fn smtp_when_configured_otherwise_files() {
+    fn smtp_outside_a_runtime_is_an_error_not_a_panic() {
+        assert!(matches!(Mailer::smtp("smtp://127.0.0.1:2525"), Err(MailError::NoRuntime)));
+    }
+
+    #[tokio::test]
+    async fn smtp_when_configured_otherwise_files() {
         let with_smtp = Mailer::from_settings(&settings_with(Some("smtp://127.0.0.1:2525")));
         assert!(matches!(with_smtp, Ok(Mailer::Smtp(_))));
 

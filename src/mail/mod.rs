@@ -7,12 +7,14 @@
 
 pub mod mailer;
 pub mod message;
+pub mod partner_updates;
 pub mod reminders;
 pub mod retry;
 pub mod templates;
 pub mod worker;
 
 pub use mailer::Mailer;
+pub use partner_updates::{PartnerUpdates, Queued, Update};
 pub use templates::{RenderedEmail, render};
 pub use worker::{OutboxWorker, WorkerHandle};
 
@@ -26,6 +28,9 @@ pub enum MailError {
     SmtpUrl(#[source] lettre::transport::smtp::Error),
     #[error("MEND_MAIL_FROM={value:?} is not a mailbox: {source}")]
     Sender { value: String, source: lettre::address::AddressError },
+    /// SMTP connections are pooled on a Tokio runtime; a caller outside one is a bug in Mend.
+    #[error("the SMTP transport must be built inside the async runtime")]
+    NoRuntime,
     #[error("cannot create the mail folder {path}: {source}")]
     OutboxDir { path: String, source: std::io::Error },
     #[error("the recipient is not a valid address: {0}")]

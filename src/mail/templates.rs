@@ -90,6 +90,8 @@ mod tests {
         context.insert("valid_hours", &24);
         context.insert("valid_minutes", &30);
         context.insert("valid_days", &7);
+        context.insert("preferences_url", "https://mend.test/account/notifications");
+        context.insert("unsubscribe_url", "https://mend.test/unsubscribe/7.p.x");
         for name in [
             "verify_email",
             "account_exists",
@@ -100,6 +102,8 @@ mod tests {
             "partner_invited",
             "partner_accepted",
             "partner_ended",
+            "worksheet_waiting",
+            "worksheet_signed",
         ] {
             let email = render(&templates, name, &context).unwrap();
             let all = format!("{} {} {}", email.subject, email.body_text, email.body_html);
@@ -111,6 +115,28 @@ mod tests {
                 assert!(!all.contains(word), "{name} mentions {word:?}");
             }
         }
+    }
+
+    #[test]
+    fn partner_updates_end_with_links_to_manage_and_stop_them() {
+        let templates = EmailTemplates::load().unwrap();
+        let mut context = Context::new();
+        context.insert("link", "https://mend.test/account");
+        context.insert("preferences_url", "https://mend.test/account/notifications");
+        context.insert("unsubscribe_url", "https://mend.test/unsubscribe/7.p.x");
+        for name in ["partner_accepted", "partner_ended", "worksheet_waiting", "worksheet_signed"] {
+            let email = render(&templates, name, &context).unwrap();
+            for part in [&email.body_text, &email.body_html] {
+                assert!(part.contains("https://mend.test/account/notifications"), "{name}");
+                assert!(part.contains("https://mend.test/unsubscribe/7.p.x"), "{name}");
+                assert!(part.contains("Manage notifications"), "{name}");
+            }
+        }
+        let mut invitation = Context::new();
+        invitation.insert("link", "https://mend.test/invitation?token=t");
+        invitation.insert("valid_days", &7);
+        let email = render(&templates, "partner_invited", &invitation).unwrap();
+        assert!(!email.body_text.contains("unsubscribe"), "the invitation has no footer");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
+use futures_util::stream::{self, StreamExt};
 use lettre::message::Mailbox;
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -17,11 +19,18 @@ use crate::db::{Database, DbConnection};
 use crate::mail::message::compose;
 use crate::mail::{MailError, Mailer, retry};
 
-/// Messages claimed per run; with the SMTP timeout this bounds one run well inside the lease.
-const BATCH_SIZE: i64 = 10;
+/// Messages claimed per run. Enough to keep [`SEND_CONCURRENCY`] connections busy (a full
+/// batch is claimed again at once, see [`OutboxWorker::spawn`]), few enough that even one
+/// recipient's chain, sent in order, cannot outlast the lease: 25 × the 30 s SMTP timeout is
+/// 12.5 min < [`LEASE`].
+const BATCH_SIZE: i64 = 25;
+
+/// Recipients of a batch served at once: one per pooled SMTP connection, so none waits for a
+/// connection while holding its claim. Each row is still marked sent or failed on its own.
+const SEND_CONCURRENCY: usize = crate::mail::mailer::SMTP_CONNECTIONS as usize;
 
 /// How long a claim keeps other workers away. A worker that dies mid-batch delays its messages
-/// by this much; it must exceed a full batch at the SMTP timeout (10 × 30 s).
+/// by this much; it must exceed a full batch at the SMTP timeout (see [`BATCH_SIZE`]).
 const LEASE: Duration = Duration::minutes(15);
 
 /// Sends queued mail: one instance per process, driven by [`OutboxWorker::spawn`] in `serve`
@@ -62,25 +71,27 @@ impl OutboxWorker {
     /// failures are recorded on their rows and rescheduled, not returned. An `Err` means the
     /// database could not be reached.
     pub async fn run_once(&self) -> Result<usize, MailError> {
-        let mut delivered = 0;
-        for message in self.claim().await? {
-            if self.deliver(message).await? {
-                delivered += 1;
-            }
-        }
-        Ok(delivered)
+        self.run_batch().await.map(|(_, delivered)| delivered)
     }
 
     /// Runs [`Self::run_once`] every `interval` until the handle is stopped or dropped, inside
-    /// the caller's current span.
+    /// the caller's current span. A full batch means a backlog, so the next is claimed at once
+    /// instead of after `interval`: sending speed is the transport's, not the timer's.
     pub fn spawn(self, interval: StdDuration) -> WorkerHandle {
         let (stop, mut stopped) = watch::channel(());
         let span = tracing::Span::current();
         let task = tokio::spawn(
             async move {
                 loop {
-                    if let Err(error) = self.run_once().await {
-                        tracing::error!(error = %error.log_reason(), "outbox run failed");
+                    let backlog = match self.run_batch().await {
+                        Ok((claimed, _)) => claimed == BATCH_SIZE as usize,
+                        Err(error) => {
+                            tracing::error!(error = %error.log_reason(), "outbox run failed");
+                            false
+                        }
+                    };
+                    if backlog && stopped.has_changed().is_ok_and(|changed| !changed) {
+                        continue;
                     }
                     tokio::select! {
                         _ = stopped.changed() => break,
@@ -91,6 +102,55 @@ impl OutboxWorker {
             .instrument(span),
         );
         WorkerHandle { stop, task }
+    }
+
+    /// One claim and its deliveries: how many rows were claimed, how many delivered.
+    ///
+    /// Sending and recording run side by side: outcomes are written as soon as the previous
+    /// write has committed, all that arrived meanwhile in one transaction (group commit). Each
+    /// row still gets its own outcome (sent, or failed and rescheduled); what is shared is the
+    /// commit, which on SQLite with `synchronous = FULL` costs an fsync and would otherwise cap
+    /// sending at one message per fsync. A crash can leave only the messages of the commit in
+    /// flight sent but unrecorded; they go again after the lease with the same `Message-ID`.
+    async fn run_batch(&self) -> Result<(usize, usize), MailError> {
+        let claimed = self.claim().await?;
+        let count = claimed.len();
+        let (outcomes, mut recorded) = mpsc::unbounded_channel();
+        let send_all = async move {
+            let outcomes = outcomes;
+            stream::iter(by_recipient(claimed))
+                .for_each_concurrent(SEND_CONCURRENCY, |chain| {
+                    self.attempt_in_order(chain, &outcomes)
+                })
+                .await;
+        };
+        let record_all = async {
+            let (mut delivered, mut first_error) = (0, None);
+            let mut group = Vec::new();
+            while recorded.recv_many(&mut group, BATCH_SIZE as usize).await > 0 {
+                match self.record(std::mem::take(&mut group)).await {
+                    Ok(sent) => delivered += sent,
+                    Err(error) => first_error = first_error.or(Some(error)),
+                }
+            }
+            (delivered, first_error)
+        };
+        let ((), (delivered, first_error)) = tokio::join!(send_all, record_all);
+        first_error.map_or(Ok((count, delivered)), Err)
+    }
+
+    /// Sends one recipient's messages one after another, so they arrive in the order they
+    /// were queued ("your password was changed" after the reset link, not before), handing
+    /// each outcome to the recorder.
+    async fn attempt_in_order(
+        &self,
+        chain: Vec<OutboxMessage>,
+        outcomes: &mpsc::UnboundedSender<Outcome>,
+    ) {
+        for message in chain {
+            // The recorder outlives every sender, so this cannot fail.
+            let _ = outcomes.send(self.attempt(message).await);
+        }
     }
 
     async fn claim(&self) -> Result<Vec<OutboxMessage>, MailError> {
@@ -107,35 +167,128 @@ impl OutboxWorker {
         self.db.transaction(move |conn| work(conn).map_err(MailError::from)).await
     }
 
-    /// Sends one claimed message and records the outcome; `Ok(true)` when it was delivered.
+    /// Tries to send one claimed message, and says what should be recorded on its row.
     #[tracing::instrument(skip_all, fields(outbox_id = message.id, kind = %message.kind))]
-    async fn deliver(&self, message: OutboxMessage) -> Result<bool, MailError> {
+    async fn attempt(&self, message: OutboxMessage) -> Outcome {
         let attempt = message.attempts + 1;
-        let sent = match compose(&self.from, &message) {
+        let sent = match compose(&self.from, &message, self.clock.now()) {
             Ok(mime) => self.mailer.send(mime).await,
             Err(error) => Err(error),
         };
-        let id = message.id;
-        let now = self.clock.now().naive_utc();
-        match sent {
+        let at = self.clock.now().naive_utc();
+        let failure = match sent {
             Ok(()) => {
-                self.write(move |conn| outbox::mark_sent(conn, id, now)).await?;
                 tracing::info!(attempt, "email sent");
-                Ok(true)
+                None
             }
             Err(error) => {
-                let retry_at = retry::delay_after(attempt).map(|delay| now + delay);
+                let retry_at = retry::delay_after(attempt).map(|delay| at + delay);
                 tracing::warn!(
                     attempt,
                     giving_up = retry_at.is_none(),
                     reason = %error.log_reason(),
                     "email not sent"
                 );
-                let detail = error.to_string();
-                self.write(move |conn| outbox::mark_failed(conn, id, attempt, &detail, retry_at))
-                    .await?;
-                Ok(false)
+                Some(Failure { detail: error.to_string(), retry_at })
             }
+        };
+        Outcome { id: message.id, attempt, at, failure }
+    }
+
+    /// Writes a group of outcomes in one transaction, each on its own row; returns how many
+    /// were deliveries.
+    async fn record(&self, group: Vec<Outcome>) -> Result<usize, MailError> {
+        self.write(move |conn| {
+            let mut delivered = 0;
+            for outcome in &group {
+                match &outcome.failure {
+                    None => {
+                        outbox::mark_sent(conn, outcome.id, outcome.at)?;
+                        delivered += 1;
+                    }
+                    Some(failure) => {
+                        let Failure { detail, retry_at } = failure;
+                        outbox::mark_failed(conn, outcome.id, outcome.attempt, detail, *retry_at)?;
+                    }
+                }
+            }
+            Ok(delivered)
+        })
+        .await
+    }
+}
+
+/// What one attempt came to, on its way to the row.
+#[derive(Debug)]
+struct Outcome {
+    id: i64,
+    /// The attempt's number, counting from 1.
+    attempt: i32,
+    at: chrono::NaiveDateTime,
+    /// `None` when the transport accepted the message.
+    failure: Option<Failure>,
+}
+
+/// Why an attempt failed (stored on the row, never logged: it can quote the recipient) and
+/// when to try again (`None`: give up).
+#[derive(Debug)]
+struct Failure {
+    detail: String,
+    retry_at: Option<chrono::NaiveDateTime>,
+}
+
+/// The claimed batch as one chain per recipient, each in claim order (due time, then id), the
+/// chains in the order their first message was claimed.
+fn by_recipient(claimed: Vec<OutboxMessage>) -> Vec<Vec<OutboxMessage>> {
+    let mut chains: Vec<Vec<OutboxMessage>> = Vec::new();
+    for message in claimed {
+        match chains.iter_mut().find(|chain| chain[0].recipient == message.recipient) {
+            Some(chain) => chain.push(message),
+            None => chains.push(vec![message]),
         }
+    }
+    chains
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+
+    fn message(id: i64, recipient: &str) -> OutboxMessage {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc();
+        OutboxMessage {
+            id,
+            kind: "test".into(),
+            recipient: recipient.into(),
+            subject: "Hello".into(),
+            body_text: "Words".into(),
+            body_html: None,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            locked_until: None,
+            last_error: None,
+            dedupe_key: None,
+            created_at: at,
+            sent_at: None,
+            list_unsubscribe: None,
+            auto_submitted: false,
+        }
+    }
+
+    #[test]
+    fn each_recipients_messages_stay_in_claim_order() {
+        let claimed = vec![message(1, "a"), message(2, "b"), message(3, "a"), message(4, "c")];
+        let ids: Vec<Vec<i64>> =
+            by_recipient(claimed).iter().map(|c| c.iter().map(|m| m.id).collect()).collect();
+        assert_eq!(ids, [vec![1, 3], vec![2], vec![4]]);
+    }
+
+    #[test]
+    fn the_lease_outlasts_a_batch_at_the_smtp_timeout() {
+        let timeout = Duration::from_std(crate::mail::mailer::SMTP_TIMEOUT).unwrap();
+        assert!(timeout * i32::try_from(BATCH_SIZE).unwrap() < LEASE);
     }
 }

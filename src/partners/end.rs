@@ -6,10 +6,10 @@ use chrono::NaiveDateTime;
 use crate::auth::keyring::Keyring;
 use crate::db::DbConnection;
 use crate::db::models::partnership::{self, ActiveLink, EndReason, STATUS_PENDING};
-use crate::db::models::{outbox, progress_share, user};
+use crate::db::models::progress_share;
 use crate::domain::ids::UserId;
-use crate::mail::RenderedEmail;
-use crate::partners::{PartnerError, Partners, ended_notice};
+use crate::mail::PartnerUpdates;
+use crate::partners::{ENDED, PartnerError, Partners};
 
 /// What ending did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +23,12 @@ pub enum Ended {
 impl Partners {
     /// Ends the learner's link, or withdraws the invitation they sent: whichever they hold.
     pub async fn end(&self, user: UserId) -> Result<Ended, PartnerError> {
-        let notice = ended_notice(&self.emails, &self.base_url)?;
         let now = self.now().naive_utc();
         let keyring = self.keyring.clone();
+        let updates = self.updates.clone();
         self.db
             .transaction(move |conn| {
-                end_within(conn, &keyring, user, EndReason::Ended, &notice, now)?
+                end_within(conn, &keyring, user, EndReason::Ended, &updates, now)?
                     .ok_or(PartnerError::NoLink)
             })
             .await
@@ -37,13 +37,14 @@ impl Partners {
 
 /// Ends whatever link or invitation `user` holds, inside the caller's transaction: ending from
 /// the partner page, or deleting an account before its row goes. `None` when there was none.
-/// `notice` is [`ended_notice`], queued for the former partner; `keyring` re-seals the copies.
+/// The former partner is told through `updates` (as their preferences allow); `keyring`
+/// re-seals the copies.
 pub fn end_within(
     conn: &mut DbConnection,
     keyring: &Keyring,
     user: UserId,
     reason: EndReason,
-    notice: &RenderedEmail,
+    updates: &PartnerUpdates,
     now: NaiveDateTime,
 ) -> Result<Option<Ended>, PartnerError> {
     let Some(row) = partnership::held_by(conn, user)? else {
@@ -60,8 +61,6 @@ pub fn end_within(
     crate::worksheets::keep_copies_for_each_partner(conn, keyring, link.id, [user, partner], now)?;
     progress_share::delete_for_partnership(conn, link.id)?;
     partnership::close(conn, link.id, reason, Some(user), now)?;
-    if let Some(other) = user::find(conn, partner.get())? {
-        outbox::enqueue(conn, &notice.to_message(&other.email, None), now)?;
-    }
+    updates.queue(conn, partner, ENDED, now.and_utc())?;
     Ok(Some(Ended::Link(link)))
 }

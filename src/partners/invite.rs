@@ -66,10 +66,12 @@ impl Partners {
             .await
     }
 
-    /// Accepts an invitation: the two learners are linked and the inviter is told.
+    /// Accepts an invitation: the two learners are linked and the inviter is told (when their
+    /// partner updates are on, in their send window).
     pub async fn accept(&self, invitee: UserId, key: InvitationKey) -> Result<(), PartnerError> {
-        let mail = self.email("partner_accepted", "/account", &[])?;
-        let now = self.now().naive_utc();
+        let at = self.now();
+        let now = at.naive_utc();
+        let updates = self.updates.clone();
         self.db
             .transaction(move |conn| {
                 let row = open_invitation(conn, invitee, &key, now)?;
@@ -79,9 +81,7 @@ impl Partners {
                 if partnership::activate(conn, row.id, invitee, now)? == 0 {
                     return Err(PartnerError::BadInvitation);
                 }
-                if let Some(inviter) = user::find(conn, row.inviter_id.get())? {
-                    outbox::enqueue(conn, &mail.to_message(&inviter.email, None), now)?;
-                }
+                updates.queue(conn, row.inviter_id, crate::partners::ACCEPTED, at)?;
                 Ok(())
             })
             .await

@@ -5,7 +5,9 @@
 //!
 //! A learner is in at most one pending-or-active link; `partnership_members` enforces it on
 //! both databases (see [`crate::db::models::partnership`]). Partner mail is neutral: it says
-//! only that an invitation exists, was accepted, or that a connection ended.
+//! only that an invitation exists, was accepted, or that a connection ended. The invitation
+//! always goes out (the invitee has chosen nothing yet); "accepted" and "ended" are partner
+//! updates, which follow the recipient's preferences ([`PartnerUpdates`]).
 
 mod end;
 mod invite;
@@ -22,7 +24,7 @@ use crate::auth::keyring::Keyring;
 use crate::auth::rate_limit::{Limit, RateLimiter, RetryAfter};
 use crate::clock::SharedClock;
 use crate::db::{Database, DbError};
-use crate::mail::{MailError, RenderedEmail};
+use crate::mail::{MailError, PartnerUpdates, RenderedEmail};
 use crate::templates::EmailTemplates;
 
 pub use end::{Ended, end_within};
@@ -86,18 +88,22 @@ pub struct Partners {
     limits: RateLimiter,
     /// Re-seals the couple's worksheets as each partner's copy when a link ends.
     keyring: Keyring,
+    /// "Accepted" and "ended" mail, sent as the recipient's preferences allow.
+    updates: PartnerUpdates,
 }
 
 impl Partners {
-    /// Builds the service; `base_url` is where links in partner mail point.
+    /// Builds the service; `base_url` is where the invitation's link points, `updates` sends
+    /// the mail that follows the recipient's preferences.
     pub fn new(
         db: Database,
         clock: SharedClock,
         emails: Arc<EmailTemplates>,
         base_url: Url,
         keyring: Keyring,
+        updates: PartnerUpdates,
     ) -> Self {
-        Self { db, clock, emails, base_url, limits: RateLimiter::default(), keyring }
+        Self { db, clock, emails, base_url, limits: RateLimiter::default(), keyring, updates }
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -121,11 +127,14 @@ impl Partners {
     }
 }
 
-/// The mail the other partner gets when a link ends, rendered before the transaction that
-/// ends it (account deletion renders it too, hence a free function).
-pub fn ended_notice(emails: &EmailTemplates, base_url: &Url) -> Result<RenderedEmail, MailError> {
-    render_notice(emails, base_url, "partner_ended", "/account", &[])
-}
+/// The update the inviter gets when their invitation is accepted.
+pub(crate) const ACCEPTED: crate::mail::Update<'static> =
+    crate::mail::Update { name: "partner_accepted", path: "/account", dedupe_key: None };
+
+/// The update the other partner gets when a link ends (from the partner page or an account
+/// deletion, see [`end_within`]).
+pub(crate) const ENDED: crate::mail::Update<'static> =
+    crate::mail::Update { name: "partner_ended", path: "/account", dedupe_key: None };
 
 fn render_notice(
     emails: &EmailTemplates,

@@ -12,6 +12,7 @@ pub mod forms;
 pub mod health;
 pub mod input;
 pub mod learner;
+pub mod notifications;
 pub mod pages;
 pub mod partner;
 pub mod progress;
@@ -63,6 +64,17 @@ impl RouteTable {
 /// work (see [`session::with_session`]), so a view costs one blocking-pool hop.
 const LESSON_PAGE: &str = "/courses/{course}/lessons/{lesson}";
 
+/// The unsubscribe link in every non-essential mail: [`crate::auth::unsubscribe::UNSUBSCRIBE_PATH`]
+/// and the token (a check in the tests keeps the two the same).
+const UNSUBSCRIBE_PAGE: &str = "/unsubscribe/{token}";
+
+/// Whether `path` is an unsubscribe link, which needs no session: mail clients post to it
+/// cross-site and without cookies, and the page must work for whoever holds the mail.
+pub fn is_unsubscribe_link(path: &str) -> bool {
+    static PATTERN: OnceLock<ResourceDef> = OnceLock::new();
+    PATTERN.get_or_init(|| ResourceDef::new(UNSUBSCRIBE_PAGE)).is_match(path)
+}
+
 /// Whether the handler at `path` checks the session itself, in its own blocking-pool hop,
 /// rather than the session middleware checking it in one before.
 pub fn checks_session_itself(path: &str) -> bool {
@@ -105,6 +117,12 @@ pub fn route_table() -> RouteTable {
     account_routes(&mut table);
     profile_routes(&mut table);
     partner_routes(&mut table);
+    // One-click unsubscribe (RFC 8058): the signed token is the authority, so the session
+    // middleware lets these through without a session or an origin check.
+    table.at(UNSUBSCRIBE_PAGE, |r| {
+        r.route(get().to(notifications::show_unsubscribe))
+            .route(web::post().to(notifications::unsubscribe))
+    });
     api::routes(&mut table);
     table
 }
@@ -190,6 +208,10 @@ fn profile_routes(table: &mut RouteTable) {
             r.route(get().to(account::show_password))
                 .route(web::post().to(account::change_password))
         })
+        .at(notifications::NOTIFICATIONS_PAGE, |r| {
+            r.route(get().to(notifications::show_notifications))
+                .route(web::post().to(notifications::save_notifications))
+        })
         .at("/account/sessions", |r| r.route(get().to(account::show_sessions)))
         .at("/account/sessions/revoke", |r| r.route(web::post().to(account::revoke_session)))
         .at("/account/email", |r| {
@@ -205,4 +227,25 @@ fn profile_routes(table: &mut RouteTable) {
         .at("/account/delete", |r| {
             r.route(get().to(account::show_delete)).route(web::post().to(account::delete))
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unsubscribe_links_skip_the_session() {
+        let path = crate::auth::unsubscribe::UNSUBSCRIBE_PATH;
+        assert_eq!(UNSUBSCRIBE_PAGE, format!("{path}/{{token}}"), "links and route agree");
+        assert!(is_unsubscribe_link("/unsubscribe/7.d.abc-_"));
+        for other in [
+            "/unsubscribe",
+            "/unsubscribe/",
+            "/unsubscribe/a/b",
+            "/unsubscribex/a",
+            "/account/notifications",
+        ] {
+            assert!(!is_unsubscribe_link(other), "{other}");
+        }
+    }
 }

@@ -192,8 +192,14 @@ pub async fn middleware(
     Ok(res.map_into_left_body())
 }
 
+/// Paths that neither read a session nor check where a state change came from: assets and
+/// health checks (nothing to protect), and unsubscribe links, whose signed token is the only
+/// authority and which mail clients post to cross-site (RFC 8058). Nothing else.
 fn is_sessionless(path: &str) -> bool {
-    path.starts_with("/static/") || path == "/healthz" || path == "/readyz"
+    path.starts_with("/static/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || crate::web::is_unsubscribe_link(path)
 }
 
 /// What the request's token claims, checked without the database.

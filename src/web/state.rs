@@ -5,11 +5,13 @@ use std::sync::Arc;
 use crate::accounts::Accounts;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::keyring::Keyring;
+use crate::auth::unsubscribe::UnsubscribeKey;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::content::{Catalog, CatalogStore};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::notifications::Notifications;
 use crate::partners::Partners;
 use crate::templates::PageTemplates;
 use crate::web::assets::AssetManifest;
@@ -35,6 +37,10 @@ pub struct AppState {
     pub partners: Arc<Partners>,
     /// The admin console's services.
     pub admin: Arc<crate::admin::Console>,
+    /// The learner's mail choices and one-click unsubscribing.
+    pub notifications: Arc<Notifications>,
+    /// Checks the signed unsubscribe links in mail (no sign-in needed to use one).
+    pub unsubscribe: UnsubscribeKey,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

@@ -28,6 +28,7 @@ mod contract;
 mod forms;
 mod journey;
 mod navigation;
+mod notifications;
 mod pages;
 mod partners;
 mod worksheets;

@@ -54,6 +54,11 @@ const CASES: &[Case] = &[
     ("POST", "/worksheets/{id}/share", [401, 422, 422, 422]),
     // Accounts.
     ("GET", "/account", [401, 200, 200, 200]),
+    ("GET", "/account/notifications", [401, 200, 200, 200]),
+    ("POST", "/account/notifications", [401, 422, 422, 422]),
+    // Signed links from mail, no sign-in by design: a link that does not verify is 404.
+    ("GET", "/unsubscribe/{token}", [404, 404, 404, 404]),
+    ("POST", "/unsubscribe/{token}", [404, 404, 404, 404]),
     ("GET", "/account/register", [200, 200, 200, 200]),
     ("GET", "/account/check-email", [200, 200, 200, 200]),
     ("GET", "/account/verify", [200, 200, 200, 200]),
@@ -92,6 +97,8 @@ const CASES: &[Case] = &[
     ("POST", "/invitation", [401, 422, 422, 422]),
     // JSON API.
     ("GET", "/api/v1/me", [401, 200, 200, 200]),
+    ("GET", "/api/v1/me/notifications", [401, 200, 200, 200]),
+    ("PUT", "/api/v1/me/notifications", [401, 422, 422, 422]),
     ("GET", "/api/v1/me/sessions", [401, 200, 200, 200]),
     ("GET", "/api/v1/me/export", [401, 200, 200, 200]),
     ("GET", "/api/v1/me/progress", [401, 200, 200, 200]),

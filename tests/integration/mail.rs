@@ -62,6 +62,33 @@ impl Outbox {
             .unwrap()
     }
 
+    /// Queues a reminder as the scan does: list headers, auto-submitted, its own dedupe key.
+    async fn enqueue_reminder(&self, recipient: &str, key: &str, unsubscribe: &str) -> i64 {
+        let (recipient, key, unsubscribe) =
+            (recipient.to_owned(), key.to_owned(), unsubscribe.to_owned());
+        let now = self.now();
+        self.db
+            .transaction(move |conn| {
+                let text = format!("Café — one small step today:\n\n{unsubscribe}\n");
+                let html = format!("<p>Café — <a href=\"{unsubscribe}\">a link</a></p>");
+                let message = outbox::NewMessage {
+                    kind: "reminder_nudge",
+                    recipient: &recipient,
+                    subject: "A note from Mend",
+                    body_text: &text,
+                    body_html: Some(&html),
+                    dedupe_key: Some(&key),
+                    list_unsubscribe: Some(&unsubscribe),
+                    auto_submitted: true,
+                    not_before: None,
+                };
+                outbox::enqueue(conn, &message, now).map_err(DbError::from)
+            })
+            .await
+            .unwrap()
+            .expect("a new row")
+    }
+
     async fn row(&self, id: i64) -> OutboxMessage {
         self.db.run(move |conn| outbox::find(conn, id).map_err(DbError::from)).await.unwrap()
     }
@@ -104,7 +131,149 @@ impl From<DbError> for Stop {
     }
 }
 
+/// A long unsubscribe URL, as a real token makes them, with `=` and `-_` a lazy encoder mangles.
+fn long_unsubscribe_url(n: usize) -> String {
+    format!("https://mend.test/unsubscribe/{n}.r{n}.{}", "Zm9v-YmFy_=".repeat(12))
+}
+
+/// The one header `name` of a raw message (unfolded), or `None`.
+fn header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\r\n\r\n").next()?.replace("\r\n ", " ").replace("\r\n\t", " ");
+    let prefix = format!("{}: ", name.to_ascii_lowercase());
+    head.split("\r\n")
+        .find(|line| line.to_ascii_lowercase().starts_with(&prefix))
+        .map(|line| line[prefix.len()..].to_owned())
+}
+
+/// How many times each Message-ID arrived.
+fn arrivals_by_message_id(sink: &SmtpSink) -> std::collections::BTreeMap<String, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for received in sink.received() {
+        let id = received.parsed().message_id().expect("a Message-ID").to_owned();
+        *seen.entry(id).or_insert(0) += 1;
+    }
+    seen
+}
+
 both_backends! {
+    async fn a_reminder_arrives_with_list_headers_dates_and_intact_links(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let sink = SmtpSink::start();
+        let worker = outbox.worker(Mailer::smtp(&sink.url()).unwrap());
+        let url = long_unsubscribe_url(7);
+        let id = outbox.enqueue_reminder("Sam <sam@example.test>", "nudge:7:3", &url).await;
+        outbox.clock.advance(Duration::minutes(3));
+
+        assert_eq!(worker.run_once().await.unwrap(), 1);
+
+        let received = sink.received();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].to, ["sam@example.test"]);
+        let message = received[0].parsed();
+        let from = message.from().and_then(|a| a.first()).unwrap();
+        assert_eq!((from.name(), from.address()), (Some("Mend"), Some("no-reply@mend.test")));
+        let to = message.to().and_then(|a| a.first()).unwrap();
+        assert_eq!(to.address(), Some("sam@example.test"));
+        assert_eq!(message.subject(), Some("A note from Mend"));
+        let created = outbox.row(id).await.created_at.and_utc().timestamp();
+        assert_eq!(message.message_id(), Some(format!("outbox.{id}.{created}@mend.test").as_str()));
+        let date = message.date().expect("a Date header");
+        assert_eq!(date.to_timestamp(), outbox.clock.now().timestamp(), "sent at the clock's now");
+        assert!(message.body_text(0).unwrap().contains(&url));
+        assert!(message.body_html(0).unwrap().contains(&format!("href=\"{url}\"")));
+
+        let raw = received[0].text();
+        assert_eq!(header(&raw, "List-Unsubscribe"), Some(format!("<{url}>")), "{raw}");
+        assert_eq!(header(&raw, "List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+        assert_eq!(header(&raw, "Auto-Submitted").as_deref(), Some("auto-generated"));
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert_eq!(raw.matches("Content-Transfer-Encoding: 8bit").count(), 2, "{raw}");
+        assert!(raw.contains(&format!("\r\n{url}\r\n")), "the raw text part has the URL whole: {raw}");
+        assert!(raw.contains("Café —"), "{raw}");
+        assert!(raw.split("\r\n").all(|line| line.len() <= 998));
+    }
+
+    async fn essential_mail_arrives_without_list_headers(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let sink = SmtpSink::start();
+        let worker = outbox.worker(Mailer::smtp(&sink.url()).unwrap());
+        let link = "https://mend.test/account/verify?token=abc123";
+        outbox.enqueue(&verify_email(link), "learner@example.test", None).await.unwrap();
+
+        assert_eq!(worker.run_once().await.unwrap(), 1);
+
+        let raw = sink.received()[0].text();
+        for name in ["List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted"] {
+            assert_eq!(header(&raw, name), None, "{name} on essential mail: {raw}");
+        }
+        assert!(header(&raw, "Date").is_some() && header(&raw, "Message-ID").is_some(), "{raw}");
+        assert!(raw.contains(&format!("\r\n{link}\r\n")), "{raw}");
+    }
+
+    async fn reminders_due_while_smtp_is_down_are_all_delivered_once_it_returns(test_db: TestDb) {
+        let outbox = Outbox::open(&test_db);
+        let port = closed_port();
+        let worker = outbox.worker(Mailer::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap());
+        let total = 60;
+        let mut ids = Vec::new();
+        for n in 0..total {
+            let key = format!("nudge:{n}:3");
+            let to = format!("learner{n}@example.test");
+            ids.push(outbox.enqueue_reminder(&to, &key, &long_unsubscribe_url(n)).await);
+        }
+
+        // Three runs cover the backlog (batches of 25, 25 and 10): every row
+        // has failed once and stays pending.
+        for _ in 0..3 {
+            assert_eq!(worker.run_once().await.unwrap(), 0);
+        }
+        let first_failure = outbox.now();
+        for id in &ids {
+            let row = outbox.row(*id).await;
+            assert_eq!((row.status.as_str(), row.attempts), ("pending", 1), "row {id}");
+            assert_eq!(row.next_attempt_at, first_failure + Duration::minutes(1));
+        }
+        // Backoff: a minute on, each is tried again and fails a second time, now for 5 minutes.
+        outbox.clock.advance(Duration::minutes(1));
+        for _ in 0..3 {
+            assert_eq!(worker.run_once().await.unwrap(), 0);
+        }
+        for id in &ids {
+            let row = outbox.row(*id).await;
+            assert_eq!((row.status.as_str(), row.attempts), ("pending", 2), "row {id}");
+            assert_eq!(row.next_attempt_at, outbox.now() + Duration::minutes(5));
+        }
+        assert_eq!(outbox.count("pending").await, i64::try_from(total).unwrap());
+
+        // The server comes back on the same port: nothing goes before the backoff has passed.
+        let sink = SmtpSink::start_on(port);
+        assert_eq!(worker.run_once().await.unwrap(), 0);
+        assert!(sink.received().is_empty());
+        outbox.clock.advance(Duration::minutes(5));
+        let mut delivered = 0;
+        loop {
+            let sent = worker.run_once().await.unwrap();
+            if sent == 0 {
+                break;
+            }
+            delivered += sent;
+        }
+        assert_eq!(delivered, total);
+        assert_eq!(outbox.count("sent").await, i64::try_from(total).unwrap());
+        assert_eq!(outbox.count("pending").await, 0);
+
+        let seen = arrivals_by_message_id(&sink);
+        assert_eq!(seen.len(), total, "every reminder arrived");
+        assert!(seen.values().all(|&n| n == 1), "none arrived twice: {seen:?}");
+        for id in &ids {
+            let row = outbox.row(*id).await;
+            assert_eq!((row.status.as_str(), row.attempts), ("sent", 3), "row {id}");
+        }
+        outbox.clock.advance(Duration::hours(1));
+        assert_eq!(worker.run_once().await.unwrap(), 0, "nothing is sent again");
+        assert_eq!(sink.received().len(), total);
+    }
+
     async fn queued_mail_is_delivered_over_smtp_with_text_and_html(test_db: TestDb) {
         let outbox = Outbox::open(&test_db);
         let sink = SmtpSink::start();

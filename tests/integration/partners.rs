@@ -50,10 +50,7 @@ both_backends! {
         let seen_by_ben = partnership::active_for_user(conn, ben).unwrap().unwrap();
         assert_eq!(seen_by_ben.partner, ana);
 
-        let notice = mend::partners::ended_notice(
-            &mend::templates::EmailTemplates::load().unwrap(),
-            &url::Url::parse("http://mend.test").unwrap(),
-        ).unwrap();
+        let notice = crate::support::partner_updates("http://mend.test");
         let keyring = mend::auth::keyring::Keyring::load(None, test_db.dir.path()).unwrap();
         let ended = mend::db::write_transaction(conn, |conn| {
             mend::partners::end_within(conn, &keyring, ben, EndReason::Ended, &notice, now)

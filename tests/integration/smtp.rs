@@ -73,7 +73,9 @@ impl SmtpSink {
         let collector = Collector::default();
         let inbox = collector.inbox.clone();
         let mut server = Server::new(collector);
-        server.with_name("sink.test").with_num_threads(4).with_tcp_listener(listener);
+        // One thread per open connection: the app keeps a small pool of SMTP connections open, and
+        // a test may run several workers (several pools) against one sink.
+        server.with_name("sink.test").with_num_threads(16).with_tcp_listener(listener);
         // The server runs until the test process ends; each test has its own port.
         std::thread::spawn(move || {
             if let Err(error) = server.serve() {

@@ -24,6 +24,19 @@ use crate::smtp::{Received, SmtpSink};
 pub const TEST_SECRET_HEX: &str =
     "6d656e642d746573742d7365637265742d6b65792d3235362d626974732d2121";
 
+/// The unsubscribe links a test app signs (it runs with [`TEST_SECRET_HEX`]).
+pub fn unsubscribe_key() -> mend::auth::unsubscribe::UnsubscribeKey {
+    let secret = mend::auth::keys::SecretKey::from_hex(TEST_SECRET_HEX).unwrap();
+    mend::auth::unsubscribe::UnsubscribeKey::new(&secret)
+}
+
+/// Partner-update mail as a test app at `base_url` sends it, for tests that call services
+/// directly.
+pub fn partner_updates(base_url: &str) -> mend::mail::PartnerUpdates {
+    let emails = Arc::new(mend::templates::EmailTemplates::load().unwrap());
+    mend::mail::PartnerUpdates::new(emails, url::Url::parse(base_url).unwrap(), unsubscribe_key())
+}
+
 /// Which database a test body runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -244,7 +244,41 @@ both_backends! {
     }
 }
 
+/// Turns partner updates off for the account `email`, as the Notifications page would.
+fn turn_partner_updates_off(app: &TestApp, email: &str) {
+    use mend::db::schema::users;
+    let mut conn = app.db.connection().unwrap();
+    let id: i64 =
+        users::table.filter(users::email.eq(email)).select(users::id).first(&mut *conn).unwrap();
+    let off =
+        mend::domain::notifications::Preferences { partner_updates: false, ..Default::default() };
+    let now = crate::support::epoch().naive_utc();
+    mend::db::models::notification_preference::save(&mut conn, id.into(), &off, now).unwrap();
+}
+
+/// How many outbox rows were ever queued for `email`.
+fn queued_for(app: &TestApp, email: &str) -> i64 {
+    use mend::db::schema::outbox;
+    let mut conn = app.db.connection().unwrap();
+    outbox::table.filter(outbox::recipient.eq(email)).count().get_result(&mut *conn).unwrap()
+}
+
 both_backends! {
+    async fn worksheet_mail_follows_each_partners_own_choice(app: TestApp) {
+        let (ana, ben) = couple(&app).await;
+        turn_partner_updates_off(&app, &ben.email);
+        ana.save_to(CONTRACT, 0, contract("We tell each other the truth")).await;
+        assert_eq!(ana.sign(1, "Ana Lind").await.1["in_force"], false);
+        assert_eq!(queued_for(&app, &ben.email), 1, "only the invitation: no \"waiting\" for ben");
+
+        assert_eq!(ben.sign(1, "Ben Lind").await.1["in_force"], true);
+        let signed = &app.mail_to(&ana.email, 2).await[1];
+        assert_eq!(signed.parsed().subject(), Some("Both of you have signed"));
+        assert!(signed.text().contains("List-Unsubscribe: <"), "{}", signed.text());
+        assert_eq!(queued_for(&app, &ben.email), 1, "no \"signed\" for ben either");
+        assert_eq!(app.read_all_mail().await.len(), 3, "invitation, accepted, signed");
+    }
+
     async fn partners_write_one_shared_contract_and_a_stale_save_loses_nothing(app: TestApp) {
         let (ana, ben) = couple(&app).await;
         let (_, list) = ben.json(Method::GET, "/api/v1/worksheets", None).await;
@@ -364,12 +398,11 @@ async fn printed(app: &TestApp, client: &Client<'_>) -> (String, String) {
         .select(mend::db::schema::users::id)
         .first(&mut *conn)
         .unwrap();
-    let emails = std::sync::Arc::new(mend::templates::EmailTemplates::load().unwrap());
     let actor = mend::worksheets::Actor {
         catalog: mend::content::compile(&sample_content()).unwrap().catalog.unwrap(),
         keyring: mend::auth::keyring::Keyring::load(None, &app.test_db.dir.path().join("data"))
             .unwrap(),
-        notices: mend::worksheets::Notices::new(emails, url::Url::parse(&app.address).unwrap()),
+        notices: mend::worksheets::Notices::new(crate::support::partner_updates(&app.address)),
         user: user.into(),
         now: crate::support::epoch(),
     };

@@ -208,3 +208,17 @@ pub fn count_active(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<
         .count()
         .get_result(conn)
 }
+
+/// One enrolment by id, whoever holds it (callers check it is the learner's own).
+pub fn find_by_id(conn: &mut DbConnection, id: EnrollmentId) -> QueryResult<Option<Enrollment>> {
+    enrollments::table.find(id.get()).select(Enrollment::as_select()).first(conn).optional()
+}
+
+/// Every enrolment of a learner, oldest first (the Notifications page's per-course switches).
+pub fn list_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<Enrollment>> {
+    enrollments::table
+        .filter(enrollments::user_id.eq(user_id.get()))
+        .order((enrollments::enrolled_at, enrollments::id))
+        .select(Enrollment::as_select())
+        .load(conn)
+}

@@ -23,6 +23,20 @@ pub struct EnrollmentRecord {
     pub completed_at: Option<NaiveDateTime>,
     #[serde(serialize_with = "crate::domain::utc::optional")]
     pub last_activity_at: Option<NaiveDateTime>,
+    /// Inactivity reminders for this course (the Notifications page's switch).
+    pub reminders_enabled: bool,
+}
+
+/// The learner's mail choices, as exported (the defaults when they never changed any); the
+/// window is in their time zone.
+#[derive(Debug, Serialize)]
+pub struct NotificationRecord {
+    pub new_lessons: bool,
+    pub partner_updates: bool,
+    pub digest: bool,
+    pub discreet: bool,
+    pub window_start: String,
+    pub window_end: String,
 }
 
 /// Progress through one lesson, as exported.
@@ -145,8 +159,23 @@ pub fn enrollments_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<
             enrollments::expires_at,
             enrollments::completed_at,
             enrollments::last_activity_at,
+            enrollments::reminders_enabled,
         ))
         .load(conn)
+}
+
+/// The mail choices of `user_id`.
+pub fn notifications_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<NotificationRecord> {
+    use crate::domain::notifications::format_local_time;
+    let p = crate::db::models::notification_preference::find(conn, user_id.into())?;
+    Ok(NotificationRecord {
+        new_lessons: p.new_lessons,
+        partner_updates: p.partner_updates,
+        digest: p.digest,
+        discreet: p.discreet,
+        window_start: format_local_time(p.window.start()),
+        window_end: format_local_time(p.window.end()),
+    })
 }
 
 /// The lesson progress of `user_id`.

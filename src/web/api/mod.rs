@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod learning;
 pub mod me;
+pub mod notifications;
 pub mod openapi;
 pub mod partner;
 pub mod worksheets;
@@ -28,6 +29,9 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/me/sessions", |r| r.route(get().to(me::sessions)))
         .at("/api/v1/me/sessions/{id}", |r| r.route(web::delete().to(me::revoke_session)))
         .at("/api/v1/me/export", |r| r.route(get().to(me::export)))
+        .at("/api/v1/me/notifications", |r| {
+            r.route(get().to(notifications::show)).route(web::put().to(notifications::save))
+        })
         .at("/api/v1/me/progress", |r| r.route(get().to(learning::my_progress)))
         .at("/api/v1/courses", |r| r.route(get().to(learning::list_courses)))
         .at("/api/v1/courses/{course}", |r| r.route(get().to(learning::show_course)))

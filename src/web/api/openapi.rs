@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{admin, auth, learning, me, partner, worksheets};
+use crate::web::api::{admin, auth, learning, me, notifications, partner, worksheets};
 use crate::web::downloads;
 
 /// The API description.
@@ -27,6 +27,8 @@ use crate::web::downloads;
         me::revoke_session,
         me::export,
         me::delete,
+        notifications::show,
+        notifications::save,
         learning::list_courses,
         learning::show_course,
         learning::enroll,
