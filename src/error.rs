@@ -114,6 +114,20 @@ impl From<AccountError> for AppError {
     }
 }
 
+impl From<crate::admin::people::PeopleError> for AppError {
+    fn from(error: crate::admin::people::PeopleError) -> Self {
+        use crate::admin::people::PeopleError;
+        match error {
+            PeopleError::NotFound => Self::NotFound,
+            PeopleError::OwnAccount(message) | PeopleError::NotApplicable(message) => {
+                Self::InvalidField { field: "user", message: message.to_owned() }
+            }
+            PeopleError::Account(error) => error.into(),
+            PeopleError::Database(error) => Self::Database(error),
+        }
+    }
+}
+
 impl From<EnrollError> for AppError {
     fn from(error: EnrollError) -> Self {
         match error {

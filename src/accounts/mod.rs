@@ -9,6 +9,7 @@
 mod email;
 mod history;
 mod join;
+mod on_behalf;
 mod password;
 mod privacy;
 mod register;
@@ -36,10 +37,14 @@ use crate::templates::EmailTemplates;
 
 pub use history::{ActedBy, HistoryEntry};
 pub use join::{JoinLink, Joining};
+pub use on_behalf::{Erasure, PreparedLink};
 pub use privacy::PersonalData;
 pub use register::Registration;
 pub use sessions::{Authenticated, ClaimedSession, Credentials, SignedIn};
 pub use users::{create_verified_user, set_role};
+
+use password::RESET_VALID as PURPOSE_RESET_VALID;
+use register::VERIFY_VALID;
 
 /// Why an account action did not happen.
 #[derive(Debug, thiserror::Error)]

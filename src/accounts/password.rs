@@ -8,7 +8,7 @@ use crate::auth::password::{Verified, screen};
 use crate::auth::rate_limit::Limit;
 use crate::auth::tokens;
 use crate::db::DbConnection;
-use crate::db::models::email_token::{self, NewEmailToken, PURPOSE_RESET};
+use crate::db::models::email_token::{self, PURPOSE_RESET};
 use crate::db::models::user::{self, User};
 use crate::db::models::{outbox, session};
 use crate::domain::account::{Email, FieldError, NewPassword};
@@ -16,7 +16,7 @@ use crate::domain::ids::UserId;
 use crate::mail::RenderedEmail;
 
 /// How long a reset link works.
-const RESET_VALID: Duration = Duration::minutes(30);
+pub(super) const RESET_VALID: Duration = Duration::minutes(30);
 /// Reset requests per hour, per IP and per typed address.
 const FORGOT_LIMIT: Limit = Limit { max: 5, window: Duration::hours(1) };
 
@@ -24,9 +24,7 @@ impl Accounts {
     /// Mails a reset link if the address has an active account; answers the same either way.
     pub async fn request_reset(&self, email: Email, client: &Client) -> Result<(), AccountError> {
         self.limit("forgot-password", FORGOT_LIMIT, client, Some(email.as_str()))?;
-        let token = tokens::generate();
-        let query = [("token", token.as_str())];
-        let mail = self.email_with_link("reset_password", "/account/reset", &query, RESET_VALID)?;
+        let link = self.reset_link()?;
         let now = self.now().naive_utc();
         self.db
             .transaction(move |conn| {
@@ -34,17 +32,7 @@ impl Accounts {
                 let Some(user) = found.filter(|u| u.deactivated_at.is_none()) else {
                     return Ok(());
                 };
-                let new = NewEmailToken {
-                    user_id: user.id,
-                    purpose: PURPOSE_RESET,
-                    token_hash: &tokens::hash(&token),
-                    new_email: None,
-                    created_at: now,
-                    expires_at: now + RESET_VALID,
-                };
-                email_token::replace(conn, &new)?;
-                outbox::enqueue(conn, &mail.to_message(&user.email, None), now)?;
-                Ok(())
+                link.store(conn, user.id, &user.email, now)
             })
             .await
     }

@@ -6,7 +6,6 @@ use serde::Serialize;
 use crate::accounts::{AccountError, Accounts, Client};
 use crate::auth::password::Verified;
 use crate::db::models::audit::{self, NewEntry};
-use crate::db::models::partnership::EndReason;
 use crate::db::models::personal_data::{
     self, EnrollmentRecord, NotificationRecord, PartnershipRecord, ProgressRecord,
     ProgressShareRecord, SessionRecord,
@@ -116,18 +115,12 @@ impl Accounts {
             let message = "That is not your password.";
             return Err(FieldError { field: "password", message }.into());
         }
-        let updates = self.partner_updates.clone();
+        let erasure = self.erasure()?;
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
-        let keyring = self.keyring.clone();
         self.db
             .transaction(move |conn| {
-                // The link ends first, while both partners' rows still exist: the other partner
-                // keeps their copies and is told, then this account's data goes.
-                let reason = EndReason::AccountDeleted;
-                let user = UserId::from(user_id);
-                crate::partners::end_within(conn, &keyring, user, reason, &updates, now)?;
-                personal_data::erase(conn, user_id, &email)?;
+                erasure.run(conn, user_id, &email, now)?;
                 let target_id = user_id.to_string();
                 let entry = NewEntry {
                     actor_id: None,

@@ -14,7 +14,7 @@ use crate::domain::ids::UserId;
 use crate::mail::{MailError, RenderedEmail};
 
 /// How long a confirmation link works.
-const VERIFY_VALID: Duration = Duration::hours(24);
+pub(super) const VERIFY_VALID: Duration = Duration::hours(24);
 /// Registrations per address (IP, and typed email) per hour.
 const REGISTER_LIMIT: Limit = Limit { max: 10, window: Duration::hours(1) };
 /// Confirmation emails re-sent per hour.
@@ -117,7 +117,7 @@ impl Accounts {
     }
 
     /// The confirmation mail; its link returns to `return_to` once the address is confirmed.
-    fn confirmation_mail(
+    pub(super) fn confirmation_mail(
         &self,
         token: &str,
         return_to: Option<&str>,
@@ -154,17 +154,10 @@ impl Accounts {
         if user.email_verified_at.is_some() {
             return Ok(());
         }
-        let token = tokens::generate();
-        let confirm = self.confirmation_mail(&token, None)?;
+        let link = self.confirmation_link()?;
         let now = self.now().naive_utc();
         let (user_id, email) = (user.id, user.email);
-        self.db
-            .transaction(move |conn| {
-                store_verify_token(conn, user_id, &token, now)?;
-                outbox::enqueue(conn, &confirm.to_message(&email, None), now)?;
-                Ok(())
-            })
-            .await
+        self.db.transaction(move |conn| link.store(conn, user_id, &email, now)).await
     }
 }
 

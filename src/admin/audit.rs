@@ -176,6 +176,10 @@ pub fn describe_for_owner(action: &str) -> &'static str {
     match action {
         "user.role_changed" => "Your role was changed",
         "account.deleted" => "Your account was deleted",
+        "user.deactivated" => "Your account was deactivated",
+        "user.reactivated" => "Your account was reactivated",
+        "user.confirmation_sent" => "A new link to confirm your email address was sent",
+        "user.reset_link_sent" => "A link to set a new password was sent",
         "notifications.updated" => "Your email choices were changed",
         "notifications.unsubscribe" => "A kind of email was turned off from an unsubscribe link",
         _ => "Your account was updated by the programme team",

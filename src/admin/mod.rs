@@ -5,8 +5,9 @@
 pub mod audit;
 pub mod codes;
 pub mod csv_export;
-pub mod mail;
 pub mod enrolments;
+pub mod mail;
+pub mod people;
 
 use chrono::{DateTime, Utc};
 

@@ -87,13 +87,16 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
     }
 }
 
-/// Applies any pending embedded migrations; running it again is a no-op.
+/// Applies any pending embedded migrations, then fills in what SQL alone cannot (the folded
+/// search keys of accounts that predate them); running it again is a no-op.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
-    applied.map_err(|e| DbError::Migration(e.to_string()))
+    let applied = applied.map_err(|e| DbError::Migration(e.to_string()))?;
+    models::user::backfill_search_keys(conn)?;
+    Ok(applied)
 }
 
 /// WAL for concurrent readers, enforced foreign keys, a lock wait instead of an instant

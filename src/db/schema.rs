@@ -16,6 +16,7 @@ diesel::table! {
         deactivated_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        search_key -> Text,
     }
 }
 

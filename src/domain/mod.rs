@@ -10,5 +10,6 @@ pub mod notifications;
 pub mod progress;
 pub mod reminders;
 pub mod return_path;
+pub mod search;
 pub mod utc;
 pub mod worksheet;

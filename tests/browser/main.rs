@@ -24,6 +24,7 @@ mod harness;
 
 mod accessibility;
 mod admin_import;
+mod admin_people;
 mod contract;
 mod forms;
 mod journey;

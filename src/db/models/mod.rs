@@ -10,6 +10,7 @@ pub mod lesson_progress;
 pub mod notification_preference;
 pub mod outbox;
 pub mod partnership;
+pub mod people;
 pub mod personal_data;
 pub mod progress_share;
 pub mod reminder_log;

@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::outbox;
+use crate::db::schema::{outbox, users};
 
 /// Waiting to be sent (or re-sent after a failed attempt).
 pub const STATUS_PENDING: &str = "pending";
@@ -83,12 +83,17 @@ struct OutboxRow<'a> {
 
 /// Queues a message, due at once or at `new.not_before`. Call it inside the caller's own transaction so the mail is
 /// stored if and only if the data that caused it is. Returns the new id, or `None` when a
-/// message with the same `dedupe_key` already exists (not an error: the mail is already queued).
+/// message with the same `dedupe_key` already exists (not an error: the mail is already queued)
+/// or when the recipient is a deactivated account, which gets no mail of any kind.
 pub fn enqueue(
     conn: &mut DbConnection,
     new: &NewMessage<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<Option<i64>> {
+    if crate::db::models::user::is_deactivated_address(conn, new.recipient)? {
+        tracing::debug!(kind = new.kind, "mail to a deactivated account dropped");
+        return Ok(None);
+    }
     let row = OutboxRow {
         kind: new.kind,
         recipient: new.recipient,
@@ -150,14 +155,21 @@ fn row<'a>(new: &NewMessage<'a>, now: NaiveDateTime) -> OutboxRow<'a> {
     }
 }
 
-/// Pending messages that are due and whose lease is free (never claimed, or its worker died).
-/// `pending` is a parameter because `auto_type` cannot take a constant inside the query.
+/// Pending messages that are due and whose lease is free (never claimed, or its worker died),
+/// leaving aside mail to a deactivated account: queued before it was deactivated, it waits
+/// (and goes out if the account is reactivated). `pending` is a parameter because `auto_type`
+/// cannot take a constant inside the query.
 #[diesel::dsl::auto_type]
 fn due_ids(pending: &'static str, now: NaiveDateTime, limit: i64) -> _ {
     outbox::table
         .filter(outbox::status.eq(pending))
         .filter(outbox::next_attempt_at.le(now))
         .filter(outbox::locked_until.is_null().or(outbox::locked_until.le(now)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            users::table
+                .filter(users::email.eq(outbox::recipient))
+                .filter(users::deactivated_at.is_not_null()),
+        )))
         .order((outbox::next_attempt_at, outbox::id))
         .limit(limit)
         .select(outbox::id)

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::users;
+use crate::domain::search;
 
 /// A stored account.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -39,9 +40,84 @@ pub struct NewUser<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// Inserts an account and returns it with its new id.
+/// Inserts an account and returns it with its new id; its search key is derived here, so no
+/// caller can forget it.
 pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<User> {
-    diesel::insert_into(users::table).values(new).get_result(conn)
+    let key = search::account_key(new.email, new.display_name);
+    let id: i64 = diesel::insert_into(users::table)
+        .values((new, users::search_key.eq(key)))
+        .returning(users::id)
+        .get_result(conn)?;
+    users::table.find(id).select(User::as_select()).first(conn)
+}
+
+/// Recomputes the search key of one account after its address or name changed.
+pub fn refresh_search_key(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    let found: Option<(String, String)> =
+        users::table.find(id).select((users::email, users::display_name)).first(conn).optional()?;
+    let Some((email, name)) = found else { return Ok(()) };
+    diesel::update(users::table.find(id))
+        .set(users::search_key.eq(search::account_key(&email, &name)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// How many keys [`backfill_search_keys`] computes per statement batch.
+const BACKFILL_BATCH: i64 = 500;
+
+/// Fills in the search key of accounts that have none (those that existed before the column,
+/// which the migration cannot fold the way [`search::fold`] does); returns how many. Cheap when
+/// there are none, so it runs after every migration.
+pub fn backfill_search_keys(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut filled = 0;
+    loop {
+        let batch: Vec<(i64, String, String)> = users::table
+            .filter(users::search_key.eq(""))
+            .order(users::id)
+            .limit(BACKFILL_BATCH)
+            .select((users::id, users::email, users::display_name))
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(filled);
+        }
+        conn.transaction(|conn| {
+            for (id, email, name) in &batch {
+                diesel::update(users::table.find(*id))
+                    .set(users::search_key.eq(search::account_key(email, name)))
+                    .execute(conn)?;
+            }
+            QueryResult::Ok(())
+        })?;
+        filled += batch.len();
+    }
+}
+
+/// Deactivates (`Some(at)`) or reactivates (`None`) an account; returns the rows changed, 0
+/// when it was already in that state (callers answer "nothing changed" rather than failing).
+pub fn set_deactivated(
+    conn: &mut DbConnection,
+    id: i64,
+    at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let target = users::table.find(id);
+    let changes = (users::deactivated_at.eq(at), users::updated_at.eq(now));
+    match at {
+        Some(_) => diesel::update(target.filter(users::deactivated_at.is_null()))
+            .set(changes)
+            .execute(conn),
+        None => diesel::update(target.filter(users::deactivated_at.is_not_null()))
+            .set(changes)
+            .execute(conn),
+    }
+}
+
+/// Whether `email` belongs to a deactivated account, which gets no mail at all.
+pub fn is_deactivated_address(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::email.eq(email)).filter(users::deactivated_at.is_not_null()),
+    ))
+    .get_result(conn)
 }
 
 /// Finds an account by its (normalised) email address.
@@ -68,8 +144,8 @@ pub fn update_profile(
             users::time_zone.eq(time_zone),
             users::updated_at.eq(now),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    refresh_search_key(conn, id)
 }
 
 /// Stores a new password hash.
@@ -102,8 +178,8 @@ pub fn set_email(
 ) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set((users::email.eq(email), users::email_verified_at.eq(now), users::updated_at.eq(now)))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    refresh_search_key(conn, id)
 }
 
 /// Changes an account's role (callers record it in the audit log in the same transaction).

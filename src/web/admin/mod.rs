@@ -9,6 +9,7 @@ pub mod codes;
 pub mod csv;
 pub mod enrolments;
 pub mod outbox;
+pub mod people;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tera::Context;
@@ -28,6 +29,7 @@ pub fn admin_routes(table: &mut RouteTable) {
     codes::routes(table);
     outbox::routes(table);
     enrolments::routes(table);
+    people::routes(table);
 }
 
 /// One entry of the admin navigation: a page that exists, in the order admins read them.
@@ -43,6 +45,7 @@ pub struct NavItem {
 /// that does not): People, Enrolments, Access codes, Reports, Outbox, Audit log.
 pub const NAV: &[NavItem] = &[
     NavItem { section: "overview", href: "/admin", label: "Overview" },
+    NavItem { section: "people", href: "/admin/people", label: "People" },
     NavItem { section: "enrolments", href: "/admin/enrolments", label: "Enrolments" },
     NavItem { section: "codes", href: "/admin/codes", label: "Access codes" },
     NavItem { section: "outbox", href: "/admin/outbox", label: "Outbox" },

@@ -69,7 +69,13 @@ use crate::web::downloads;
         admin::enrolments::list,
         admin::enrolments::enrol,
         admin::enrolments::import,
-        admin::enrolments::export
+        admin::enrolments::export,
+        admin::users::list_users,
+        admin::users::show_user,
+        admin::users::update_user,
+        admin::users::delete_user,
+        admin::users::resend_confirmation,
+        admin::users::send_reset_link
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod codes;
 pub mod enrolments;
 pub mod outbox;
+pub mod users;
 
 use crate::web::{RouteTable, get};
 
@@ -16,4 +17,5 @@ pub fn admin_api_routes(table: &mut RouteTable) {
     codes::routes(table);
     outbox::routes(table);
     enrolments::routes(table);
+    users::routes(table);
 }
