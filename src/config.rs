@@ -40,6 +40,7 @@ const KEYS: &[Key] = &[
     Key { name: "db_pool_size", env: "MEND_DB_POOL_SIZE", default: Some("8") },
     Key { name: "log", env: "MEND_LOG", default: Some("info") },
     Key { name: "watch", env: "MEND_WATCH", default: Some("false") },
+    Key { name: "trusted_proxies", env: "MEND_TRUSTED_PROXIES", default: Some("") },
 ];
 
 /// A setting that could not be used, phrased the way the operator wrote it.
@@ -244,6 +245,19 @@ pub struct Settings {
     pub log: String,
     /// Recompile content when it changes (authoring mode).
     pub watch: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
+    /// client, and the header is ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// `MEND_TRUSTED_PROXIES`: IP addresses separated by commas or spaces.
+fn parse_proxies(text: &str) -> Result<Vec<std::net::IpAddr>, String> {
+    text.split([',', ' '])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse().map_err(|_| format!("{part:?} is not an IP address (e.g. 10.0.0.1)"))
+        })
+        .collect()
 }
 
 impl Settings {
@@ -283,6 +297,8 @@ impl Settings {
                 "false" | "0" | "no" => false,
                 _ => return Err(raw.invalid("watch", "expected true or false")),
             },
+            trusted_proxies: parse_proxies(&required("trusted_proxies")?)
+                .map_err(|reason| raw.invalid("trusted_proxies", reason))?,
         })
     }
 

@@ -44,6 +44,9 @@ pub enum AppError {
     /// A signed-in learner on a page for course authors.
     #[error("for course authors only")]
     AuthorsOnly,
+    /// A signed-in learner or author on an admin page or admin API route.
+    #[error("for administrators only")]
+    AdminsOnly,
     #[error("rate limited")]
     TooManyRequests { retry_after: u64 },
     #[error("the email and password do not match an account")]
@@ -327,6 +330,12 @@ impl ProblemType {
              dashboard.",
         ),
     };
+    const ADMINS_ONLY: Self = Self {
+        uri: "/problems/admins-only",
+        status: StatusCode::FORBIDDEN,
+        title: "This page is for administrators",
+        detail: Some("It is part of the admin console. Your own courses are on your dashboard."),
+    };
     const RATE_LIMITED: Self = Self {
         uri: "/problems/rate-limited",
         status: StatusCode::TOO_MANY_REQUESTS,
@@ -393,7 +402,7 @@ impl ProblemType {
     };
 
     /// Every kind, for the OpenAPI document and the tests that keep them distinct.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::NOT_FOUND,
         Self::INVALID_FIELD,
         Self::EDIT_CONFLICT,
@@ -404,6 +413,7 @@ impl ProblemType {
         Self::BAD_CREDENTIALS,
         Self::FORBIDDEN,
         Self::AUTHORS_ONLY,
+        Self::ADMINS_ONLY,
         Self::RATE_LIMITED,
         Self::EXPIRED_LINK,
         Self::NOT_ENROLLED,
@@ -468,6 +478,7 @@ impl AppError {
             Self::BadCredentials => ProblemType::BAD_CREDENTIALS,
             Self::Forbidden(_) => ProblemType::FORBIDDEN,
             Self::AuthorsOnly => ProblemType::AUTHORS_ONLY,
+            Self::AdminsOnly => ProblemType::ADMINS_ONLY,
             Self::TooManyRequests { .. } => ProblemType::RATE_LIMITED,
             Self::BadLink => ProblemType::EXPIRED_LINK,
             Self::NotEnrolled => ProblemType::NOT_ENROLLED,

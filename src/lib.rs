@@ -6,6 +6,7 @@
 //! `mail` sends what the others queue, `notifications` keeps what mail each learner wants.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -232,6 +232,7 @@ impl Application {
             updates,
         ));
         let notifications = Arc::new(Notifications::new(db.clone(), clock.clone()));
+        let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
         let watch = settings.watch;
         let cookies = SessionCookies::for_base_url(&settings.base_url);
         let settings = Arc::new(settings);
@@ -248,6 +249,7 @@ impl Application {
             partners,
             notifications,
             unsubscribe,
+            admin,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

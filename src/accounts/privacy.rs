@@ -133,6 +133,7 @@ impl Accounts {
                     target_id: &target_id,
                     detail: "{\"by\":\"owner\"}",
                     created_at: now,
+                    ip: None,
                 };
                 Ok(audit::record(conn, &entry)?)
             })

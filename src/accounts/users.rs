@@ -63,6 +63,7 @@ pub fn set_role(
             target_id: &target_id,
             detail: &detail.to_string(),
             created_at: now,
+            ip: None,
         };
         audit::record(conn, &entry)?;
         Ok(found)

@@ -2,6 +2,7 @@
 //! and rate limits, and the keyring that seals what learners write. Nothing here knows about
 //! HTTP; `web::session` wires it into requests.
 
+pub mod client_addr;
 pub mod csrf;
 pub mod jwt;
 pub mod keyring;

@@ -225,6 +225,7 @@ diesel::table! {
         target_id -> Text,
         detail -> Text,
         created_at -> Timestamp,
+        ip -> Nullable<Text>,
     }
 }
 

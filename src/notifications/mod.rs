@@ -296,6 +296,7 @@ fn record(
         target_type: "user",
         target_id: &target_id,
         detail: &detail.to_string(),
+        ip: None,
         created_at: now,
     };
     Ok(audit::record(conn, &entry)?)

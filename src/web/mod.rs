@@ -1,6 +1,7 @@
 //! HTTP: handlers grouped by audience, the route table, and the pieces every page shares.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod author;
@@ -112,6 +113,7 @@ pub fn route_table() -> RouteTable {
     learner_routes(&mut table);
     worksheet_routes(&mut table);
     table.at("/author/status", |r| r.route(get().to(author::status)));
+    admin::admin_routes(&mut table);
     account_routes(&mut table);
     profile_routes(&mut table);
     partner_routes(&mut table);

@@ -394,6 +394,26 @@ impl FromRequest for Author {
     }
 }
 
+/// A signed-in admin: 401 for visitors, 403 ([`AppError::AdminsOnly`]) for learners and
+/// authors. The same extractor guards admin pages and the admin API: whether the refusal is a
+/// page or `application/problem+json` is decided by the path, in [`crate::web::errors`].
+#[derive(Debug, Clone)]
+pub struct Admin(pub CurrentUser);
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let admin = match CurrentUser::of(req) {
+            None => Err(AppError::Unauthorized),
+            Some(user) if user.role == Role::Admin => Ok(Self(user)),
+            Some(_) => Err(AppError::AdminsOnly),
+        };
+        ready(admin)
+    }
+}
+
 /// The signed-in user, or 401; `Option<CurrentUser>` for pages that visitors see too.
 impl FromRequest for CurrentUser {
     type Error = AppError;
@@ -408,14 +428,27 @@ impl FromRequest for Client {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
 
-    /// The peer address as seen by this server (behind a proxy: the proxy's), and the user agent.
+    /// The client's address (see [`client_address`]) and user agent.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req
-            .peer_addr()
-            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+        let ip = client_address(req);
         let user_agent = header(req, "user-agent").unwrap_or_default().to_owned();
         ready(Ok(Self { ip, user_agent }))
     }
+}
+
+/// The client's address: the TCP peer, unless the peer is one of `MEND_TRUSTED_PROXIES`, in
+/// which case the proxy's `X-Forwarded-For` is read (see [`crate::auth::client_addr`]), so a
+/// client that is not behind a trusted proxy cannot choose the address it is recorded under.
+pub fn client_address(req: &HttpRequest) -> std::net::IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.settings.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+    crate::auth::client_addr::resolve(peer, forwarded, trusted)
 }
 
 /// A submitted form with its CSRF token checked (403 when missing or wrong).

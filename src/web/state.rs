@@ -39,6 +39,8 @@ pub struct AppState {
     pub notifications: Arc<Notifications>,
     /// Checks the signed unsubscribe links in mail (no sign-in needed to use one).
     pub unsubscribe: UnsubscribeKey,
+    /// The admin console's services.
+    pub admin: Arc<crate::admin::Console>,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

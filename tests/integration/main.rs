@@ -12,6 +12,7 @@ mod smtp;
 mod support;
 
 mod accounts;
+mod authorization;
 
 mod cli;
 mod contract_pages;

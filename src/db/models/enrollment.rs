@@ -212,3 +212,13 @@ pub fn list_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Ve
         .select(Enrollment::as_select())
         .load(conn)
 }
+
+/// How many enrolments are active at `now` (not completed, withdrawn or expired): the admin
+/// overview's count.
+pub fn count_active(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    enrollments::table
+        .filter(enrollments::status.eq("active"))
+        .filter(enrollments::expires_at.is_null().or(enrollments::expires_at.gt(now)))
+        .count()
+        .get_result(conn)
+}

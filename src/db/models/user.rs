@@ -118,3 +118,12 @@ pub fn set_role(
         .execute(conn)
         .map(drop)
 }
+
+/// How many accounts hold `role`, deactivated ones left out: the admin overview's headcount.
+pub fn count_active_by_role(conn: &mut DbConnection, role: &str) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(role))
+        .filter(users::deactivated_at.is_null())
+        .count()
+        .get_result(conn)
+}

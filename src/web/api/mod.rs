@@ -2,6 +2,7 @@
 //! Clients authenticate with `Authorization: Bearer <token>`; a browser using the session
 //! cookie instead must send `X-CSRF-Token` on state changes.
 
+pub mod admin;
 pub mod auth;
 pub mod learning;
 pub mod me;
@@ -78,6 +79,7 @@ pub fn routes(table: &mut RouteTable) {
                 .route(web::delete().to(partner::unshare_progress))
         })
         .at("/api/openapi.json", |r| r.route(get().to(openapi::document)));
+    admin::admin_api_routes(table);
 }
 
 /// A JSON body that may be left out entirely (no body at all); a body that is there is read

@@ -1,0 +1,11 @@
+//! The admin API under `/api/v1/admin`: the console's operations for scripts and integrations.
+//! Every handler takes [`crate::web::session::Admin`] first (401 without a session, 403 for
+//! learners and authors, as `application/problem+json`), and every route and status is in the
+//! OpenAPI document. Each area adds its routes with one line in [`admin_api_routes`].
+
+use crate::web::RouteTable;
+
+/// Every admin API route (one line per area).
+pub fn admin_api_routes(table: &mut RouteTable) {
+    let _ = table;
+}
