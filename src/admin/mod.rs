@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod csv_export;
+pub mod reports;
 
 use chrono::{DateTime, Utc};
 

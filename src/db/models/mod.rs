@@ -11,6 +11,7 @@ pub mod partnership;
 pub mod personal_data;
 pub mod progress_share;
 pub mod reminder_log;
+pub mod report;
 pub mod session;
 pub mod signature;
 pub mod user;

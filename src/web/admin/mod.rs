@@ -4,7 +4,9 @@
 //! outbox, reports, audit) lives in its own file and adds its routes with one line in
 //! [`admin_routes`] and its navigation entry with one line in [`NAV`].
 
+pub mod charts;
 pub mod csv;
+pub mod reports;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tera::Context;
@@ -18,6 +20,7 @@ use crate::web::{RouteTable, get};
 /// Every admin page's route (one line per area).
 pub fn admin_routes(table: &mut RouteTable) {
     table.at("/admin", |r| r.route(get().to(overview)));
+    reports::routes(table);
 }
 
 /// One entry of the admin navigation: a page that exists, in the order admins read them.
@@ -31,7 +34,10 @@ pub struct NavItem {
 
 /// The admin navigation. Add a line when a page exists on your branch (never a link to a page
 /// that does not): People, Enrolments, Access codes, Reports, Outbox, Audit log.
-pub const NAV: &[NavItem] = &[NavItem { section: "overview", href: "/admin", label: "Overview" }];
+pub const NAV: &[NavItem] = &[
+    NavItem { section: "overview", href: "/admin", label: "Overview" },
+    NavItem { section: "reports", href: "/admin/reports", label: "Reports" },
+];
 
 /// The context every admin page starts from: the site's page context, the admin navigation
 /// and which entry is the current page (`section`, one of [`NAV`]'s).

@@ -56,7 +56,8 @@ use crate::web::downloads;
         partner::decline,
         partner::partner_progress,
         partner::share_progress,
-        partner::unshare_progress
+        partner::unshare_progress,
+        crate::web::api::admin::reports::show
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]

@@ -3,9 +3,11 @@
 //! learners and authors, as `application/problem+json`), and every route and status is in the
 //! OpenAPI document. Each area adds its routes with one line in [`admin_api_routes`].
 
+pub mod reports;
+
 use crate::web::RouteTable;
 
 /// Every admin API route (one line per area).
 pub fn admin_api_routes(table: &mut RouteTable) {
-    let _ = table;
+    reports::routes(table);
 }
