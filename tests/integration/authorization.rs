@@ -135,7 +135,11 @@ const CASES: &[Case] = &[
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
     ("GET", "/admin", [401, 403, 403, 200]),
+    ("GET", "/admin/reports", [401, 403, 403, 200]),
+    ("GET", "/admin/reports/{course}", [401, 403, 403, 200]),
+    ("GET", "/admin/reports/{course}/report.csv", [401, 403, 403, 200]),
     // Admin API.
+    ("GET", "/api/v1/admin/reports/{course}", [401, 403, 403, 200]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

@@ -12,6 +12,7 @@ mod smtp;
 mod support;
 
 mod accounts;
+mod admin_reports;
 mod authorization;
 
 mod cli;
