@@ -31,6 +31,7 @@ fn lessons() -> Vec<String> {
 /// - 0–6 (7) opened the first lesson; 0–5 (6) finished it; 0–4 (5) finished the first half;
 ///   0–1 (2) finished every lesson and the course.
 /// - 0–5 (6) were active 3 days ago, 6–8 (3) 20 days ago, 9–11 never.
+///
 /// Learner 6 is named `<script>alert(1)</script>`.
 fn seed(app: &TestApp) {
     let lessons = lessons();
@@ -81,8 +82,7 @@ fn seed(app: &TestApp) {
             _ => None,
         };
         if let Some(active) = active {
-            enrollment::record_activity(&mut conn, id.into(), completed, active.naive_utc())
-                .unwrap();
+            enrollment::record_activity(&mut conn, id, completed, active.naive_utc()).unwrap();
         }
     }
     app.clock.set(now);
