@@ -131,6 +131,13 @@ const CASES: &[Case] = &[
     ("POST", "/api/v1/partner/decline", [401, 422, 422, 422]),
     ("PUT", "/api/v1/shares/progress/{course}", [401, 404, 404, 404]),
     ("DELETE", "/api/v1/shares/progress/{course}", [401, 404, 404, 404]),
+    // Notification preferences and unsubscribing (issue 11, merged with main).
+    ("GET", "/account/notifications", [401, 200, 200, 200]),
+    ("POST", "/account/notifications", [401, 422, 422, 422]),
+    ("GET", "/unsubscribe/{token}", [404, 404, 404, 404]),
+    ("POST", "/unsubscribe/{token}", [404, 404, 404, 404]),
+    ("GET", "/api/v1/me/notifications", [401, 200, 200, 200]),
+    ("PUT", "/api/v1/me/notifications", [401, 422, 422, 422]),
     // Author tools.
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
