@@ -139,6 +139,7 @@ const CASES: &[Case] = &[
     ("GET", "/api/v1/me/notifications", [401, 200, 200, 200]),
     ("PUT", "/api/v1/me/notifications", [401, 422, 422, 422]),
     // Author tools.
+    ("GET", "/author", [401, 403, 200, 200]),
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
     ("GET", "/admin", [401, 403, 403, 200]),

@@ -13,6 +13,7 @@ mod support;
 
 mod accounts;
 mod admin_reports;
+mod author_tools;
 mod authorization;
 
 mod cli;
