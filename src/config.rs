@@ -42,6 +42,7 @@ const KEYS: &[Key] = &[
     Key { name: "watch", env: "MEND_WATCH", default: Some("false") },
     Key { name: "reminder_interval_seconds", env: "MEND_REMINDER_INTERVAL", default: Some("60") },
     Key { name: "trusted_proxies", env: "MEND_TRUSTED_PROXIES", default: Some("") },
+    Key { name: "report_min_cell", env: "MEND_REPORT_MIN_CELL", default: Some("5") },
 ];
 
 /// A setting that could not be used, phrased the way the operator wrote it.
@@ -251,6 +252,9 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
     /// client, and the header is ignored).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Report counts below this many learners are shown as "fewer than N", so a small cohort
+    /// cannot be singled out (0 or 1: every count shown as it is).
+    pub report_min_cell: u32,
 }
 
 /// `MEND_TRUSTED_PROXIES`: IP addresses separated by commas or spaces.
@@ -291,7 +295,12 @@ impl Settings {
             .ok_or_else(|| {
                 raw.invalid("reminder_interval_seconds", "expected whole seconds from 1 to 86400")
             })?;
+        let report_min_cell =
+            required("report_min_cell")?.parse::<u32>().ok().filter(|n| *n <= 1000).ok_or_else(
+                || raw.invalid("report_min_cell", "expected a whole number from 0 to 1000"),
+            )?;
         Ok(Self {
+            report_min_cell,
             database_url,
             content_dir: PathBuf::from(required("content_dir")?),
             bind,

@@ -8,6 +8,7 @@ pub mod csv_export;
 pub mod enrolments;
 pub mod mail;
 pub mod people;
+pub mod reports;
 
 use chrono::{DateTime, Utc};
 

@@ -51,3 +51,65 @@ fn summary_line(summary: &Summary) -> String {
     ]
     .join(" · ")
 }
+
+/// One course on the author landing page, with why learners may not see parts of it.
+#[derive(Debug, serde::Serialize)]
+struct CourseState {
+    slug: String,
+    title: String,
+    published: bool,
+    /// Draft lessons (hidden from learners until `draft` is removed from their front matter).
+    drafts: Vec<String>,
+}
+
+/// `/author`: where an author starts — the last build in one line (with the full diagnostics
+/// on `/author/status`), and each course's visibility: unpublished courses and draft lessons,
+/// with the reason learners cannot see them. Authors and admins only.
+pub async fn landing(
+    Author(author): Author,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let status = state.catalog.status();
+    let errors = status.as_deref().map_or(0, |s| content::error_count(&s.diagnostics));
+    let warnings = status.as_deref().map_or(0, |s| s.diagnostics.len()) - errors;
+    let courses: Vec<CourseState> = state
+        .catalog
+        .current()
+        .map(|catalog| {
+            catalog
+                .courses()
+                .iter()
+                .map(|c| CourseState {
+                    slug: c.slug.clone(),
+                    title: c.title.clone(),
+                    published: c.published,
+                    drafts: c
+                        .modules
+                        .iter()
+                        .flat_map(|m| &m.lessons)
+                        .filter(|l| l.draft)
+                        .map(|l| l.title.clone())
+                        .collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut context = page_context(&req);
+    context.insert("status", &status.as_deref());
+    context.insert(
+        "compiled",
+        &status.as_deref().map(|s| when(s.compiled_at, state.clock.now(), author.time_zone)),
+    );
+    context.insert("summary", &status.as_deref().map(|s| summary_line(&s.summary)));
+    context.insert(
+        "problems",
+        &format!(
+            "{}, {}",
+            count(errors, "error", "errors"),
+            count(warnings, "warning", "warnings")
+        ),
+    );
+    context.insert("courses", &courses);
+    state.page("pages/author.html", &context)
+}

@@ -114,6 +114,7 @@ pub fn route_table() -> RouteTable {
         .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(downloads::download_file)));
     learner_routes(&mut table);
     worksheet_routes(&mut table);
+    table.at("/author", |r| r.route(get().to(author::landing)));
     table.at("/author/status", |r| r.route(get().to(author::status)));
     admin::admin_routes(&mut table);
     account_routes(&mut table);

@@ -140,7 +140,9 @@ const CASES: &[Case] = &[
     ("POST", "/api/v1/partner/decline", [401, 422, 422, 422]),
     ("PUT", "/api/v1/shares/progress/{course}", [401, 404, 404, 404]),
     ("DELETE", "/api/v1/shares/progress/{course}", [401, 404, 404, 404]),
+    // Notification preferences and unsubscribing (issue 11, merged with main).
     // Author tools.
+    ("GET", "/author", [401, 403, 200, 200]),
     ("GET", "/author/status", [401, 403, 200, 200]),
     // Admin console (people, enrolments, codes, reports, outbox, audit: one line per route).
     ("GET", "/admin/codes", [401, 403, 403, 200]),
@@ -189,6 +191,11 @@ const CASES: &[Case] = &[
     ("POST", "/api/v1/admin/enrollments", [401, 403, 403, 422]),
     ("POST", "/api/v1/admin/enrollments/import", [401, 403, 403, 400]),
     ("GET", "/api/v1/admin/enrollments/export", [401, 403, 403, 200]),
+    ("GET", "/admin/reports", [401, 403, 403, 200]),
+    ("GET", "/admin/reports/{course}", [401, 403, 403, 200]),
+    ("GET", "/admin/reports/{course}/report.csv", [401, 403, 403, 200]),
+    // Admin API.
+    ("GET", "/api/v1/admin/reports/{course}", [401, 403, 403, 200]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

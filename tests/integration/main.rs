@@ -16,6 +16,8 @@ mod admin_audit;
 mod admin_codes_outbox;
 mod admin_enrolments;
 mod admin_people;
+mod admin_reports;
+mod author_tools;
 mod authorization;
 
 mod cli;

@@ -14,6 +14,7 @@ pub mod people;
 pub mod personal_data;
 pub mod progress_share;
 pub mod reminder_log;
+pub mod report;
 pub mod session;
 pub mod signature;
 pub mod user;

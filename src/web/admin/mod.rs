@@ -5,11 +5,13 @@
 //! [`admin_routes`] and its navigation entry with one line in [`NAV`].
 
 pub mod audit;
+pub mod charts;
 pub mod codes;
 pub mod csv;
 pub mod enrolments;
 pub mod outbox;
 pub mod people;
+pub mod reports;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tera::Context;
@@ -30,6 +32,7 @@ pub fn admin_routes(table: &mut RouteTable) {
     outbox::routes(table);
     enrolments::routes(table);
     people::routes(table);
+    reports::routes(table);
 }
 
 /// One entry of the admin navigation: a page that exists, in the order admins read them.
@@ -48,6 +51,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { section: "people", href: "/admin/people", label: "People" },
     NavItem { section: "enrolments", href: "/admin/enrolments", label: "Enrolments" },
     NavItem { section: "codes", href: "/admin/codes", label: "Access codes" },
+    NavItem { section: "reports", href: "/admin/reports", label: "Reports" },
     NavItem { section: "outbox", href: "/admin/outbox", label: "Outbox" },
     NavItem { section: "audit", href: "/admin/audit", label: "Audit log" },
 ];

@@ -75,7 +75,8 @@ use crate::web::downloads;
         admin::users::update_user,
         admin::users::delete_user,
         admin::users::resend_confirmation,
-        admin::users::send_reset_link
+        admin::users::send_reset_link,
+        admin::reports::show
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]

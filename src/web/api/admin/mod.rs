@@ -7,6 +7,7 @@ pub mod audit;
 pub mod codes;
 pub mod enrolments;
 pub mod outbox;
+pub mod reports;
 pub mod users;
 
 use crate::web::{RouteTable, get};
@@ -18,4 +19,5 @@ pub fn admin_api_routes(table: &mut RouteTable) {
     outbox::routes(table);
     enrolments::routes(table);
     users::routes(table);
+    reports::routes(table);
 }
