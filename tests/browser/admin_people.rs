@@ -41,7 +41,9 @@ test_case! {
 
         let deactivate = browser.client.find(Locator::Css("form[action$='/deactivate'] button")).await.unwrap();
         deactivate.click().await.unwrap();
-        let notice = browser.text(".admin-main [role=status]").await;
+        // The click only starts the form's navigation: wait for the page it lands on.
+        let notice = browser.client.wait().for_element(Locator::Css(".admin-main [role=status]")).await;
+        let notice = notice.unwrap().text().await.unwrap();
         assert!(notice.contains("deactivated"), "{notice}");
         browser.quit().await;
         assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");

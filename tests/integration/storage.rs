@@ -51,7 +51,22 @@ impl From<mend::db::DbError> for Stop {
 both_backends! {
     async fn migrations_apply_from_empty_and_are_idempotent(test_db: TestDb) {
         let db = Database::connect(&test_db.url, 2).unwrap();
-        let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap().count();
+        let folder = |backend: &str| -> Vec<String> {
+            let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+            let mut names: Vec<String> = std::fs::read_dir(dir).unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let names = folder("sqlite");
+        assert_eq!(names, folder("postgres"), "both backends have the same migrations");
+        // The version is the timestamp before the name: two folders sharing one would make the
+        // second silently skipped.
+        let mut versions: Vec<&str> = names.iter().map(|n| n.split('_').next().unwrap()).collect();
+        versions.dedup();
+        assert_eq!(versions.len(), names.len(), "migration versions are unique: {names:?}");
+        let migrations = names.len();
         assert_eq!(db.migrate().unwrap(), migrations, "the first run applies every migration");
         assert_eq!(db.migrate().unwrap(), 0, "a second run changes nothing");
         select_every_table(&db);
