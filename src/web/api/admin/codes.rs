@@ -94,7 +94,8 @@ pub async fn create(
     responses((status = 200, description = "Disabled (or already was)", body = CodeView),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a cookie session without `X-CSRF-Token`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such code", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such code", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id holds a control character (refused at the edge, like every input)", body = Problem, content_type = "application/problem+json")))]
 pub async fn disable(
     admin: Admin,
     req: HttpRequest,
@@ -111,7 +112,8 @@ pub async fn disable(
     responses((status = 200, description = "Enabled (or already was)", body = CodeView),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a cookie session without `X-CSRF-Token`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such code", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such code", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id holds a control character (refused at the edge, like every input)", body = Problem, content_type = "application/problem+json")))]
 pub async fn enable(
     admin: Admin,
     req: HttpRequest,

@@ -44,7 +44,8 @@ pub async fn list(
     responses((status = 200, description = "The message", body = MessageDetail),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id holds a control character (refused at the edge, like every input)", body = Problem, content_type = "application/problem+json")))]
 pub async fn show(
     _admin: Admin,
     state: web::Data<AppState>,
@@ -62,7 +63,8 @@ pub async fn show(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a cookie session without `X-CSRF-Token`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The message has not failed (`/problems/not-now`)", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The message has not failed (`/problems/not-now`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id holds a control character (refused at the edge, like every input)", body = Problem, content_type = "application/problem+json")))]
 pub async fn retry(
     admin: Admin,
     req: HttpRequest,
@@ -80,7 +82,8 @@ pub async fn retry(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a cookie session without `X-CSRF-Token`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The message is not queued, or a worker is sending it right now (`/problems/not-now`)", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The message is not queued, or a worker is sending it right now (`/problems/not-now`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id holds a control character (refused at the edge, like every input)", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel(
     admin: Admin,
     req: HttpRequest,
