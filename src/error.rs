@@ -237,7 +237,7 @@ impl From<crate::admin::enrolments::EnrolmentError> for AppError {
     }
 }
 
-/// The 409 for a stale worksheet write, carrying the newest revision as the API shows it.
+/// An admin console refusal: a field named, a record missing, or "not now" (409).
 impl From<ConsoleError> for AppError {
     fn from(error: ConsoleError) -> Self {
         match error {
@@ -249,6 +249,7 @@ impl From<ConsoleError> for AppError {
     }
 }
 
+/// The 409 for a stale worksheet write, carrying the newest revision as the API shows it.
 fn conflict(current: &Opened) -> AppError {
     let current = serde_json::json!({
         "id": current.key.to_string(),
