@@ -208,7 +208,7 @@ pub async fn list_people(
 }
 
 /// The account id in the path; anything else is simply not a person (404).
-fn person_id(path: &str) -> Result<UserId, AppError> {
+pub(crate) fn person_id(path: &str) -> Result<UserId, AppError> {
     path.parse::<i64>().map(UserId::from).map_err(|_| AppError::NotFound)
 }
 

@@ -13,10 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::admin::people::{PAGE_SIZE, Person, PersonDetail};
 use crate::domain::account::Role;
-use crate::domain::ids::UserId;
 use crate::error::{AppError, Problem};
 use crate::web::admin::actor;
-use crate::web::admin::people::PeopleQuery;
+use crate::web::admin::people::{PeopleQuery, person_id};
 use crate::web::session::Admin;
 use crate::web::state::AppState;
 use crate::web::{RouteTable, get};
@@ -101,10 +100,6 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(UserList { users: page.people, next_before: page.next_before }))
 }
 
-fn user_id(path: &str) -> Result<UserId, AppError> {
-    path.parse::<i64>().map(UserId::from).map_err(|_| AppError::NotFound)
-}
-
 /// One account: profile, enrolments with progress, sessions, mail and audit entries (never
 /// worksheet answers).
 #[utoipa::path(get, path = "/api/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])),
@@ -119,7 +114,7 @@ pub async fn show_user(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
+    let id = person_id(&path)?;
     let detail = state.admin.person(id, state.catalog.current()).await?;
     Ok(HttpResponse::Ok().json(detail.ok_or(AppError::NotFound)?))
 }
@@ -152,7 +147,7 @@ pub async fn update_user(
     path: web::Path<String>,
     body: web::Json<UserUpdate>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
+    let id = person_id(&path)?;
     let update = body.into_inner();
     let role = update.role.as_deref().map(str::parse::<Role>).transpose()?;
     let actor = actor(&admin, &req);
@@ -182,7 +177,7 @@ pub async fn delete_user(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
+    let id = person_id(&path)?;
     state.admin.delete_person(&state.accounts, actor(&admin, &req), id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -201,7 +196,7 @@ pub async fn resend_confirmation(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
+    let id = person_id(&path)?;
     state.admin.resend_confirmation(&state.accounts, actor(&admin, &req), id).await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -220,7 +215,7 @@ pub async fn send_reset_link(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
+    let id = person_id(&path)?;
     state.admin.send_reset_link(&state.accounts, actor(&admin, &req), id).await?;
     Ok(HttpResponse::Accepted().finish())
 }
