@@ -44,34 +44,6 @@ pub struct NewReminder<'a> {
     pub decided_at: NaiveDateTime,
 }
 
-/// Claims `new.dedupe_key`: `true` when this call logged it (so the caller queues the mail in
-/// the same transaction), `false` when it was already taken. ON CONFLICT DO NOTHING, so a
-/// duplicate never aborts a PostgreSQL transaction.
-pub fn claim(conn: &mut DbConnection, new: &NewReminder<'_>) -> QueryResult<bool> {
-    let row = (
-        reminder_log::user_id.eq(new.user_id.get()),
-        reminder_log::course_slug.eq(new.course_slug),
-        reminder_log::kind.eq(new.kind),
-        reminder_log::enrollment_id.eq(new.enrollment_id.map(EnrollmentId::get)),
-        reminder_log::tier.eq(new.tier),
-        reminder_log::dedupe_key.eq(new.dedupe_key),
-        reminder_log::sent_at.eq(new.decided_at),
-    );
-    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(reminder_log::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(inserted == 1)
-}
-
-/// Links a claimed reminder to the outbox row that carries it.
-pub fn set_outbox_id(conn: &mut DbConnection, dedupe_key: &str, outbox_id: i64) -> QueryResult<()> {
-    diesel::update(reminder_log::table.filter(reminder_log::dedupe_key.eq(dedupe_key)))
-        .set(reminder_log::outbox_id.eq(outbox_id))
-        .execute(conn)
-        .map(drop)
-}
-
 /// Everything logged for these learners since `since` (the scan's look-back), oldest first.
 pub fn list_for(
     conn: &mut DbConnection,
@@ -99,8 +71,10 @@ struct ClaimRow<'a> {
     sent_at: NaiveDateTime,
 }
 
-/// [`claim`] for many reminders in one statement (the scan's batches): returns the keys this
-/// call logged; keys already taken are left out.
+/// Claims every reminder's `dedupe_key` in one statement (the scan's batches), in the caller's
+/// transaction, so it queues mail only for the keys this call took: returns those keys; keys
+/// already taken (a rerun, another instance) are left out. ON CONFLICT DO NOTHING, so a
+/// duplicate never aborts a PostgreSQL transaction.
 pub fn claim_all(conn: &mut DbConnection, news: &[NewReminder<'_>]) -> QueryResult<Vec<String>> {
     if news.is_empty() {
         return Ok(Vec::new());

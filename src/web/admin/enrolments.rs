@@ -340,7 +340,7 @@ fn export_cells(e: &ListedEnrollment) -> Vec<String> {
 }
 
 /// Streams `plan`'s rows as CSV, one batch per unit of work.
-pub fn stream_export(state: &AppState, filename: &str, plan: ExportPlan) -> HttpResponse {
+fn stream_export(state: &AppState, filename: &str, plan: ExportPlan) -> HttpResponse {
     let sheet = Sheet::new(EXPORT_COLUMNS);
     csv::stream(state, filename, sheet, move |conn, cursor: Option<Cursor>| {
         let (rows, next) = plan.batch(conn, cursor)?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::admin::enrolments::{ImportReport, ListQuery, MAX_IMPORT_BYTES, Page, RawRow, Single};
 use crate::error::{AppError, Problem};
 use crate::web::admin::actor;
-use crate::web::admin::enrolments::{check_length, read_limited, stream_export};
+use crate::web::admin::enrolments::{check_length, read_limited};
 use crate::web::session::Admin;
 use crate::web::state::AppState;
 use crate::web::{RouteTable, get};
@@ -152,17 +152,10 @@ pub async fn import(
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A filter is not valid (the field is named)", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
-    _admin: Admin,
+    admin: Admin,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let mut query = query.into_inner();
-    query.after.clear();
-    let plan = state.enrolments.export_plan(state.catalog()?, &query, None)?;
-    let name = if query.course.is_empty() {
-        "enrolments".to_owned()
-    } else {
-        format!("enrolments-{}", query.course)
-    };
-    Ok(stream_export(&state, &format!("{name}.csv"), plan))
+    // The same file the console's "Download as CSV" gives.
+    crate::web::admin::enrolments::export(admin, state, query).await
 }
