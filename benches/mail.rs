@@ -95,6 +95,7 @@ async fn queue(db: &Database, now: chrono::NaiveDateTime, round: usize) -> Resul
                 list_unsubscribe: Some(&unsubscribe),
                 auto_submitted: true,
                 not_before: None,
+                payload: None,
             };
             outbox::enqueue(conn, &message, now)?;
         }

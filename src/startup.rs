@@ -21,10 +21,10 @@ use crate::clock::SharedClock;
 use crate::config::{ConfigError, Settings};
 use crate::content::{self, CatalogStore, ContentError, WatchHandle};
 use crate::db::{self, Database, DbConnection, DbError};
-use crate::mail::{MailError, Mailer, OutboxWorker, PartnerUpdates};
+use crate::mail::{DeferredMail, MailError, Mailer, OutboxWorker, PartnerUpdates};
 use crate::notifications::Notifications;
 use crate::partners::Partners;
-use crate::reminders::{Mailing, ReminderScheduler, Reminders};
+use crate::reminders::{Mailing, ReminderScheduler, ReminderWords, Reminders};
 use crate::templates::{EmailTemplates, PageTemplates};
 use crate::web::assets::AssetManifest;
 use crate::web::session::SessionCookies;
@@ -210,14 +210,20 @@ impl Application {
         let catalog = Arc::new(CatalogStore::new());
         compile_content(&settings, &catalog, &clock)?;
         let db = open_database_off_thread(&settings).await?;
-        let outbox = outbox_worker(&settings, &db, &clock)?;
         let assets = Arc::new(AssetManifest::build());
         let templates = Arc::new(PageTemplates::load(&assets.template_urls())?);
         let emails = Arc::new(EmailTemplates::load()?);
         let unsubscribe = UnsubscribeKey::new(&secret);
+        let mailing = Mailing::new(emails.clone(), unsubscribe.clone(), &settings.base_url);
+        let words: Arc<dyn DeferredMail> =
+            Arc::new(ReminderWords::new(mailing.clone(), catalog.clone()));
+        let outbox = outbox_worker(&settings, &db, &clock)?.with_deferred(words.clone());
         let updates =
             PartnerUpdates::new(emails.clone(), settings.base_url.clone(), unsubscribe.clone());
-        let reminders = reminder_scheduler(&settings, &db, &catalog, &emails, &unsubscribe, &clock);
+        let reminders = ReminderScheduler::new(
+            Reminders::new(db.clone(), catalog.clone(), mailing),
+            clock.clone(),
+        );
         let reminder_interval = settings.reminder_interval;
         let accounts = Arc::new(Accounts::new(
             db.clone(),
@@ -237,7 +243,7 @@ impl Application {
             keyring.clone(),
             updates,
         ));
-        let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone()));
+        let admin = Arc::new(crate::admin::Console::new(db.clone(), clock.clone(), words));
         let notifications = Arc::new(Notifications::new(db.clone(), clock.clone()));
         let enrolments = Arc::new(crate::admin::enrolments::EnrolmentAdmin::new(
             db.clone(),
@@ -349,21 +355,6 @@ fn outbox_worker(
     let mailer = Mailer::from_settings(settings)?;
     let from = crate::mail::message::sender(settings)?;
     Ok(OutboxWorker::new(db.clone(), mailer, clock.clone(), from))
-}
-
-/// The reminder scheduler: scans the live catalog, renders with the mail templates, signs
-/// unsubscribe links with the server's unsubscribe key.
-fn reminder_scheduler(
-    settings: &Settings,
-    db: &Database,
-    catalog: &Arc<CatalogStore>,
-    emails: &Arc<EmailTemplates>,
-    unsubscribe: &UnsubscribeKey,
-    clock: &SharedClock,
-) -> ReminderScheduler {
-    let mailing = Mailing::new(emails.clone(), unsubscribe.clone(), &settings.base_url);
-    let reminders = Reminders::new(db.clone(), catalog.clone(), mailing);
-    ReminderScheduler::new(reminders, clock.clone())
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

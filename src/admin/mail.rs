@@ -10,6 +10,8 @@ use crate::admin::audit::{self, Actor, Target};
 use crate::admin::{Console, ConsoleError};
 use crate::db::models::outbox::{self, Filter, OutboxMessage};
 use crate::db::{DbConnection, write_transaction};
+use crate::mail::DeferredMail;
+use crate::mail::deferred::with_words;
 
 /// Messages per page of the listing.
 pub const PAGE_SIZE: i64 = 50;
@@ -77,6 +79,19 @@ impl From<&OutboxMessage> for MessageSummary {
     }
 }
 
+/// `m` with its words: stored, or written now from its facts (a queued reminder). One that can
+/// no longer be written says why in place of its subject, so the admin sees what the worker
+/// will record.
+fn words_of(m: OutboxMessage, deferred: &dyn DeferredMail) -> OutboxMessage {
+    if m.payload.is_none() {
+        return m;
+    }
+    match with_words(m.clone(), Some(deferred)) {
+        Ok(written) => written,
+        Err(error) => OutboxMessage { subject: format!("({error})"), ..m },
+    }
+}
+
 fn claimed(m: &OutboxMessage, now: NaiveDateTime) -> bool {
     m.locked_until.is_some_and(|until| until > now)
 }
@@ -88,6 +103,7 @@ impl Console {
         filter: Filter,
         before: Option<i64>,
     ) -> Result<MessagePage, ConsoleError> {
+        let deferred = self.deferred.clone();
         self.db()
             .run(move |conn| {
                 let mut rows = outbox::list(conn, &filter, before, PAGE_SIZE + 1)?;
@@ -96,7 +112,10 @@ impl Console {
                 rows.truncate(limit);
                 let next_before = more.then(|| rows.last().map(|m| m.id)).flatten();
                 Ok(MessagePage {
-                    messages: rows.iter().map(MessageSummary::from).collect(),
+                    messages: rows
+                        .into_iter()
+                        .map(|m| MessageSummary::from(&words_of(m, deferred.as_ref())))
+                        .collect(),
                     next_before,
                 })
             })
@@ -110,9 +129,13 @@ impl Console {
         from: Mailbox,
     ) -> Result<MessageDetail, ConsoleError> {
         let now = self.now().naive_utc();
+        let deferred = self.deferred.clone();
         let message = self
             .db()
-            .run(move |conn| Ok::<_, ConsoleError>(outbox::find_optional(conn, id)?))
+            .run(move |conn| {
+                let found = outbox::find_optional(conn, id)?;
+                Ok::<_, ConsoleError>(found.map(|m| words_of(m, deferred.as_ref())))
+            })
             .await?
             .ok_or(ConsoleError::NotFound)?;
         Ok(detail(&message, &from, now))

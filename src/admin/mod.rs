@@ -10,12 +10,15 @@ pub mod mail;
 pub mod people;
 pub mod reports;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::clock::SharedClock;
 use crate::db::models::{enrollment, outbox, user};
 use crate::db::{Database, DbError};
 use crate::domain::account::Role;
+use crate::mail::DeferredMail;
 
 pub use audit::Actor;
 
@@ -46,6 +49,8 @@ impl From<diesel::result::Error> for ConsoleError {
 pub struct Console {
     db: Database,
     clock: SharedClock,
+    /// Writes the words of mail queued as facts, for the outbox pages.
+    deferred: Arc<dyn DeferredMail>,
 }
 
 /// The numbers on the admin overview page.
@@ -62,9 +67,10 @@ pub struct Overview {
 }
 
 impl Console {
-    /// The console over `db`, reading time from `clock`.
-    pub fn new(db: Database, clock: SharedClock) -> Self {
-        Self { db, clock }
+    /// The console over `db`, reading time from `clock`, showing queued reminders as
+    /// `deferred` writes them.
+    pub fn new(db: Database, clock: SharedClock, deferred: Arc<dyn DeferredMail>) -> Self {
+        Self { db, clock, deferred }
     }
 
     /// The storage the console's units of work run on.

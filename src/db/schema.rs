@@ -188,6 +188,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         list_unsubscribe -> Nullable<Text>,
         auto_submitted -> Bool,
+        payload -> Nullable<Text>,
     }
 }
 

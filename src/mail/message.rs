@@ -184,6 +184,7 @@ mod tests {
             sent_at: None,
             list_unsubscribe: None,
             auto_submitted: false,
+            payload: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //!
 //! Logs name a message by its outbox id and kind only: never its recipient or its body.
 
+pub mod deferred;
 pub mod mailer;
 pub mod message;
 pub mod partner_updates;
@@ -13,6 +14,7 @@ pub mod retry;
 pub mod templates;
 pub mod worker;
 
+pub use deferred::DeferredMail;
 pub use mailer::Mailer;
 pub use partner_updates::{PartnerUpdates, Queued, Update};
 pub use templates::{RenderedEmail, render};
@@ -45,6 +47,9 @@ pub enum MailError {
     Stub(#[source] lettre::transport::stub::Error),
     #[error("email template {name}: {source}")]
     Template { name: String, source: tera::Error },
+    /// A reminder queued as facts cannot be written (the reason names no person).
+    #[error("cannot write the queued mail: {0}")]
+    Deferred(String),
     #[error(transparent)]
     Database(#[from] DbError),
 }

@@ -93,6 +93,7 @@ impl PartnerUpdates {
         let message = outbox::NewMessage {
             list_unsubscribe: Some(&unsubscribe),
             not_before: Some(opens.naive_utc()),
+            payload: None,
             ..rendered.to_message(&recipient.email, update.dedupe_key)
         };
         Ok(match outbox::enqueue(conn, &message, now.naive_utc())? {

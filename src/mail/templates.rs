@@ -36,6 +36,7 @@ impl RenderedEmail {
             list_unsubscribe: None,
             auto_submitted: false,
             not_before: None,
+            payload: None,
         }
     }
 }

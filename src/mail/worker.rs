@@ -1,6 +1,7 @@
 //! The outbox worker: claim due messages, send each, record what happened. Several instances
 //! can run against one database; the claim's lease makes each message go to one worker.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -16,8 +17,9 @@ use diesel::QueryResult;
 
 use crate::db::models::outbox::{self, OutboxMessage};
 use crate::db::{Database, DbConnection};
+use crate::mail::deferred::with_words;
 use crate::mail::message::compose;
-use crate::mail::{MailError, Mailer, retry};
+use crate::mail::{DeferredMail, MailError, Mailer, retry};
 
 /// Messages claimed per run. Enough to keep [`SEND_CONCURRENCY`] connections busy (a full
 /// batch is claimed again at once, see [`OutboxWorker::spawn`]), few enough that even one
@@ -41,6 +43,8 @@ pub struct OutboxWorker {
     mailer: Mailer,
     clock: SharedClock,
     from: Mailbox,
+    /// Writes the words of mail queued as facts (reminders); `None` where none is queued.
+    deferred: Option<Arc<dyn DeferredMail>>,
 }
 
 /// Stops the background loop: explicitly with [`WorkerHandle::stop`], or when dropped.
@@ -64,7 +68,13 @@ impl WorkerHandle {
 impl OutboxWorker {
     /// A worker sending `from` the given address through `mailer`; "now" comes from `clock`.
     pub fn new(db: Database, mailer: Mailer, clock: SharedClock, from: Mailbox) -> Self {
-        Self { db, mailer, clock, from }
+        Self { db, mailer, clock, from, deferred: None }
+    }
+
+    /// The same worker, rendering mail queued as facts with `deferred` when it sends it.
+    #[must_use]
+    pub fn with_deferred(self, deferred: Arc<dyn DeferredMail>) -> Self {
+        Self { deferred: Some(deferred), ..self }
     }
 
     /// Claims one batch of due messages and tries each once. Returns how many were delivered;
@@ -171,7 +181,10 @@ impl OutboxWorker {
     #[tracing::instrument(skip_all, fields(outbox_id = message.id, kind = %message.kind))]
     async fn attempt(&self, message: OutboxMessage) -> Outcome {
         let attempt = message.attempts + 1;
-        let sent = match compose(&self.from, &message, self.clock.now()) {
+        let id = message.id;
+        let composed = with_words(message, self.deferred.as_deref())
+            .and_then(|message| compose(&self.from, &message, self.clock.now()));
+        let sent = match composed {
             Ok(mime) => self.mailer.send(mime).await,
             Err(error) => Err(error),
         };
@@ -192,7 +205,7 @@ impl OutboxWorker {
                 Some(Failure { detail: error.to_string(), retry_at })
             }
         };
-        Outcome { id: message.id, attempt, at, failure }
+        Outcome { id, attempt, at, failure }
     }
 
     /// Writes a group of outcomes in one transaction, each on its own row; returns how many
@@ -275,6 +288,7 @@ mod tests {
             sent_at: None,
             list_unsubscribe: None,
             auto_submitted: false,
+            payload: None,
         }
     }
 

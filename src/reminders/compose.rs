@@ -1,5 +1,6 @@
-//! Rendering each due reminder for its learner: the mail ([`crate::mail::reminders`]), its
-//! unsubscribe link for the one kind of mail it is, and the outbox fields that go with it.
+//! Each due reminder as its outbox row will hold it: the facts its mail is written from when it
+//! is sent ([`super::words`]), its unsubscribe link for the one kind of mail it is, and the
+//! fields that go with it. Nothing is rendered here: that is what keeps a scan's writes small.
 
 use chrono::{DateTime, Utc};
 
@@ -8,17 +9,16 @@ use crate::content::{Course, Lesson};
 use crate::db::models::reminder_log::{KIND_DIGEST, KIND_NUDGE, KIND_UNLOCK};
 use crate::domain::ids::{EnrollmentId, UserId};
 use crate::domain::notifications::Topic;
-use crate::mail::reminders::{Recipient, ReminderMail, render_reminder};
-use crate::mail::{MailError, RenderedEmail};
 
 use super::Mailing;
 use super::batch::{Extras, Learner};
 use super::decide::{self, Courses, Decided, Due, DueMail};
+use super::words::{Facts, LessonKey, Payload};
 
 /// Where the learner's notification choices are made (the `control` helper's page).
 pub(super) const PREFERENCES_PATH: &str = "/account/notifications";
 
-/// One rendered reminder, ready to claim and queue.
+/// One reminder, ready to queue and log.
 #[derive(Debug)]
 pub(super) struct Outgoing {
     pub user: UserId,
@@ -30,11 +30,14 @@ pub(super) struct Outgoing {
     pub tier: Option<i32>,
     pub key: String,
     pub recipient: String,
-    pub email: RenderedEmail,
+    /// The outbox `kind`: the template its words come from.
+    pub mail_kind: &'static str,
+    /// The [`Payload`], as JSON.
+    pub payload: String,
     pub unsubscribe: String,
 }
 
-/// Renders every due reminder of the batch, in order.
+/// Every due reminder of the batch, in order.
 pub(super) fn compose_all(
     courses: &Courses<'_>,
     learners: &[Learner],
@@ -42,7 +45,7 @@ pub(super) fn compose_all(
     mailing: &Mailing,
     decided: &Decided<'_>,
     now: DateTime<Utc>,
-) -> Result<Vec<Outgoing>, MailError> {
+) -> Vec<Outgoing> {
     decided.due.iter().map(|due| compose(courses, learners, extras, mailing, due, now)).collect()
 }
 
@@ -53,7 +56,7 @@ fn compose(
     mailing: &Mailing,
     due: &Due<'_>,
     now: DateTime<Utc>,
-) -> Result<Outgoing, MailError> {
+) -> Outgoing {
     let learner = &learners[due.learner];
     let user = learner.id();
     let (topic, log_kind, course_slug, enrollment, tier) = match &due.mail {
@@ -67,17 +70,18 @@ fn compose(
         DueMail::Digest { .. } => (Topic::Digest, KIND_DIGEST, String::new(), None, None),
     };
     let unsubscribe = link(&mailing.unsubscribe, &mailing.base_url, user, topic);
-    let preferences_url = format!("{}{PREFERENCES_PATH}", mailing.base_url);
-    let to = Recipient {
-        display_name: &learner.recipient.display_name,
-        discreet: learner.facts.preferences.discreet,
-        unsubscribe_url: &unsubscribe,
-        preferences_url: &preferences_url,
-        base_url: &mailing.base_url,
+    let facts = reminder_facts(courses, learner, extras, due, now);
+    let mail_kind = match facts {
+        Facts::Nudge { .. } => "nudge",
+        Facts::NewLessons { .. } => "new_lessons",
+        Facts::Digest { .. } => "digest",
     };
-    let mail = reminder_mail(courses, learner, extras, due, now);
-    let email = render_reminder(&mailing.templates, &mail, &to)?;
-    Ok(Outgoing {
+    let payload = Payload {
+        name: learner.recipient.display_name.clone(),
+        discreet: learner.facts.preferences.discreet,
+        mail: facts,
+    };
+    Outgoing {
         user,
         log_kind,
         course_slug,
@@ -85,48 +89,51 @@ fn compose(
         tier,
         key: due.key().to_owned(),
         recipient: learner.recipient.email.clone(),
-        email,
+        mail_kind,
+        // Strings, numbers and enums only: serialising cannot fail.
+        payload: serde_json::to_string(&payload).unwrap_or_default(),
         unsubscribe,
-    })
+    }
 }
 
 fn link(key: &UnsubscribeKey, base_url: &str, user: UserId, topic: Topic) -> String {
     key.link(base_url, user, topic)
 }
 
-fn reminder_mail<'c>(
-    courses: &Courses<'c>,
+fn reminder_facts(
+    courses: &Courses<'_>,
     learner: &Learner,
     extras: &Extras,
-    due: &Due<'c>,
+    due: &Due<'_>,
     now: DateTime<Utc>,
-) -> ReminderMail<'c> {
+) -> Facts {
     let records = |slug: &str| extras.records(learner.id(), slug);
     match &due.mail {
         DueMail::Nudge { enrollment, course, nudge } => {
             let next_lesson = learner.enrollments.get(*enrollment).and_then(|e| {
                 decide::next_lesson(course, learner, e, records(&course.course.slug), now)
             });
-            ReminderMail::Nudge {
-                course: course.course,
+            Facts::Nudge {
+                course: course.course.slug.clone(),
                 tier: nudge.tier,
                 inactive_days: nudge.inactive_days,
-                next_lesson,
+                next_lesson: next_lesson.map(|lesson| lesson.slug.clone()),
             }
         }
-        DueMail::NewLessons { opened, .. } => ReminderMail::NewLessons {
-            opened: opened.iter().map(|(info, lesson)| (info.course, *lesson)).collect(),
+        DueMail::NewLessons { opened, .. } => Facts::NewLessons {
+            opened: opened.iter().map(|(info, lesson)| lesson_key(info.course, lesson)).collect(),
         },
-        DueMail::Digest { .. } => ReminderMail::Digest {
-            completed_this_week: extras.completed.get(&learner.id()).copied().unwrap_or(0),
-            worksheets_saved_this_week: extras
-                .worksheets_saved
-                .get(&learner.id())
-                .copied()
-                .unwrap_or(0),
-            next: digest_next(courses, learner, extras, now),
+        DueMail::Digest { .. } => Facts::Digest {
+            completed: extras.completed.get(&learner.id()).copied().unwrap_or(0),
+            worksheets_saved: extras.worksheets_saved.get(&learner.id()).copied().unwrap_or(0),
+            next: digest_next(courses, learner, extras, now)
+                .map(|(course, lesson)| lesson_key(course, lesson)),
         },
     }
+}
+
+fn lesson_key(course: &Course, lesson: &Lesson) -> LessonKey {
+    LessonKey { course: course.slug.clone(), lesson: lesson.slug.clone() }
 }
 
 /// The next lesson to read across the learner's live enrolments, in enrolment order.

@@ -14,6 +14,7 @@ mod decide;
 mod lock;
 mod report;
 mod scheduler;
+mod words;
 mod write;
 
 use std::sync::Arc;
@@ -25,12 +26,12 @@ use crate::content::{Catalog, CatalogStore};
 use crate::db::models::enrollment;
 use crate::db::{Database, DbConnection, DbError};
 use crate::domain::ids::UserId;
-use crate::mail::MailError;
 use crate::templates::EmailTemplates;
 
 pub use lock::SCAN_LOCK_KEY;
 pub use report::{Outcome, ReminderKind, ScanLine, ScanReport};
 pub use scheduler::{ReminderScheduler, SchedulerHandle};
+pub use words::ReminderWords;
 
 /// Learners read per batch. Each batch's reads are a handful of queries whatever its size;
 /// its writes are split further (see [`write`]) so no transaction holds SQLite's write lock
@@ -51,8 +52,6 @@ pub enum ScanMode {
 pub enum ReminderError {
     #[error(transparent)]
     Database(#[from] DbError),
-    #[error(transparent)]
-    Mail(#[from] MailError),
     #[error("no course catalog is loaded (the content has errors)")]
     NoCatalog,
 }
@@ -146,26 +145,35 @@ fn scan_batches(
 ) -> Result<ScanReport, ReminderError> {
     let courses = decide::Courses::of(catalog);
     let mut report = ScanReport::new(now, mode);
+    let mut chunk = write::ChunkSize::start();
     let mut after: Option<UserId> = None;
     loop {
         let users = enrollment::next_learner_ids(conn, after, BATCH_LEARNERS)?;
         let Some(last) = users.last().copied() else { break };
         after = Some(last);
-        scan_batch(conn, &courses, mailing, &users, now, mode, &mut report)?;
+        let batch = Batch { courses: &courses, mailing, users: &users, now, mode };
+        scan_batch(conn, &batch, &mut chunk, &mut report)?;
     }
     Ok(report)
+}
+
+/// One batch of learners to scan, and what the scan is for.
+struct Batch<'a, 'c> {
+    courses: &'a decide::Courses<'c>,
+    mailing: &'a Mailing,
+    users: &'a [UserId],
+    now: DateTime<Utc>,
+    mode: ScanMode,
 }
 
 /// Reads one batch, decides it, and (sending) queues what is due.
 fn scan_batch(
     conn: &mut DbConnection,
-    courses: &decide::Courses<'_>,
-    mailing: &Mailing,
-    users: &[UserId],
-    now: DateTime<Utc>,
-    mode: ScanMode,
+    batch: &Batch<'_, '_>,
+    chunk: &mut write::ChunkSize,
     report: &mut ScanReport,
 ) -> Result<(), ReminderError> {
+    let Batch { courses, mailing, users, now, mode } = *batch;
     let learners = batch::load(conn, users)?;
     let mut decided = decide::decide(courses, &learners, now);
     let progress_of = decided.needs_progress(&learners);
@@ -177,8 +185,8 @@ fn scan_batch(
         ScanMode::DryRun => report.add_dry_run(decided, &learners),
         ScanMode::Send => {
             let outgoing =
-                compose::compose_all(courses, &learners, &extras, mailing, &decided, now)?;
-            let claimed = write::enqueue_all(conn, &outgoing, now, report)?;
+                compose::compose_all(courses, &learners, &extras, mailing, &decided, now);
+            let claimed = write::enqueue_all(conn, &outgoing, now, chunk, report)?;
             report.add_sent(decided, &learners, &claimed);
         }
     }

@@ -63,6 +63,7 @@ fn queue(app: &TestApp, kind: &str, to: &str, subject: &str, at: NaiveDateTime) 
         list_unsubscribe: None,
         auto_submitted: false,
         not_before: None,
+        payload: None,
     };
     outbox::enqueue(&mut conn, &new, at).unwrap().unwrap()
 }

@@ -81,6 +81,7 @@ impl Outbox {
                     list_unsubscribe: Some(&unsubscribe),
                     auto_submitted: true,
                     not_before: None,
+                    payload: None,
                 };
                 outbox::enqueue(conn, &message, now).map_err(DbError::from)
             })

@@ -20,7 +20,7 @@ use mend::db::schema::{enrollments, outbox as outbox_table, reminder_log};
 use mend::db::{Database, DbConnection};
 use mend::domain::notifications::{Preferences, SendWindow};
 use mend::mail::{Mailer, OutboxWorker};
-use mend::reminders::{Mailing, Reminders, ScanMode};
+use mend::reminders::{Mailing, ReminderWords, Reminders, ScanMode};
 use mend::templates::EmailTemplates;
 
 use crate::both_backends;
@@ -90,9 +90,11 @@ fn instance(
     let secret = SecretKey::from_hex(crate::support::TEST_SECRET_HEX).unwrap();
     let base = url::Url::parse("http://mend.test").unwrap();
     let mailing = Mailing::new(templates, UnsubscribeKey::new(&secret), &base);
+    let words = Arc::new(ReminderWords::new(mailing.clone(), store.clone()));
     let reminders = Reminders::new(db.clone(), store.clone(), mailing);
     let from = "Mend <no-reply@mend.test>".parse().unwrap();
-    let outbox = OutboxWorker::new(db, Mailer::smtp(smtp).unwrap(), clock.clone(), from);
+    let outbox = OutboxWorker::new(db, Mailer::smtp(smtp).unwrap(), clock.clone(), from)
+        .with_deferred(words);
     Instance { reminders, outbox }
 }
 

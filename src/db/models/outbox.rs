@@ -43,6 +43,9 @@ pub struct OutboxMessage {
     pub list_unsubscribe: Option<String>,
     /// Sent by a scheduler, not in reply to anything (`Auto-Submitted: auto-generated`).
     pub auto_submitted: bool,
+    /// A reminder's facts (JSON), rendered into its subject and bodies when it is sent (see
+    /// [`crate::mail::deferred`]); `None` for mail stored with its words.
+    pub payload: Option<String>,
 }
 
 /// What a caller writes to send one email; the rest of the row is filled in by [`enqueue`].
@@ -62,6 +65,8 @@ pub struct NewMessage<'a> {
     pub auto_submitted: bool,
     /// Not before this instant (a learner's send window); `None` sends at once.
     pub not_before: Option<NaiveDateTime>,
+    /// Facts to render the words from at send time, for mail queued in bulk (reminders).
+    pub payload: Option<&'a str>,
 }
 
 #[derive(Insertable)]
@@ -79,6 +84,7 @@ struct OutboxRow<'a> {
     created_at: NaiveDateTime,
     list_unsubscribe: Option<&'a str>,
     auto_submitted: bool,
+    payload: Option<&'a str>,
 }
 
 /// Queues a message, due at once or at `new.not_before`. Call it inside the caller's own transaction so the mail is
@@ -107,6 +113,7 @@ pub fn enqueue(
         created_at: now,
         list_unsubscribe: new.list_unsubscribe,
         auto_submitted: new.auto_submitted,
+        payload: new.payload,
     };
     // ON CONFLICT DO NOTHING rather than catching the unique violation: on PostgreSQL a failed
     // statement would abort the caller's whole transaction.
@@ -119,13 +126,14 @@ pub fn enqueue(
         .optional())
 }
 
-/// [`enqueue`] for many messages in one statement (the reminder scan's batches): returns the
-/// ids of the rows written; messages whose `dedupe_key` is already queued are left out.
+/// [`enqueue`] for many messages in one statement (bulk mail: the reminder scan, imports):
+/// returns the id and `dedupe_key` of each row written; messages whose `dedupe_key` is already
+/// queued are left out, so the unique key doubles as a claim.
 pub fn enqueue_all(
     conn: &mut DbConnection,
     news: &[NewMessage<'_>],
     now: NaiveDateTime,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<(i64, Option<String>)>> {
     if news.is_empty() {
         return Ok(Vec::new());
     }
@@ -134,8 +142,18 @@ pub fn enqueue_all(
         .values(&rows)
         .on_conflict(outbox::dedupe_key)
         .do_nothing()
-        .returning(outbox::id)
+        .returning((outbox::id, outbox::dedupe_key))
         .get_results(c))
+}
+
+/// Deletes the rows `ids` in the caller's transaction: mail queued by that transaction that
+/// must not go out after all (see the reminder scan's writes).
+pub fn delete_unsent(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(outbox::table.filter(outbox::id.eq_any(ids)).filter(outbox::sent_at.is_null()))
+        .execute(conn)
 }
 
 fn row<'a>(new: &NewMessage<'a>, now: NaiveDateTime) -> OutboxRow<'a> {
@@ -152,6 +170,7 @@ fn row<'a>(new: &NewMessage<'a>, now: NaiveDateTime) -> OutboxRow<'a> {
         created_at: now,
         list_unsubscribe: new.list_unsubscribe,
         auto_submitted: new.auto_submitted,
+        payload: new.payload,
     }
 }
 

@@ -41,6 +41,8 @@ pub struct NewReminder<'a> {
     pub enrollment_id: Option<EnrollmentId>,
     pub tier: Option<i32>,
     pub dedupe_key: &'a str,
+    /// The mail queued for it.
+    pub outbox_id: Option<i64>,
     pub decided_at: NaiveDateTime,
 }
 
@@ -61,33 +63,34 @@ pub fn list_for(
 
 #[derive(Insertable)]
 #[diesel(table_name = reminder_log)]
-struct ClaimRow<'a> {
+struct LogRow<'a> {
     user_id: i64,
     course_slug: &'a str,
     kind: &'a str,
     enrollment_id: Option<i64>,
     tier: Option<i32>,
     dedupe_key: &'a str,
+    outbox_id: Option<i64>,
     sent_at: NaiveDateTime,
 }
 
-/// Claims every reminder's `dedupe_key` in one statement (the scan's batches), in the caller's
-/// transaction, so it queues mail only for the keys this call took: returns those keys; keys
-/// already taken (a rerun, another instance) are left out. ON CONFLICT DO NOTHING, so a
-/// duplicate never aborts a PostgreSQL transaction.
-pub fn claim_all(conn: &mut DbConnection, news: &[NewReminder<'_>]) -> QueryResult<Vec<String>> {
+/// Logs every reminder in one statement (the scan's batches), in the caller's transaction:
+/// returns the keys logged; keys already logged (a rerun, another instance) are left out.
+/// ON CONFLICT DO NOTHING, so a duplicate never aborts a PostgreSQL transaction.
+pub fn record_all(conn: &mut DbConnection, news: &[NewReminder<'_>]) -> QueryResult<Vec<String>> {
     if news.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ClaimRow<'_>> = news
+    let rows: Vec<LogRow<'_>> = news
         .iter()
-        .map(|new| ClaimRow {
+        .map(|new| LogRow {
             user_id: new.user_id.get(),
             course_slug: new.course_slug,
             kind: new.kind,
             enrollment_id: new.enrollment_id.map(EnrollmentId::get),
             tier: new.tier,
             dedupe_key: new.dedupe_key,
+            outbox_id: new.outbox_id,
             sent_at: new.decided_at,
         })
         .collect();
@@ -98,20 +101,4 @@ pub fn claim_all(conn: &mut DbConnection, news: &[NewReminder<'_>]) -> QueryResu
             .returning(reminder_log::dedupe_key)
             .get_results(c))?;
     Ok(keys.into_iter().flatten().collect())
-}
-
-/// Links each claimed reminder among `keys` to the outbox row queued under the same key, in
-/// one statement.
-pub fn link_outbox(conn: &mut DbConnection, keys: &[&str]) -> QueryResult<usize> {
-    use crate::db::schema::outbox;
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    let queued = outbox::table
-        .filter(outbox::dedupe_key.eq(reminder_log::dedupe_key))
-        .select(outbox::id)
-        .single_value();
-    diesel::update(reminder_log::table.filter(reminder_log::dedupe_key.eq_any(keys)))
-        .set(reminder_log::outbox_id.eq(queued))
-        .execute(conn)
 }
