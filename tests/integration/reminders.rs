@@ -402,4 +402,33 @@ both_backends! {
         assert!(is_sent(&line(&app.scan_reminders().await, keen, ReminderKind::Digest)));
         assert_eq!(app.mail_to("keen@example.org", 2).await.len(), 2);
     }
+
+    async fn a_queued_reminder_holds_facts_not_words_and_the_outbox_console_writes_them(app: ReminderApp) {
+        let mut conn = app.db.connection().unwrap();
+        let learner = seed_learner(&mut conn, "facts@example.org", "UTC", true);
+        seed_enrollment(&mut conn, learner, "steady", epoch());
+        no_new_lessons(&mut conn, learner);
+        app.clock.set(epoch() + Duration::days(3));
+        assert_eq!(app.scan_reminders().await.sent(), 1);
+
+        let row: outbox::OutboxMessage = outbox_table::table
+            .select(outbox::OutboxMessage::as_select())
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!((row.subject.as_str(), row.body_text.as_str(), row.body_html.as_deref()), ("", "", None));
+        let payload = row.payload.clone().expect("a reminder is queued as facts");
+        assert!(payload.contains(r#""course":"steady""#), "{payload}");
+        assert!(!payload.contains("facts@example.org") && !payload.contains("Course steady"), "{payload}");
+
+        let admin = app.signed_in_as("admin@example.com", mend::domain::account::Role::Admin).await;
+        let page = admin.get(&format!("/admin/outbox/{}", row.id)).await.text().await.unwrap();
+        assert!(page.contains("A note from Mend"), "the console writes the words: {page}");
+        assert!(page.contains("Manage notifications"), "{page}");
+        let list = admin.get("/admin/outbox").await.text().await.unwrap();
+        assert!(list.contains("A note from Mend"), "{list}");
+
+        let mail = app.mail_to("facts@example.org", 1).await;
+        let text = mail[0].parsed().body_text(0).unwrap().into_owned();
+        assert!(text.contains("Robin"), "sent with its words: {text}");
+    }
 }
