@@ -217,7 +217,8 @@ impl Application {
         let unsubscribe = UnsubscribeKey::new(&secret);
         let updates =
             PartnerUpdates::new(emails.clone(), settings.base_url.clone(), unsubscribe.clone());
-        let reminders = reminder_scheduler(&settings, &db, &catalog, &emails, &unsubscribe, &clock);
+        let nudges = reminder_service(&settings, &db, &catalog, &emails, &unsubscribe);
+        let reminders = ReminderScheduler::new(nudges.clone(), clock.clone());
         let reminder_interval = settings.reminder_interval;
         let accounts = Arc::new(Accounts::new(
             db.clone(),
@@ -263,6 +264,7 @@ impl Application {
             notifications,
             unsubscribe,
             enrolments,
+            reminders: nudges,
             csrf: CsrfKey::new(&secret),
             cookies,
         };
@@ -351,19 +353,17 @@ fn outbox_worker(
     Ok(OutboxWorker::new(db.clone(), mailer, clock.clone(), from))
 }
 
-/// The reminder scheduler: scans the live catalog, renders with the mail templates, signs
-/// unsubscribe links with the server's unsubscribe key.
-fn reminder_scheduler(
+/// The reminder service the scheduler scans with and admins nudge through: the live catalog,
+/// the mail templates, unsubscribe links signed with the server's unsubscribe key.
+fn reminder_service(
     settings: &Settings,
     db: &Database,
     catalog: &Arc<CatalogStore>,
     emails: &Arc<EmailTemplates>,
     unsubscribe: &UnsubscribeKey,
-    clock: &SharedClock,
-) -> ReminderScheduler {
+) -> Reminders {
     let mailing = Mailing::new(emails.clone(), unsubscribe.clone(), &settings.base_url);
-    let reminders = Reminders::new(db.clone(), catalog.clone(), mailing);
-    ReminderScheduler::new(reminders, clock.clone())
+    Reminders::new(db.clone(), catalog.clone(), mailing)
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

@@ -32,6 +32,9 @@ pub(super) struct Outgoing {
     pub recipient: String,
     pub email: RenderedEmail,
     pub unsubscribe: String,
+    /// The earliest the mail may go; `None`: at once (the scan decides only inside the send
+    /// window, an admin's nudge may be asked for outside it).
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// Renders every due reminder of the batch, in order.
@@ -87,6 +90,7 @@ fn compose(
         recipient: learner.recipient.email.clone(),
         email,
         unsubscribe,
+        not_before: None,
     })
 }
 

@@ -150,7 +150,8 @@ pub(super) fn schedule(learner: &Learner, e: &Enrollment) -> Schedule {
     }
 }
 
-fn enrollment_facts(e: &Enrollment) -> EnrollmentFacts {
+/// The domain's view of a stored enrolment.
+pub(super) fn enrollment_facts(e: &Enrollment) -> EnrollmentFacts {
     EnrollmentFacts {
         id: e.id,
         status: EnrollmentStatus::parse(&e.status),

@@ -42,8 +42,9 @@ pub(super) fn enqueue_all(
 }
 
 /// One chunk in three statements: claim every key, queue the mail of the keys this call
-/// claimed, link the two.
-fn enqueue_chunk(
+/// claimed, link the two. Runs in the caller's transaction (an admin's nudge writes its audit
+/// entry in the same one).
+pub(super) fn enqueue_chunk(
     conn: &mut DbConnection,
     chunk: &[Outgoing],
     now: DateTime<Utc>,
@@ -80,5 +81,6 @@ fn message(mail: &Outgoing) -> NewMessage<'_> {
     let mut message = mail.email.to_message(&mail.recipient, Some(&mail.key));
     message.list_unsubscribe = Some(&mail.unsubscribe);
     message.auto_submitted = true;
+    message.not_before = mail.not_before.map(|at| at.naive_utc());
     message
 }
