@@ -299,7 +299,7 @@ impl NudgeFlash {
             n => format!("{n} nudges queued"),
         };
         if waiting > 0 {
-            text.push_str(&format!(" ({waiting} will wait for the learner's send window)"));
+            text.push_str(&format!(" ({waiting} will wait until their send window opens)"));
         }
         text.push_str(&skipped_text(&reasons));
         text.push('.');
