@@ -10,9 +10,12 @@ use mend::db::models::enrollment;
 use mend::db::schema::{audit_log, outbox, users};
 use mend::domain::account::Role;
 use mend::domain::ids::{EnrollmentId, UserId};
-use reqwest::StatusCode;
+use mend::domain::reminders::Skip;
+use mend::reminders::{Outcome, ReminderKind};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::admin_codes_outbox::{api, bearer};
 use crate::both_backends;
 use crate::reminders::{seed_enrollment, seed_learner};
 use crate::support::{Browser, PASSWORD, TestApp, epoch};
@@ -88,27 +91,9 @@ async fn landing(admin: &Browser<'_>, response: reqwest::Response) -> String {
     admin.get(&location).await.text().await.unwrap()
 }
 
-async fn bearer(app: &TestApp, email: &str) -> String {
-    let body = json!({ "email": email, "password": PASSWORD });
-    let url = format!("{}/api/v1/auth/login", app.address);
-    let login = TestApp::browser().post(url).json(&body).send().await.unwrap();
-    assert_eq!(login.status(), StatusCode::OK);
-    login.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
-}
-
-async fn api_nudge(
-    app: &TestApp,
-    token: Option<&str>,
-    course: &str,
-    body: Value,
-) -> reqwest::Response {
-    let url = format!("{}/api/v1/admin/reports/{course}/nudges", app.address);
-    let request = app.client.post(url).json(&body);
-    let request = match token {
-        Some(token) => request.bearer_auth(token),
-        None => request,
-    };
-    request.send().await.unwrap()
+async fn api_nudge(app: &TestApp, token: &str, course: &str, body: Value) -> reqwest::Response {
+    api(app, token, Method::POST, &format!("/api/v1/admin/reports/{course}/nudges"), Some(body))
+        .await
 }
 
 both_backends! {
@@ -207,21 +192,28 @@ both_backends! {
         let learner = bearer(&app, "learner@example.com").await;
         let stranger = seed_learner(&mut app.db.connection().unwrap(), "away@example.com", "UTC", true);
         let users = json!({ "user_ids": [seeded[0].1.get(), seeded[3].1.get(), stranger.get()] });
-        assert_eq!(api_nudge(&app, None, COURSE, users.clone()).await.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(api_nudge(&app, Some(&learner), COURSE, users.clone()).await.status(), StatusCode::FORBIDDEN);
-        assert_eq!(api_nudge(&app, Some(&admin), "no-such-course", users.clone()).await.status(), StatusCode::NOT_FOUND);
-        let response = api_nudge(&app, Some(&admin), COURSE, users).await;
+        let anonymous = app.client.post(format!("{}/api/v1/admin/reports/{COURSE}/nudges", app.address));
+        assert_eq!(anonymous.json(&users).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(api_nudge(&app, &learner, COURSE, users.clone()).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(api_nudge(&app, &admin, "no-such-course", users.clone()).await.status(), StatusCode::NOT_FOUND);
+        let response = api_nudge(&app, &admin, COURSE, users).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["queued"], 1);
         assert_eq!(body["waiting_for_window"], 0);
         assert_eq!(body["skipped"], json!({ "reminders_off": 1, "not_enrolled": 1 }));
         app.mail_to("ready1@example.com", 1).await;
+        // The scheduler's own nudge, due by now, waits for another day.
+        let scan = app.scan_reminders().await;
+        let scheduled = scan.lines.iter().find(|l| l.user == seeded[0].1 && l.kind == ReminderKind::Nudge);
+        assert_eq!(scheduled.map(|l| &l.outcome), Some(&Outcome::NotDue(Skip::AlreadySent)));
+        assert!(scan.lines.iter().any(|l| l.user == seeded[1].1 && l.kind == ReminderKind::Nudge && matches!(l.outcome, Outcome::Sent(_))), "not nudged by hand: nudged");
+        app.read_all_mail().await;
         let again = json!({ "enrollment_ids": [seeded[0].2.get()] });
-        let body: Value = api_nudge(&app, Some(&admin), COURSE, again).await.json().await.unwrap();
+        let body: Value = api_nudge(&app, &admin, COURSE, again).await.json().await.unwrap();
         assert_eq!(body["skipped"], json!({ "already_nudged_today": 1 }));
         for bad in [json!({}), json!({ "user_ids": [] }), json!({ "user_ids": [1], "enrollment_ids": [1] })] {
-            let response = api_nudge(&app, Some(&admin), COURSE, bad.clone()).await;
+            let response = api_nudge(&app, &admin, COURSE, bad.clone()).await;
             assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         }
     }

@@ -386,3 +386,40 @@ pub async fn course_csv(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flash(nudged: &str, waiting: &str, skipped: &str) -> Option<String> {
+        let flash = NudgeFlash {
+            nudged: Some(nudged.to_owned()),
+            waiting: waiting.to_owned(),
+            skipped: skipped.to_owned(),
+        };
+        flash.text()
+    }
+
+    #[test]
+    fn the_flash_says_what_was_queued_and_why_the_rest_were_not() {
+        let text = flash("3", "0", "reminders_off:1");
+        assert_eq!(text.as_deref(), Some("3 nudges queued; 1 skipped: reminders turned off."));
+        let text = flash("1", "1", "");
+        assert_eq!(
+            text.as_deref(),
+            Some("1 nudge queued (1 will wait until their send window opens).")
+        );
+        let text = flash("0", "", "paused:2,not_enrolled:1");
+        let expected =
+            "No nudges queued; 3 skipped: taking a break (2), not enrolled in this course (1).";
+        assert_eq!(text.as_deref(), Some(expected));
+        assert_eq!(NudgeFlash::default().text(), None, "no nudge, no flash");
+    }
+
+    #[test]
+    fn a_crafted_flash_puts_no_text_of_its_own_on_the_page() {
+        let text = flash("2", "x", "<script>:1,paused:lots");
+        assert_eq!(text.as_deref(), Some("2 nudges queued."));
+        assert_eq!(flash("many", "", ""), None);
+    }
+}
