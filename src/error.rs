@@ -256,9 +256,7 @@ impl From<crate::reminders::ReminderError> for AppError {
         use crate::reminders::ReminderError;
         match error {
             ReminderError::NoSuchCourse => Self::NotFound,
-            ReminderError::Selection(message) => {
-                Self::InvalidField { field: "selection", message: message.to_owned() }
-            }
+            ReminderError::Selection(message) => Self::InvalidField { field: "selection", message },
             ReminderError::NoCatalog => Self::NotReady("the course content has errors".into()),
             ReminderError::Database(error) => Self::Database(error),
             error @ ReminderError::Mail(_) => Self::Internal(Box::new(error)),

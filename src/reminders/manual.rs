@@ -26,7 +26,7 @@ use super::decide::{self, CourseInfo, Courses, Decided, Due, DueMail};
 use super::{Mailing, ReminderError, write};
 
 /// The most learners one request may nudge: a page of the report is 100.
-pub const MAX_SELECTION: usize = 500;
+const MAX_SELECTION: usize = 500;
 
 /// The audit action of one queued nudge.
 pub const AUDIT_ACTION: &str = "reminders.nudge_now";
@@ -51,7 +51,7 @@ impl NudgeTargets {
 
 /// Why a picked learner was not nudged, as a stable code (the API's keys, the flash's query)
 /// and the words the page uses.
-pub const SKIP_REASONS: &[(&str, &str)] = &[
+const SKIP_REASONS: &[(&str, &str)] = &[
     ("already_nudged_today", "already nudged today"),
     ("reminders_off", "reminders turned off"),
     ("paused", "taking a break"),
@@ -64,7 +64,7 @@ pub const SKIP_REASONS: &[(&str, &str)] = &[
     ("not_enrolled", "not enrolled in this course"),
 ];
 
-/// The words for a skip code, `None` for a code that is not one of [`SKIP_REASONS`].
+/// The page's words for a skip code; `None` for anything that is not a reason Mend gives.
 pub fn skip_text(code: &str) -> Option<&'static str> {
     SKIP_REASONS.iter().find(|(c, _)| *c == code).map(|(_, text)| *text)
 }
@@ -144,6 +144,22 @@ pub(super) fn nudge_on(
     let progress_of = decided.needs_progress(&learners);
     let extras = batch::load_extras(conn, &progress_of, &[], now)?;
     let outgoing = compose::compose_all(&courses, &learners, &extras, mailing, &decided, now)?;
+    queue_all(conn, actor, outgoing, not_before, now, &mut outcome)?;
+    let skipped: usize = outcome.skipped.values().sum();
+    tracing::info!(course, queued = outcome.queued, skipped, "admin nudges queued");
+    Ok(outcome)
+}
+
+/// Queues each rendered nudge as an admin's (its own log kind, no tier, `not_before[i]`),
+/// counting the ones another click queued first as already nudged today.
+fn queue_all(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    outgoing: Vec<Outgoing>,
+    not_before: Vec<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    outcome: &mut NudgeOutcome,
+) -> Result<(), DbError> {
     for (mut mail, not_before) in outgoing.into_iter().zip(not_before) {
         mail.log_kind = KIND_MANUAL;
         mail.tier = None;
@@ -155,17 +171,15 @@ pub(super) fn nudge_on(
             outcome.skip("already_nudged_today");
         }
     }
-    let skipped: usize = outcome.skipped.values().sum();
-    tracing::info!(course, queued = outcome.queued, skipped, "admin nudges queued");
-    Ok(outcome)
+    Ok(())
 }
 
 fn check_selection(targets: &NudgeTargets) -> Result<(), ReminderError> {
     match targets.len() {
-        0 => Err(ReminderError::Selection("Select at least one learner first.")),
-        n if n > MAX_SELECTION => {
-            Err(ReminderError::Selection("Select at most 500 learners at a time."))
-        }
+        0 => Err(ReminderError::Selection("Select at least one learner first.".into())),
+        n if n > MAX_SELECTION => Err(ReminderError::Selection(format!(
+            "Select at most {MAX_SELECTION} learners at a time."
+        ))),
         _ => Ok(()),
     }
 }
@@ -228,6 +242,7 @@ fn decide_one<'c>(
     info: &'c CourseInfo<'c>,
     now: DateTime<Utc>,
 ) -> Result<Picked<'c>, Skip> {
+    // `position` came from this learner's own list; a miss would mean no such enrolment.
     let e = learner.enrollments.get(position).ok_or(Skip::Revoked)?;
     let facts = decide::enrollment_facts(e);
     let last = last_nudged(learner, e.id);

@@ -31,7 +31,7 @@ use crate::mail::MailError;
 use crate::templates::EmailTemplates;
 
 pub use lock::SCAN_LOCK_KEY;
-pub use manual::{MAX_SELECTION, NudgeOutcome, NudgeTargets, SKIP_REASONS, skip_text};
+pub use manual::{NudgeOutcome, NudgeTargets, skip_text};
 pub use report::{Outcome, ReminderKind, ScanLine, ScanReport};
 pub use scheduler::{ReminderScheduler, SchedulerHandle};
 
@@ -63,7 +63,7 @@ pub enum ReminderError {
     NoSuchCourse,
     /// An admin's selection of learners to nudge that cannot be used (none, or too many).
     #[error("{0}")]
-    Selection(&'static str),
+    Selection(String),
 }
 
 impl From<diesel::result::Error> for ReminderError {
