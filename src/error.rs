@@ -249,6 +249,20 @@ impl From<ConsoleError> for AppError {
     }
 }
 
+/// An admin's nudge: a course missing, a selection refused (naming the field), the content
+/// not compiled.
+impl From<crate::reminders::ReminderError> for AppError {
+    fn from(error: crate::reminders::ReminderError) -> Self {
+        use crate::reminders::ReminderError;
+        match error {
+            ReminderError::NoSuchCourse => Self::NotFound,
+            ReminderError::Selection(message) => Self::InvalidField { field: "selection", message },
+            ReminderError::NoCatalog => Self::NotReady("the course content has errors".into()),
+            ReminderError::Database(error) => Self::Database(error),
+        }
+    }
+}
+
 /// The 409 for a stale worksheet write, carrying the newest revision as the API shows it.
 fn conflict(current: &Opened) -> AppError {
     let current = serde_json::json!({

@@ -220,10 +220,8 @@ impl Application {
         let outbox = outbox_worker(&settings, &db, &clock)?.with_deferred(words.clone());
         let updates =
             PartnerUpdates::new(emails.clone(), settings.base_url.clone(), unsubscribe.clone());
-        let reminders = ReminderScheduler::new(
-            Reminders::new(db.clone(), catalog.clone(), mailing),
-            clock.clone(),
-        );
+        let nudges = Reminders::new(db.clone(), catalog.clone(), mailing);
+        let reminders = ReminderScheduler::new(nudges.clone(), clock.clone());
         let reminder_interval = settings.reminder_interval;
         let accounts = Arc::new(Accounts::new(
             db.clone(),
@@ -269,6 +267,7 @@ impl Application {
             notifications,
             unsubscribe,
             enrolments,
+            reminders: nudges,
             csrf: CsrfKey::new(&secret),
             cookies,
         };

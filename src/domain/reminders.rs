@@ -247,6 +247,48 @@ pub fn nudge_key(e: EnrollmentId, active_since: DateTime<Utc>, tier: u32) -> Str
     format!("nudge:{e}:{}:{tier}", active_since.timestamp())
 }
 
+/// An admin's "send a nudge now": when it may go and the key that makes it once a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualNudge {
+    /// The idempotency key ([`manual_nudge_key`]).
+    pub key: String,
+    /// When the mail may go: now inside the learner's send window, else its next opening.
+    pub not_before: DateTime<Utc>,
+    /// Whole days since the last activity, for the mail's wording.
+    pub inactive_days: u32,
+}
+
+/// Decides an admin's nudge for one enrolment now. The same refusals as the scheduler's
+/// (status, pause, unpublished course, address, the learner's switch), but no tiers and no
+/// cap: an admin chose this learner. At most one nudge of any kind per local day
+/// (`last_nudged` is the latest, scheduled or manual), and never outside the send window: a
+/// closed window delays the mail instead of refusing it.
+pub fn decide_manual_nudge(
+    published: bool,
+    learner: &LearnerFacts,
+    e: &EnrollmentFacts,
+    last_nudged: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<ManualNudge, Skip> {
+    let course = CourseRules { published, tiers: &[], max_nudges: 0 };
+    nudge_allowed(&course, learner, e, now)?;
+    let today = now.with_timezone(&learner.zone).date_naive();
+    if last_nudged.is_some_and(|at| at.with_timezone(&learner.zone).date_naive() == today) {
+        return Err(Skip::AlreadySent);
+    }
+    Ok(ManualNudge {
+        key: manual_nudge_key(e.id, today),
+        not_before: learner.preferences.window.next_open(learner.zone, now),
+        inactive_days: whole_days(now - active_since(e)),
+    })
+}
+
+/// The idempotency key of an admin's nudge: `manual:{enrollment}:{YYYY-MM-DD}` (local date),
+/// so a double click, or two admins at once, queue one mail a day.
+pub fn manual_nudge_key(e: EnrollmentId, local_date: NaiveDate) -> String {
+    format!("manual:{e}:{}", local_date.format("%Y-%m-%d"))
+}
+
 /// Checks shared by the per-learner mails: an address we may write to, a live account.
 fn learner_reachable(learner: &LearnerFacts) -> Result<(), Skip> {
     if learner.deactivated {
@@ -887,5 +929,46 @@ mod tests {
             Skip::OutsideWindow { opens_at: at }.to_string(),
             "outside the send window until 2026-12-09T09:00:00Z"
         );
+    }
+
+    #[test]
+    fn a_manual_nudge_goes_once_a_local_day_and_waits_for_the_window() {
+        let zone = learner("Pacific/Auckland");
+        let e = enrolment();
+        // 01:00 UTC is 14:00 in Auckland: inside the default window, so it goes now.
+        let now = utc("2026-03-20T01:00:00Z");
+        let nudge = decide_manual_nudge(true, &zone, &e, None, now).unwrap();
+        assert_eq!(nudge.key, "manual:42:2026-03-20");
+        assert_eq!(nudge.not_before, now);
+        assert_eq!(nudge.inactive_days, 17);
+        // Earlier the same Auckland day (the previous UTC day) counts as today.
+        let earlier = Some(utc("2026-03-19T20:00:00Z"));
+        let again = decide_manual_nudge(true, &zone, &e, earlier, now);
+        assert_eq!(again, Err(Skip::AlreadySent));
+        // 11:00 UTC is midnight in Auckland: a new day, but the window is shut until it opens.
+        let late = utc("2026-03-20T11:30:00Z");
+        let waiting = decide_manual_nudge(true, &zone, &e, earlier, late).unwrap();
+        assert!(waiting.not_before > late);
+        assert!(Preferences::default().window.contains(zone.zone, waiting.not_before));
+    }
+
+    #[test]
+    fn a_manual_nudge_respects_every_refusal_the_scheduler_has() {
+        let now = utc("2026-03-20T12:00:00Z");
+        let base = enrolment();
+        let paused = EnrollmentFacts { paused: true, ..base };
+        let off = EnrollmentFacts { reminders_enabled: false, ..base };
+        let done = EnrollmentFacts { status: EnrollmentStatus::Completed, ..base };
+        let unconfirmed = LearnerFacts { email_confirmed: false, ..learner("UTC") };
+        let utc_learner = learner("UTC");
+        let decide = |published, l: &LearnerFacts, e: &EnrollmentFacts| {
+            decide_manual_nudge(published, l, e, None, now).err()
+        };
+        assert_eq!(decide(true, &utc_learner, &paused), Some(Skip::Paused));
+        assert_eq!(decide(true, &utc_learner, &off), Some(Skip::TurnedOff));
+        assert_eq!(decide(true, &utc_learner, &done), Some(Skip::Completed));
+        assert_eq!(decide(true, &unconfirmed, &base), Some(Skip::Unconfirmed));
+        assert_eq!(decide(false, &utc_learner, &base), Some(Skip::Unpublished));
+        assert_eq!(decide(true, &utc_learner, &base), None);
     }
 }

@@ -35,6 +35,9 @@ pub(super) struct Outgoing {
     /// The [`Payload`], as JSON.
     pub payload: String,
     pub unsubscribe: String,
+    /// The earliest the mail may go; `None`: at once (the scan decides only inside the send
+    /// window, an admin's nudge may be asked for outside it).
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// Every due reminder of the batch, in order.
@@ -93,6 +96,7 @@ fn compose(
         // Strings, numbers and enums only: serialising cannot fail.
         payload: serde_json::to_string(&payload).unwrap_or_default(),
         unsubscribe,
+        not_before: None,
     }
 }
 

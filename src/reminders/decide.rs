@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::content::{Audience, Catalog, Course, Lesson};
 use crate::db::models::enrollment::Enrollment;
-use crate::db::models::reminder_log::{KIND_DIGEST, KIND_NUDGE, KIND_UNLOCK};
+use crate::db::models::reminder_log::{KIND_DIGEST, KIND_MANUAL, KIND_NUDGE, KIND_UNLOCK};
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
 use crate::domain::enrollment::EnrollmentStatus;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{EnrollmentId, UserId};
 use crate::domain::reminders::{
     self, CourseRules, EnrollmentFacts, Nudge, NudgeHistory, Skip, active_since,
 };
@@ -150,7 +150,8 @@ pub(super) fn schedule(learner: &Learner, e: &Enrollment) -> Schedule {
     }
 }
 
-fn enrollment_facts(e: &Enrollment) -> EnrollmentFacts {
+/// The domain's view of a stored enrolment.
+pub(super) fn enrollment_facts(e: &Enrollment) -> EnrollmentFacts {
     EnrollmentFacts {
         id: e.id,
         status: EnrollmentStatus::parse(&e.status),
@@ -227,7 +228,15 @@ fn decide_nudges<'c>(
         };
         let facts = enrollment_facts(e);
         let history = nudge_history(learner, &facts);
-        match (reminders::decide_nudge(&rules, &learner.facts, &facts, &history, now), info) {
+        let decision = reminders::decide_nudge(&rules, &learner.facts, &facts, &history, now)
+            .and_then(|nudge| {
+                if nudged_by_hand_today(learner, e.id, now) {
+                    Err(Skip::AlreadySent)
+                } else {
+                    Ok(nudge)
+                }
+            });
+        match (decision, info) {
             (Ok(nudge), Some(course)) => decided.due.push(Due {
                 learner: index,
                 mail: DueMail::Nudge { enrollment: position, course, nudge },
@@ -241,6 +250,17 @@ fn decide_nudges<'c>(
             }
         }
     }
+}
+
+/// Whether an admin nudged this enrolment earlier in the learner's local day: the scheduled
+/// nudge then waits for a later scan rather than arriving the same day.
+fn nudged_by_hand_today(learner: &Learner, e: EnrollmentId, now: DateTime<Utc>) -> bool {
+    let day = |at: DateTime<Utc>| at.with_timezone(&learner.facts.zone).date_naive();
+    learner.log.iter().any(|l| {
+        l.kind == KIND_MANUAL
+            && l.enrollment_id == Some(e.get())
+            && day(l.sent_at.and_utc()) == day(now)
+    })
 }
 
 /// Enrolments whose drip can bring news: readable now, not on a break, in a published course.

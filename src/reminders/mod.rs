@@ -12,6 +12,7 @@ mod batch;
 mod compose;
 mod decide;
 mod lock;
+mod manual;
 mod report;
 mod scheduler;
 mod words;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::admin::Actor;
 use crate::auth::unsubscribe::UnsubscribeKey;
 use crate::content::{Catalog, CatalogStore};
 use crate::db::models::enrollment;
@@ -29,6 +31,7 @@ use crate::domain::ids::UserId;
 use crate::templates::EmailTemplates;
 
 pub use lock::SCAN_LOCK_KEY;
+pub use manual::{NudgeOutcome, NudgeTargets, skip_text};
 pub use report::{Outcome, ReminderKind, ScanLine, ScanReport};
 pub use scheduler::{ReminderScheduler, SchedulerHandle};
 pub use words::ReminderWords;
@@ -54,6 +57,12 @@ pub enum ReminderError {
     Database(#[from] DbError),
     #[error("no course catalog is loaded (the content has errors)")]
     NoCatalog,
+    /// An admin's nudge for a course not in the catalog.
+    #[error("no such course")]
+    NoSuchCourse,
+    /// An admin's selection of learners to nudge that cannot be used (none, or too many).
+    #[error("{0}")]
+    Selection(String),
 }
 
 impl From<diesel::result::Error> for ReminderError {
@@ -114,6 +123,25 @@ impl Reminders {
         let catalog = self.catalog.current().ok_or(ReminderError::NoCatalog)?;
         let mailing = self.mailing.clone();
         self.db.run(move |conn| scan_on(conn, &catalog, &mailing, now, mode)).await
+    }
+
+    /// An admin's "send a gentle nudge now" for `targets` in `course` as of `now`: queues the
+    /// scheduler's nudge mail for each learner it may go to, once a day, each with its audit
+    /// entry by `actor`, and says who was left alone and why.
+    pub async fn nudge_now(
+        &self,
+        actor: Actor,
+        course: String,
+        targets: NudgeTargets,
+        now: DateTime<Utc>,
+    ) -> Result<NudgeOutcome, ReminderError> {
+        let catalog = self.catalog.current().ok_or(ReminderError::NoCatalog)?;
+        let mailing = self.mailing.clone();
+        self.db
+            .run(move |conn| {
+                manual::nudge_on(conn, &catalog, &mailing, &actor, &course, &targets, now)
+            })
+            .await
     }
 }
 

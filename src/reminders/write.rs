@@ -47,8 +47,9 @@ pub(super) fn enqueue_all(
     Ok(claimed)
 }
 
-/// One chunk in two statements (three when the log already held a key).
-fn enqueue_chunk(
+/// One chunk in two statements (three when the log already held a key), in the caller's
+/// transaction (an admin's nudge writes its audit entry in the same one).
+pub(super) fn enqueue_chunk(
     conn: &mut DbConnection,
     chunk: &[Outgoing],
     now: DateTime<Utc>,
@@ -94,7 +95,7 @@ fn message(mail: &Outgoing) -> NewMessage<'_> {
         dedupe_key: Some(&mail.key),
         list_unsubscribe: Some(&mail.unsubscribe),
         auto_submitted: true,
-        not_before: None,
+        not_before: mail.not_before.map(|at| at.naive_utc()),
         payload: Some(&mail.payload),
     }
 }

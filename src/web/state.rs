@@ -43,6 +43,8 @@ pub struct AppState {
     pub unsubscribe: UnsubscribeKey,
     /// Enrolling by email, cohort imports, the enrolment list, bulk actions and exports.
     pub enrolments: Arc<crate::admin::enrolments::EnrolmentAdmin>,
+    /// Reminder mail: an admin's "send a gentle nudge now" goes through the scheduler's path.
+    pub reminders: crate::reminders::Reminders,
     pub csrf: CsrfKey,
     pub cookies: SessionCookies,
 }

@@ -25,6 +25,7 @@ mod harness;
 mod accessibility;
 mod admin_import;
 mod admin_people;
+mod admin_reports;
 mod contract;
 mod forms;
 mod journey;

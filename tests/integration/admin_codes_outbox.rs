@@ -16,7 +16,8 @@ use crate::support::{Browser, PASSWORD, TestApp};
 
 const COURSE: &str = "rebuilding-trust";
 
-async fn bearer(app: &TestApp, email: &str) -> String {
+/// Signs in over the API and answers the bearer token (the admin nudge tests use it too).
+pub async fn bearer(app: &TestApp, email: &str) -> String {
     let body = json!({ "email": email, "password": PASSWORD });
     let url = format!("{}/api/v1/auth/login", app.address);
     let login = TestApp::browser().post(url).json(&body).send().await.unwrap();
@@ -24,7 +25,8 @@ async fn bearer(app: &TestApp, email: &str) -> String {
     login.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
 }
 
-async fn api(
+/// One API call with `token`, and a JSON body when given.
+pub async fn api(
     app: &TestApp,
     token: &str,
     method: reqwest::Method,

@@ -194,8 +194,10 @@ const CASES: &[Case] = &[
     ("GET", "/admin/reports", [401, 403, 403, 200]),
     ("GET", "/admin/reports/{course}", [401, 403, 403, 200]),
     ("GET", "/admin/reports/{course}/report.csv", [401, 403, 403, 200]),
+    ("POST", "/admin/reports/{course}/nudges", [401, 403, 403, 422]),
     // Admin API.
     ("GET", "/api/v1/admin/reports/{course}", [401, 403, 403, 200]),
+    ("POST", "/api/v1/admin/reports/{course}/nudges", [401, 403, 403, 422]),
 ];
 
 /// A sample value for a path parameter; a parameter limited to alternatives takes the first.

@@ -15,6 +15,7 @@ mod accounts;
 mod admin_audit;
 mod admin_codes_outbox;
 mod admin_enrolments;
+mod admin_nudges;
 mod admin_people;
 mod admin_reports;
 mod author_tools;

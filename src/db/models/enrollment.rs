@@ -241,6 +241,24 @@ pub fn next_learner_ids(
     Ok(ids.into_iter().map(UserId::from).collect())
 }
 
+/// The learners holding the enrolments `ids` in `course` (ids elsewhere or unknown are left
+/// out), in id order: an admin's selection on a course's report, resolved to its learners.
+pub fn list_users_of(
+    conn: &mut DbConnection,
+    course: &str,
+    ids: &[EnrollmentId],
+) -> QueryResult<Vec<UserId>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    let users: Vec<i64> = enrollments::table
+        .filter(enrollments::id.eq_any(ids))
+        .filter(enrollments::course_slug.eq(course))
+        .select(enrollments::user_id)
+        .distinct()
+        .order(enrollments::user_id)
+        .load(conn)?;
+    Ok(users.into_iter().map(UserId::from).collect())
+}
+
 /// Every enrolment of these learners, whatever its status, by learner then id.
 pub fn list_for_users(conn: &mut DbConnection, users: &[UserId]) -> QueryResult<Vec<Enrollment>> {
     let ids: Vec<i64> = users.iter().map(|user| user.get()).collect();

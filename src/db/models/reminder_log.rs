@@ -15,6 +15,9 @@ pub const KIND_NUDGE: &str = "nudge";
 pub const KIND_UNLOCK: &str = "unlock";
 /// `kind` of a weekly digest.
 pub const KIND_DIGEST: &str = "digest";
+/// `kind` of a nudge an admin sent from a course's report (its own kind, so the scheduler's
+/// tiers and cap count only its own nudges).
+pub const KIND_MANUAL: &str = "manual";
 
 /// A logged reminder, as the scan reads it back to know what was already sent.
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -2,6 +2,8 @@
 //! to complete, quiet learners), each with an accessible SVG chart and its data table, and a
 //! CSV download of the counts. Small counts are hidden ([`Cells`], `MEND_REPORT_MIN_CELL`).
 
+use std::collections::HashMap;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -11,10 +13,12 @@ use crate::admin::reports::{
     Cells, CourseReport, DEFAULT_INACTIVE_DAYS, MAX_INACTIVE_DAYS, QuietLearner,
 };
 use crate::content::Course;
+use crate::domain::ids::EnrollmentId;
 use crate::error::AppError;
-use crate::web::admin::admin_context;
+use crate::reminders::{NudgeOutcome, NudgeTargets, skip_text};
 use crate::web::admin::charts::{Bar, Labels, bar_chart};
-use crate::web::session::Admin;
+use crate::web::admin::{actor, admin_context};
+use crate::web::session::{Admin, CsrfForm};
 use crate::web::state::AppState;
 use crate::web::{RouteTable, get};
 
@@ -23,6 +27,7 @@ pub fn routes(table: &mut RouteTable) {
     table.at("/admin/reports", |r| r.route(get().to(index)));
     table.at("/admin/reports/{course}", |r| r.route(get().to(course_page)));
     table.at("/admin/reports/{course}/report.csv", |r| r.route(get().to(course_csv)));
+    table.at("/admin/reports/{course}/nudges", |r| r.route(web::post().to(send_nudges)));
 }
 
 /// The report's query string: how many quiet days count as inactive, and the keyset cursor of
@@ -153,6 +158,7 @@ pub async fn course_page(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<ReportQuery>,
+    flash: web::Query<NudgeFlash>,
 ) -> Result<HttpResponse, AppError> {
     let report = read_report(&state, &path, &query).await?;
     let cells = cells(&state);
@@ -207,7 +213,110 @@ pub async fn course_page(
     context.insert("median", &median_text(&report, cells));
     context.insert("quiet", quiet);
     context.insert("min_cell", &cells.min());
+    context.insert("flash", &flash.text());
     state.page("admin/report.html", &context)
+}
+
+/// The ticked quiet learners of the report's nudge form: `e<enrolment id>` for each ticked
+/// box, `l<enrolment id>` for each learner listed, used when `everyone` is ticked.
+#[derive(Debug, Deserialize)]
+pub struct NudgeForm {
+    #[serde(default)]
+    everyone: String,
+    #[serde(default)]
+    inactive_days: String,
+    #[serde(flatten)]
+    picked: HashMap<String, String>,
+}
+
+impl NudgeForm {
+    /// The enrolments chosen: every listed one with "everyone" ticked, else the ticked ones.
+    fn enrollments(&self) -> Vec<EnrollmentId> {
+        let prefix = if self.everyone == "on" { 'l' } else { 'e' };
+        let ids = self.picked.keys().filter_map(|key| key.strip_prefix(prefix)?.parse().ok());
+        ids.map(|id: i64| EnrollmentId::from(id)).collect()
+    }
+}
+
+/// `POST /admin/reports/{course}/nudges`: queues a gentle nudge for each chosen learner it may
+/// go to and comes back to the report saying how many went and why the rest did not.
+pub async fn send_nudges(
+    admin: Admin,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<NudgeForm>,
+) -> Result<HttpResponse, AppError> {
+    let course = path.into_inner();
+    let targets = NudgeTargets::Enrollments(form.enrollments());
+    let now = state.clock.now();
+    let outcome =
+        state.reminders.nudge_now(actor(&admin, &req), course.clone(), targets, now).await?;
+    let days = form.inactive_days.trim().parse::<u32>().unwrap_or(DEFAULT_INACTIVE_DAYS);
+    let location = format!("/admin/reports/{course}?{}", flash_query(days, &outcome));
+    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish())
+}
+
+/// The report's query after a nudge: the same window, and the outcome as counts and codes.
+fn flash_query(days: u32, outcome: &NudgeOutcome) -> String {
+    let skipped: Vec<String> =
+        outcome.skipped.iter().map(|(code, n)| format!("{code}:{n}")).collect();
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("inactive_days", &days.to_string())
+        .append_pair("nudged", &outcome.queued.to_string())
+        .append_pair("waiting", &outcome.waiting_for_window.to_string())
+        .append_pair("skipped", &skipped.join(","))
+        .finish()
+}
+
+/// What the report says after a nudge (post/redirect/get). Only known reason codes are shown,
+/// in the page's own words, so a crafted link cannot put text on the page.
+#[derive(Debug, Default, Deserialize)]
+pub struct NudgeFlash {
+    nudged: Option<String>,
+    #[serde(default)]
+    waiting: String,
+    #[serde(default)]
+    skipped: String,
+}
+
+impl NudgeFlash {
+    /// "3 nudges queued; 1 skipped: reminders turned off." `None` after no nudge.
+    fn text(&self) -> Option<String> {
+        let queued: usize = self.nudged.as_deref()?.parse().ok()?;
+        let waiting: usize = self.waiting.parse().unwrap_or(0);
+        let reasons: Vec<(&str, usize)> = self
+            .skipped
+            .split(',')
+            .filter_map(|pair| {
+                let (code, n) = pair.split_once(':')?;
+                Some((skip_text(code)?, n.parse().ok()?))
+            })
+            .collect();
+        let mut text = match queued {
+            0 => "No nudges queued".to_owned(),
+            1 => "1 nudge queued".to_owned(),
+            n => format!("{n} nudges queued"),
+        };
+        if waiting > 0 {
+            text.push_str(&format!(" ({waiting} will wait until their send window opens)"));
+        }
+        text.push_str(&skipped_text(&reasons));
+        text.push('.');
+        Some(text)
+    }
+}
+
+fn skipped_text(reasons: &[(&str, usize)]) -> String {
+    let total: usize = reasons.iter().map(|(_, n)| n).sum();
+    match reasons {
+        [] => String::new(),
+        [(reason, _)] => format!("; {total} skipped: {reason}"),
+        many => {
+            let parts: Vec<String> = many.iter().map(|(r, n)| format!("{r} ({n})")).collect();
+            format!("; {total} skipped: {}", parts.join(", "))
+        }
+    }
 }
 
 /// The report's counts as CSV rows `(section, module, item, value)`: no names, no answers.
@@ -276,4 +385,41 @@ pub async fn course_csv(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flash(nudged: &str, waiting: &str, skipped: &str) -> Option<String> {
+        let flash = NudgeFlash {
+            nudged: Some(nudged.to_owned()),
+            waiting: waiting.to_owned(),
+            skipped: skipped.to_owned(),
+        };
+        flash.text()
+    }
+
+    #[test]
+    fn the_flash_says_what_was_queued_and_why_the_rest_were_not() {
+        let text = flash("3", "0", "reminders_off:1");
+        assert_eq!(text.as_deref(), Some("3 nudges queued; 1 skipped: reminders turned off."));
+        let text = flash("1", "1", "");
+        assert_eq!(
+            text.as_deref(),
+            Some("1 nudge queued (1 will wait until their send window opens).")
+        );
+        let text = flash("0", "", "paused:2,not_enrolled:1");
+        let expected =
+            "No nudges queued; 3 skipped: taking a break (2), not enrolled in this course (1).";
+        assert_eq!(text.as_deref(), Some(expected));
+        assert_eq!(NudgeFlash::default().text(), None, "no nudge, no flash");
+    }
+
+    #[test]
+    fn a_crafted_flash_puts_no_text_of_its_own_on_the_page() {
+        let text = flash("2", "x", "<script>:1,paused:lots");
+        assert_eq!(text.as_deref(), Some("2 nudges queued."));
+        assert_eq!(flash("many", "", ""), None);
+    }
 }

@@ -76,7 +76,8 @@ use crate::web::downloads;
         admin::users::delete_user,
         admin::users::resend_confirmation,
         admin::users::send_reset_link,
-        admin::reports::show
+        admin::reports::show,
+        admin::reports::nudge
     ),
     modifiers(&BearerAuth, &ProblemTypes)
 )]
