@@ -46,7 +46,7 @@ pub fn lesson_changes(before: &Catalog, after: &Catalog) -> Vec<LessonChange> {
 
 /// Whether two builds compiled to the same content (every course's hash alike): a rebuild
 /// after an editor touched a file, or saved it unchanged, is the same build again.
-pub fn same_content(before: &Catalog, after: &Catalog) -> bool {
+pub(crate) fn same_content(before: &Catalog, after: &Catalog) -> bool {
     fn hashes(catalog: &Catalog) -> impl Iterator<Item = (&str, &str)> {
         catalog.courses().iter().map(|c| (c.slug.as_str(), c.content_hash.as_str()))
     }

@@ -33,7 +33,7 @@ pub use catalog::{
     LessonDownload, LessonView, Module, REMINDER_EMAILS, Reminders, TocEntry, Worksheet,
     WorksheetBlock,
 };
-pub use changes::{ChangeKind, LessonChange, lesson_changes, same_content};
+pub use changes::{ChangeKind, LessonChange, lesson_changes};
 pub use compiler::Compiler;
 pub use diagnostics::{Diagnostic, Note, Severity, error_count};
 pub use lesson::{LessonOutput, compile_lesson_source};

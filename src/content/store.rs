@@ -6,9 +6,8 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use chrono::{DateTime, Utc};
 
-use super::{
-    Catalog, Compilation, Diagnostic, LessonChange, Summary, lesson_changes, same_content,
-};
+use super::changes::{LessonChange, lesson_changes, same_content};
+use super::{Catalog, Compilation, Diagnostic, Summary};
 
 /// The outcome of the most recent compile, good or bad.
 #[derive(Debug, Clone, serde::Serialize)]

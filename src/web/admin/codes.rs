@@ -110,7 +110,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let feedback = FormFeedback::fresh(json!({ "form": CreateForm::default() }));
-    render(&req, &state, (&query, admin.time_zone), &feedback, StatusCode::OK).await
+    render(&req, &state, &query, admin.time_zone, &feedback, StatusCode::OK).await
 }
 
 /// A code in the listing, with when it stops working in the admin's own zone.
@@ -125,7 +125,8 @@ struct CodeRow<'a> {
 async fn render(
     req: &HttpRequest,
     state: &AppState,
-    (query, zone): (&ListQuery, Tz),
+    query: &ListQuery,
+    zone: Tz,
     feedback: &FormFeedback,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -166,8 +167,8 @@ pub async fn create(
             let problem = FieldProblem { field: field.to_owned(), message };
             let feedback = FormFeedback::with_errors(json!({ "form": form }), vec![problem]);
             let query = ListQuery::default();
-            let listing = (&query, admin.0.time_zone);
-            render(&req, &state, listing, &feedback, StatusCode::UNPROCESSABLE_ENTITY).await
+            let (zone, status) = (admin.0.time_zone, StatusCode::UNPROCESSABLE_ENTITY);
+            render(&req, &state, &query, zone, &feedback, status).await
         }
         Err(error) => Err(error.into()),
     }
