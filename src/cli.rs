@@ -211,13 +211,17 @@ fn serve(settings: Settings) -> Result<(), Failure> {
     })
 }
 
-/// Exit 0 when clean, 1 on errors, 2 when the folder cannot be used at all.
+/// Exit 0 when clean, 1 on errors, 2 when the folder cannot be used at all. Notes (such as an
+/// unpublished course) are printed with the diagnostics but never change the exit code.
 fn check(dir: &std::path::Path) -> Result<(), Failure> {
     let check = startup::email_check().map_err(|e| Failure { message: e.to_string(), code: 2 })?;
     let compilation = crate::content::compile_with(dir, check)
         .map_err(|e| Failure { message: e.to_string(), code: 2 })?;
     for diagnostic in &compilation.diagnostics {
         eprintln!("{diagnostic}");
+    }
+    for note in &compilation.notes {
+        eprintln!("{note}");
     }
     let s = &compilation.summary;
     let errors = compilation.error_count();

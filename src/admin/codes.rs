@@ -45,11 +45,11 @@ pub struct CodeView {
     pub uses: i32,
     /// Uses left; `None` when there is no limit.
     pub remaining: Option<i32>,
-    /// The first instant it no longer works (UTC).
-    pub expires_at: Option<NaiveDateTime>,
-    pub disabled_at: Option<NaiveDateTime>,
+    /// The first instant it no longer works (UTC, RFC 3339 in JSON, like the others).
+    pub expires_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
     pub note: String,
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     /// `active`, `disabled`, `expired` or `used_up`: whether a learner can enrol with it now.
     pub state: &'static str,
 }
@@ -73,10 +73,10 @@ impl CodeView {
             max_uses: row.max_uses,
             uses: row.uses,
             remaining,
-            expires_at: row.expires_at,
-            disabled_at: row.revoked_at,
+            expires_at: row.expires_at.map(|at| at.and_utc()),
+            disabled_at: row.revoked_at.map(|at| at.and_utc()),
             note: row.note,
-            created_at: row.created_at,
+            created_at: row.created_at.and_utc(),
             state,
         }
     }

@@ -26,9 +26,10 @@ pub struct MessageSummary {
     /// `pending`, `sent`, `failed` or `cancelled`.
     pub status: String,
     pub attempts: i32,
-    pub created_at: NaiveDateTime,
-    pub next_attempt_at: NaiveDateTime,
-    pub sent_at: Option<NaiveDateTime>,
+    /// UTC, RFC 3339 in JSON (like every instant below).
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// A message as sent (or as it will be sent): headers, delivery state and both bodies.
@@ -44,7 +45,7 @@ pub struct MessageDetail {
     /// `auto-generated` for scheduled mail, `None` for mail someone's action caused.
     pub auto_submitted: Option<String>,
     /// Until when a worker holds it; in the future while it is being sent.
-    pub locked_until: Option<NaiveDateTime>,
+    pub locked_until: Option<DateTime<Utc>>,
     /// The last SMTP response or error, when an attempt failed.
     pub last_error: Option<String>,
     pub body_text: String,
@@ -72,9 +73,9 @@ impl From<&OutboxMessage> for MessageSummary {
             subject: m.subject.clone(),
             status: m.status.clone(),
             attempts: m.attempts,
-            created_at: m.created_at,
-            next_attempt_at: m.next_attempt_at,
-            sent_at: m.sent_at,
+            created_at: m.created_at.and_utc(),
+            next_attempt_at: m.next_attempt_at.and_utc(),
+            sent_at: m.sent_at.map(|at| at.and_utc()),
         }
     }
 }
@@ -167,7 +168,7 @@ fn detail(m: &OutboxMessage, from: &Mailbox, now: NaiveDateTime) -> MessageDetai
         message_id: crate::mail::message::message_id(from, m),
         list_unsubscribe: m.list_unsubscribe.clone(),
         auto_submitted: m.auto_submitted.then(|| "auto-generated".to_owned()),
-        locked_until: m.locked_until,
+        locked_until: m.locked_until.map(|at| at.and_utc()),
         last_error: m.last_error.clone(),
         body_text: m.body_text.clone(),
         body_html: m.body_html.clone(),

@@ -13,7 +13,7 @@ use super::catalog::{
     mime_for,
 };
 use super::checks;
-use super::diagnostics::{Diagnostic, Source};
+use super::diagnostics::{Diagnostic, Note, Source};
 use super::frontmatter::parse_toml;
 use super::lesson::{self, Body, Front};
 use super::links::LinkContext;
@@ -115,6 +115,7 @@ impl Compiler {
         let layouts = scan::scan_root(&self.root, &mut diagnostics);
         let courses: Vec<Option<Course>> =
             layouts.iter().map(|l| self.course(l, &mut diagnostics)).collect();
+        let notes = self.unpublished_notes(&layouts, &courses);
         self.finish();
         let incomplete = courses.iter().any(Option::is_none);
         let courses: Vec<Course> = courses.into_iter().flatten().collect();
@@ -128,7 +129,33 @@ impl Compiler {
             ok = !failed,
             "content compiled"
         );
-        Ok(Compilation { catalog, diagnostics, summary })
+        Ok(Compilation { catalog, diagnostics, notes, summary })
+    }
+
+    /// A note for each compiled course that is unpublished, on its `published` line (or the
+    /// first line when the setting is left out, which means unpublished).
+    fn unpublished_notes(
+        &mut self,
+        layouts: &[CourseLayout],
+        courses: &[Option<Course>],
+    ) -> Vec<Note> {
+        let mut notes = Vec::new();
+        for (layout, course) in layouts.iter().zip(courses) {
+            let Some(path) = layout.course_toml.as_deref() else { continue };
+            if course.as_ref().is_none_or(|c| c.published) {
+                continue;
+            }
+            let line = self.files.load(path).ok().and_then(|f| key_line(&f.text, "published"));
+            notes.push(Note {
+                path: path.to_path_buf(),
+                line: line.unwrap_or(1),
+                message: format!(
+                    "course \"{}\" is unpublished; learners cannot see it",
+                    layout.slug
+                ),
+            });
+        }
+        notes
     }
 
     fn finish(&mut self) {
@@ -369,6 +396,16 @@ impl Compiler {
         pending.extend(rendered.pending.iter().cloned());
         rendered.html.to_string()
     }
+}
+
+/// The 1-based line where a top-level `key = …` is set in a TOML file, if it is.
+fn key_line(text: &str, key: &str) -> Option<u32> {
+    let top_level = text.lines().take_while(|line| !line.trim_start().starts_with('['));
+    let index = top_level.enumerate().find_map(|(i, line)| {
+        let rest = line.trim_start().strip_prefix(key)?;
+        rest.trim_start().starts_with('=').then_some(i)
+    })?;
+    u32::try_from(index + 1).ok()
 }
 
 fn check_root(root: &Path) -> Result<(), ContentError> {

@@ -92,6 +92,25 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Something an author should know that is not a problem, such as a course left unpublished
+/// on purpose: `mend check` prints it as `path:line: note: message`, and it never counts as an
+/// error or a warning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The file it is about, as reached from the content root.
+    pub path: PathBuf,
+    /// 1-based line of the setting it is about.
+    pub line: u32,
+    /// What the author should know.
+    pub message: String,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: note: {}", self.path.display(), self.line, self.message)
+    }
+}
+
 /// A file's text with the path it is reported under, for turning byte offsets into positions.
 #[derive(Debug, Clone)]
 pub(crate) struct Source<'a> {

@@ -8,6 +8,7 @@
 mod audience;
 mod cache;
 mod catalog;
+mod changes;
 mod checks;
 mod compiler;
 mod diagnostics;
@@ -32,11 +33,12 @@ pub use catalog::{
     LessonDownload, LessonView, Module, REMINDER_EMAILS, Reminders, TocEntry, Worksheet,
     WorksheetBlock,
 };
+pub use changes::{ChangeKind, LessonChange, lesson_changes};
 pub use compiler::Compiler;
-pub use diagnostics::{Diagnostic, Severity, error_count};
+pub use diagnostics::{Diagnostic, Note, Severity, error_count};
 pub use lesson::{LessonOutput, compile_lesson_source};
 pub use links::{LinkContext, file_url};
-pub use store::{CatalogStore, CompileStatus};
+pub use store::{BuildChanges, CatalogStore, CompileStatus};
 pub use watch::{WatchHandle, watch, watch_with};
 
 /// Checks a course's email overrides with the template engine. The content layer knows no
@@ -95,6 +97,8 @@ pub struct Compilation {
     pub catalog: Option<Arc<Catalog>>,
     /// Every error and warning, sorted by path and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// What authors should know that is not a problem (unpublished courses), for `mend check`.
+    pub notes: Vec<Note>,
     /// What was compiled, for `mend check` to print.
     pub summary: Summary,
 }

@@ -672,3 +672,97 @@ fn the_injected_email_check_reports_in_the_part_file() {
     assert_eq!((d.line, d.col, d.message.as_str()), (3, 5, "bad variable"));
     assert!(compilation.catalog.is_none(), "a broken override withholds the catalog");
 }
+
+/// Compiles `dir` and returns its catalog, which must have no errors.
+fn catalog_of(dir: &TempDir) -> Arc<Catalog> {
+    compile(dir.path()).unwrap().catalog.expect("no errors")
+}
+
+fn changes_as_text(before: &Catalog, after: &Catalog) -> Vec<(String, String, ChangeKind)> {
+    lesson_changes(before, after).into_iter().map(|c| (c.course, c.lesson, c.kind)).collect()
+}
+
+#[test]
+fn lesson_changes_are_edits_by_content_hash_additions_and_removals() {
+    let dir = content(&[
+        ("c/01-m/01-a.md", &lesson("A", "First.")),
+        ("c/01-m/02-b.md", &lesson("B", "Second.")),
+        ("c/01-m/03-c.md", &lesson("Gone", "Third.")),
+    ]);
+    let before = catalog_of(&dir);
+    assert!(lesson_changes(&before, &before).is_empty(), "the same build changes nothing");
+    write(dir.path(), "c/01-m/01-a.md", &lesson("A", "First, rewritten."));
+    fs::remove_file(dir.path().join("c/01-m/03-c.md")).unwrap();
+    write(dir.path(), "c/01-m/04-d.md", &lesson("New", "Fourth."));
+    // Same text in another module (same slug, same hash): moved, not changed.
+    fs::remove_file(dir.path().join("c/01-m/02-b.md")).unwrap();
+    write(dir.path(), "c/02-n/module.toml", MODULE);
+    write(dir.path(), "c/02-n/01-b.md", &lesson("B", "Second."));
+    let after = catalog_of(&dir);
+    let c = || "C".to_owned();
+    assert_eq!(
+        changes_as_text(&before, &after),
+        vec![
+            (c(), "A".to_owned(), ChangeKind::Edited),
+            (c(), "New".to_owned(), ChangeKind::Added),
+            (c(), "Gone".to_owned(), ChangeKind::Removed),
+        ]
+    );
+}
+
+#[test]
+fn a_course_that_appears_or_disappears_lists_all_its_lessons() {
+    let dir = content(&[("c/01-m/01-a.md", &lesson("A", "First."))]);
+    let one = catalog_of(&dir);
+    write(dir.path(), "d/course.toml", "title = \"D\"\npublished = true\n");
+    write(dir.path(), "d/01-m/module.toml", MODULE);
+    write(dir.path(), "d/01-m/01-x.md", &lesson("X", "Ex."));
+    let two = catalog_of(&dir);
+    assert_eq!(changes_as_text(&one, &two), vec![("D".into(), "X".into(), ChangeKind::Added)]);
+    assert_eq!(changes_as_text(&two, &one), vec![("D".into(), "X".into(), ChangeKind::Removed)]);
+}
+
+#[test]
+fn the_store_keeps_what_each_live_build_changed_since_the_one_before() {
+    let dir = content(&[("c/01-m/01-a.md", &lesson("A", "First."))]);
+    let store = CatalogStore::new();
+    let at = |h: u32| chrono::DateTime::from_timestamp(i64::from(h) * 3600, 0).unwrap();
+    store.publish(compile(dir.path()).unwrap(), at(1));
+    let first = store.changes().unwrap();
+    assert_eq!((first.since, first.lessons.len()), (None, 0), "nothing to compare with");
+    store.publish(compile(dir.path()).unwrap(), at(2));
+    assert_eq!(store.changes().unwrap().built_at, at(1), "the same content is the same build");
+    write(dir.path(), "c/01-m/01-a.md", "+++\ntitel = \"broken\"\n+++\n");
+    store.publish(compile(dir.path()).unwrap(), at(2));
+    assert_eq!(store.changes().unwrap().built_at, at(1), "a broken build is not live");
+    write(dir.path(), "c/01-m/01-a.md", &lesson("A", "Fixed."));
+    store.publish(compile(dir.path()).unwrap(), at(3));
+    let fixed = store.changes().unwrap();
+    assert_eq!(fixed.since, Some(at(1)), "compared with the last build that went live");
+    assert_eq!(fixed.lessons.len(), 1);
+    assert_eq!(fixed.lessons[0].kind, ChangeKind::Edited);
+}
+
+#[test]
+fn unpublished_courses_get_a_note_on_their_published_line() {
+    let dir = content(&[("c/01-m/01-a.md", &lesson("A", "First."))]);
+    assert!(compile(dir.path()).unwrap().notes.is_empty(), "published courses get no note");
+    write(dir.path(), "c/course.toml", "title = \"C\"\n\npublished = false\n[reminders]\n");
+    write(dir.path(), "d/course.toml", "title = \"D\"\n");
+    write(dir.path(), "d/01-m/module.toml", MODULE);
+    write(dir.path(), "d/01-m/01-x.md", &lesson("X", "Ex."));
+    let compilation = compile(dir.path()).unwrap();
+    assert_eq!(compilation.error_count(), 0, "{:?}", compilation.diagnostics);
+    let notes: Vec<String> = compilation
+        .notes
+        .iter()
+        .map(|n| n.to_string().replace(&dir.path().display().to_string(), ""))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "/c/course.toml:3: note: course \"c\" is unpublished; learners cannot see it",
+            "/d/course.toml:1: note: course \"d\" is unpublished; learners cannot see it",
+        ]
+    );
+}

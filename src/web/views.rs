@@ -103,6 +103,24 @@ pub fn when(at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
     }
 }
 
+/// An instant as a page shows it: [`when`] in the reader's zone, with RFC 3339 (UTC) for the
+/// `<time datetime>` attribute, so the page and the API agree on the instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moment {
+    pub text: String,
+    pub iso: String,
+}
+
+impl Moment {
+    /// `at` for a reader in `zone`, as of `now`.
+    pub fn new(at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> Self {
+        Self {
+            text: when(at, now, zone),
+            iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
 /// The regions a time zone list is grouped by: IANA's own areas. Zones outside them (old
 /// aliases such as `US/Eastern`) are left out, unless one is the learner's current choice.
 const ZONE_REGIONS: &[&str] = &[

@@ -196,3 +196,38 @@ test_case! {
         assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
     }
 }
+
+test_case! {
+    needs [Browser]
+    async fn author_tools_outbox_and_codes_are_accessible() {
+        let browser = Browser::launch().await;
+        let app = TestApp::create(Backend::Sqlite).await.unwrap();
+        browser.sign_in_as(&app, "admin@example.com", mend::domain::account::Role::Admin).await;
+        let other = app.signed_in_as("codes@example.com", mend::domain::account::Role::Admin).await;
+        let code = [("course", "rebuilding-trust"), ("expires_on", "2026-03-10"), ("note", "Spring group")];
+        assert_eq!(other.submit("/admin/codes", &code).await.status(), 303);
+        let id = {
+            let mut conn = app.db.connection().unwrap();
+            let message = mend::db::models::outbox::NewMessage {
+                kind: "verify_email",
+                recipient: "Sam.Rivers@example.com",
+                subject: "Confirm your address",
+                body_text: "Plain words.",
+                body_html: Some("<p>Plain words.</p>"),
+                dedupe_key: None,
+                list_unsubscribe: None,
+                auto_submitted: false,
+                not_before: None,
+            };
+            mend::db::models::outbox::enqueue(&mut conn, &message, crate::support::epoch().naive_utc()).unwrap().unwrap()
+        };
+        let message = format!("/admin/outbox/{id}");
+        let mut report = String::new();
+        for (page, path) in [("author", "/author"), ("author-status", "/author/status"), ("admin-outbox", "/admin/outbox"), ("admin-outbox-message", message.as_str()), ("admin-codes", "/admin/codes")] {
+            report.push_str(&check_every_view(&browser, "accessibility", page, &app.address, path).await);
+        }
+        browser.quit().await;
+        app.read_all_mail().await;
+        assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
+    }
+}

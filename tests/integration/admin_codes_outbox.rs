@@ -77,6 +77,24 @@ fn audit_actions(app: &TestApp, target_type: &str) -> Vec<(String, Option<String
     entries.into_iter().rev().map(|e| (e.action, e.ip)).collect()
 }
 
+/// Moves an account to another time zone, as its preferences page would.
+fn set_time_zone(app: &TestApp, email: &str, zone: &str) {
+    use diesel::prelude::*;
+    use mend::db::schema::users;
+    let mut conn = app.db.connection().unwrap();
+    let changed = diesel::update(users::table.filter(users::email.eq(email)))
+        .set(users::time_zone.eq(zone))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
+async fn recipients(app: &TestApp, token: &str, path: &str) -> Vec<String> {
+    let page: Value = api(app, token, reqwest::Method::GET, path, None).await.json().await.unwrap();
+    let messages = page["messages"].as_array().unwrap();
+    messages.iter().map(|m| m["recipient"].as_str().unwrap().to_owned()).collect()
+}
+
 async fn enrol(browser: &Browser<'_>, code: &str) -> StatusCode {
     let path = format!("/courses/{COURSE}/enroll");
     browser.submit(&path, &[("access_code", code)]).await.status()
@@ -209,6 +227,50 @@ both_backends! {
 
         // Settle the queue: everything goes out.
         app.clock.advance(Duration::days(3));
+        app.read_all_mail().await;
+    }
+
+    async fn outbox_and_codes_show_times_in_the_admins_zone_and_rfc_3339_in_the_api(app: TestApp) {
+        let (browser, token) = admin(&app).await;
+        set_time_zone(&app, "admin@example.com", "Pacific/Auckland");
+        let id = queue(&app, "verify_email", "sam@example.com", "Hello", now(&app));
+        // 09:00 UTC is 22:00 in Auckland (UTC+13 in March).
+        let queued = "<time datetime=\"2026-03-02T09:00:00Z\">today at 22:00</time>";
+        let list = browser.get("/admin/outbox").await.text().await.unwrap();
+        assert!(list.contains(queued), "{list}");
+        let one = browser.get(&format!("/admin/outbox/{id}")).await.text().await.unwrap();
+        assert!(one.contains(&format!("<dt>Queued</dt><dd>{queued}</dd>")), "{one}");
+        assert!(!one.contains(" UTC"), "{one}");
+        let listed: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/admin/outbox", None).await.json().await.unwrap();
+        assert_eq!(listed["messages"][0]["created_at"], "2026-03-02T09:00:00Z");
+        let detail: Value = api(&app, &token, reqwest::Method::GET, &format!("/api/v1/admin/outbox/{id}"), None).await.json().await.unwrap();
+        assert_eq!(detail["next_attempt_at"], "2026-03-02T09:00:00Z");
+        assert_eq!(detail["sent_at"], Value::Null);
+
+        let body = json!({ "course": COURSE, "expires_on": "2026-03-10" });
+        let made = api(&app, &token, reqwest::Method::POST, "/api/v1/admin/codes", Some(body)).await;
+        assert_eq!(made.status(), StatusCode::CREATED);
+        let code: Value = made.json().await.unwrap();
+        assert_eq!(code["expires_at"], "2026-03-11T00:00:00Z", "the first instant it no longer works");
+        assert_eq!(code["created_at"], "2026-03-02T09:00:00Z");
+        let page = browser.get("/admin/codes").await.text().await.unwrap();
+        let expires = "<time datetime=\"2026-03-11T00:00:00Z\">on Wednesday 11 March 2026 at 13:00</time>";
+        assert!(page.contains(expires), "{page}");
+        app.read_all_mail().await;
+    }
+
+    async fn the_outbox_recipient_filter_ignores_case_on_both_databases(app: TestApp) {
+        let (browser, token) = admin(&app).await;
+        queue(&app, "verify_email", "Sam.Rivers@Example.ORG", "Hello", now(&app));
+        queue(&app, "verify_email", "other@example.org", "Hello", now(&app));
+        for needle in ["sam.rivers", "SAM.RIVERS%40EXAMPLE.org", "Rivers@example.ORG"] {
+            let found = recipients(&app, &token, &format!("/api/v1/admin/outbox?recipient={needle}")).await;
+            assert_eq!(found, ["Sam.Rivers@Example.ORG"], "{needle}");
+        }
+        assert!(recipients(&app, &token, "/api/v1/admin/outbox?recipient=R_vers").await.is_empty(), "_ is a character");
+        let page = browser.get("/admin/outbox?recipient=sAm.RiVeRs").await.text().await.unwrap();
+        assert!(page.contains("Sam.Rivers@Example.ORG"), "{page}");
+        assert!(!page.contains("other@example.org"), "{page}");
         app.read_all_mail().await;
     }
 

@@ -207,6 +207,29 @@ test_case! {
 }
 
 test_case! {
+    fn check_notes_an_unpublished_course_without_failing() {
+        let scratch = tempfile::tempdir().unwrap();
+        let content = crate::support::copy_of_sample_content(scratch.path());
+        let toml = content.join("rebuilding-trust/course.toml");
+        let text = std::fs::read_to_string(&toml).unwrap();
+        assert_eq!(text.lines().nth(3), Some("published = true"), "line 4 of the sample");
+        std::fs::write(&toml, text.replace("published = true", "published = false")).unwrap();
+        let out = check(&content);
+        assert!(out.status.success(), "a note is not a failure: {}", stderr(&out));
+        let expected = format!(
+            "{}: note: course \"rebuilding-trust\" is unpublished; learners cannot see it",
+            toml.display().to_string() + ":4"
+        );
+        assert!(stderr(&out).lines().any(|line| line == expected), "{}", stderr(&out));
+        let summary = String::from_utf8_lossy(&out.stdout);
+        assert!(summary.contains("0 error(s), 0 warning(s)"), "not a warning either: {summary}");
+
+        let published = check(&sample_content());
+        assert!(!stderr(&published).contains("note:"), "{}", stderr(&published));
+    }
+}
+
+test_case! {
     fn check_exits_2_when_the_folder_is_missing() {
         let out = check(std::path::Path::new("/no/such/content"));
         assert_eq!(out.status.code(), Some(2));

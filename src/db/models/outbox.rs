@@ -283,7 +283,7 @@ pub struct Filter {
     pub since: Option<NaiveDateTime>,
     /// Queued before this instant.
     pub until: Option<NaiveDateTime>,
-    /// Part of the recipient's address (addresses are stored lower-case, so pass it lower-case).
+    /// Part of the recipient's address, in any case (compared lower-cased on both backends).
     pub recipient_contains: Option<String>,
 }
 
@@ -309,12 +309,20 @@ pub fn list(
         query = query.filter(outbox::created_at.lt(until));
     }
     if let Some(needle) = &filter.recipient_contains {
-        query = query.filter(outbox::recipient.like(contains_pattern(needle)).escape('\\'));
+        // Lower-cased on both sides: LIKE ignores ASCII case on SQLite but not on PostgreSQL.
+        let pattern = lower(contains_pattern(needle));
+        query = query.filter(lower(outbox::recipient).like(pattern).escape('\\'));
     }
     if let Some(before) = before {
         query = query.filter(outbox::id.lt(before));
     }
     query.order(outbox::id.desc()).limit(limit).load(conn)
+}
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// SQL `lower(text)`, the same on SQLite and PostgreSQL for ASCII letters.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// `%needle%` with `\`, `%` and `_` escaped, so the needle matches only itself.

@@ -5,11 +5,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::admin::ConsoleError;
-use crate::admin::codes::CodeRequest;
+use crate::admin::codes::{CodeRequest, CodeView};
 use crate::content::{Catalog, Enrollment as Policy};
 use crate::error::{AppError, FieldProblem};
 use crate::web::admin::{actor, admin_context};
@@ -17,6 +18,7 @@ use crate::web::forms::FormFeedback;
 use crate::web::pages::see_other;
 use crate::web::session::{Admin, CsrfForm};
 use crate::web::state::AppState;
+use crate::web::views::Moment;
 use crate::web::{RouteTable, get};
 
 /// The codes pages' routes.
@@ -101,27 +103,44 @@ fn request_from(form: &CreateForm) -> Result<CodeRequest, ConsoleError> {
 
 /// `GET /admin/codes`: the listing (newest first, 50 a page) and the create form.
 pub async fn list(
-    _admin: Admin,
+    Admin(admin): Admin,
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let feedback = FormFeedback::fresh(json!({ "form": CreateForm::default() }));
-    render(&req, &state, &query, &feedback, StatusCode::OK).await
+    render(&req, &state, &query, admin.time_zone, &feedback, StatusCode::OK).await
 }
 
+/// A code in the listing, with when it stops working in the admin's own zone.
+#[derive(Debug, Serialize)]
+struct CodeRow<'a> {
+    #[serde(flatten)]
+    code: &'a CodeView,
+    expires: Option<Moment>,
+}
+
+/// The listing and the form; `zone` is the admin's, for when each code stops working.
 async fn render(
     req: &HttpRequest,
     state: &AppState,
     query: &ListQuery,
+    zone: Tz,
     feedback: &FormFeedback,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
     let page = state.admin.list_codes(query.course.clone(), query.before).await?;
+    let now = state.clock.now();
+    let rows: Vec<CodeRow<'_>> = page
+        .codes
+        .iter()
+        .map(|code| CodeRow { code, expires: code.expires_at.map(|at| Moment::new(at, now, zone)) })
+        .collect();
     let mut context = admin_context(req, "codes");
-    context.insert("page", &page);
+    context.insert("codes", &rows);
+    context.insert("next_before", &page.next_before);
     context.insert("courses", &code_courses(&catalog));
     context.insert("course_filter", &query.course);
     context.insert("created", &query.created);
@@ -148,7 +167,8 @@ pub async fn create(
             let problem = FieldProblem { field: field.to_owned(), message };
             let feedback = FormFeedback::with_errors(json!({ "form": form }), vec![problem]);
             let query = ListQuery::default();
-            render(&req, &state, &query, &feedback, StatusCode::UNPROCESSABLE_ENTITY).await
+            let (zone, status) = (admin.0.time_zone, StatusCode::UNPROCESSABLE_ENTITY);
+            render(&req, &state, &query, zone, &feedback, status).await
         }
         Err(error) => Err(error.into()),
     }

@@ -4,9 +4,11 @@
 //! entries are in [`crate::admin::mail`].
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::admin::mail::MessageSummary;
 use crate::db::models::outbox::{Filter, STATUSES};
 use crate::error::AppError;
 use crate::web::account::NoFields;
@@ -14,6 +16,7 @@ use crate::web::admin::{actor, admin_context};
 use crate::web::pages::see_other;
 use crate::web::session::{Admin, CsrfForm};
 use crate::web::state::AppState;
+use crate::web::views::Moment;
 use crate::web::{RouteTable, get};
 
 /// The outbox pages' routes.
@@ -107,17 +110,53 @@ impl OutboxQuery {
     }
 }
 
-/// `GET /admin/outbox`: the filter form and one page of messages, newest first.
+/// A message in the listing, with when it was queued in the admin's own zone.
+#[derive(Debug, Serialize)]
+struct MessageRow<'a> {
+    #[serde(flatten)]
+    message: &'a MessageSummary,
+    queued: Moment,
+}
+
+/// When a message was queued, is due again and was sent, in the admin's own zone.
+#[derive(Debug, Serialize)]
+struct Delivery {
+    queued: Moment,
+    next_attempt: Moment,
+    sent: Option<Moment>,
+}
+
+impl Delivery {
+    fn of(message: &MessageSummary, now: DateTime<Utc>, zone: Tz) -> Self {
+        Self {
+            queued: Moment::new(message.created_at, now, zone),
+            next_attempt: Moment::new(message.next_attempt_at, now, zone),
+            sent: message.sent_at.map(|at| Moment::new(at, now, zone)),
+        }
+    }
+}
+
+/// `GET /admin/outbox`: the filter form and one page of messages, newest first, queued times
+/// in the admin's own zone.
 pub async fn list(
-    _admin: Admin,
+    Admin(admin): Admin,
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let page = state.admin.list_outbox(query.filter()?, query.before).await?;
+    let now = state.clock.now();
+    let rows: Vec<MessageRow<'_>> = page
+        .messages
+        .iter()
+        .map(|message| MessageRow {
+            message,
+            queued: Moment::new(message.created_at, now, admin.time_zone),
+        })
+        .collect();
     let mut context = admin_context(&req, "outbox");
-    context.insert("page", &page);
+    context.insert("messages", &rows);
     context.insert("query", &query);
     context.insert("statuses", &STATUSES);
     context.insert("next_query", &page.next_before.map(|before| query.next_page(before)));
@@ -136,17 +175,20 @@ pub fn sender(state: &AppState) -> Result<lettre::message::Mailbox, AppError> {
     crate::mail::message::sender(&state.settings).map_err(|e| AppError::Internal(Box::new(e)))
 }
 
-/// `GET /admin/outbox/{id}`: the headers as sent, the delivery state and both bodies.
+/// `GET /admin/outbox/{id}`: the headers as sent, the delivery state (times in the admin's own
+/// zone) and both bodies.
 pub async fn show(
-    _admin: Admin,
+    Admin(admin): Admin,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     done: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, AppError> {
     let message = state.admin.outbox_message(id.into_inner(), sender(&state)?).await?;
+    let delivery = Delivery::of(&message.summary, state.clock.now(), admin.time_zone);
     let mut context = admin_context(&req, "outbox");
     context.insert("message", &message);
+    context.insert("delivery", &delivery);
     let done = done.into_inner().done.filter(|d| d == "retried" || d == "cancelled");
     context.insert("done", &done);
     state.page("admin/outbox_message.html", &context)
