@@ -39,7 +39,7 @@ pub use words::ReminderWords;
 /// Learners read per batch. Each batch's reads are a handful of queries whatever its size;
 /// its writes are split further (see [`write`]) so no transaction holds SQLite's write lock
 /// for long.
-const BATCH_LEARNERS: i64 = 500;
+const BATCH_LEARNERS: i64 = 1_000;
 
 /// Whether a scan queues what is due or only reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -218,6 +218,7 @@ test_case! {
                 list_unsubscribe: None,
                 auto_submitted: false,
                 not_before: None,
+                payload: None,
             };
             mend::db::models::outbox::enqueue(&mut conn, &message, crate::support::epoch().naive_utc()).unwrap().unwrap()
         };

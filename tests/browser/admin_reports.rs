@@ -1,7 +1,6 @@
 //! A course's report in a real browser, without JavaScript doing anything: the funnel chart
 //! with its data table, axe-clean in every view, and a gentle nudge sent to a quiet learner
-//! through the page's form. Also axe runs over the access codes and outbox pages, which no
-//! other browser test opens.
+//! through the page's form. (The codes and outbox pages are checked in `accessibility`.)
 
 use chrono::Duration;
 use fantoccini::Locator;
@@ -52,7 +51,7 @@ test_case! {
         browser.sign_in_as(&app, "admin@example.com", Role::Admin).await;
 
         let path = format!("/admin/reports/{COURSE}");
-        let mut report = check_every_view(&browser, "admin-reports", "report", &app.address, &path).await;
+        let report = check_every_view(&browser, "admin-reports", "report", &app.address, &path).await;
         let funnel = browser.text("section[aria-labelledby=funnel-heading] table").await;
         assert!(funnel.contains("Enrolled") && funnel.contains("Completed"), "{funnel}");
         assert!(browser.client.find(Locator::Css("#funnel-chart-title")).await.is_ok(), "the chart");
@@ -69,9 +68,6 @@ test_case! {
         let to_first = app.mail_to("quiet1@example.com", 1).await;
         assert_eq!(to_first[0].parsed().subject(), Some("A note from Mend"));
 
-        for (page, path) in [("codes", "/admin/codes"), ("outbox", "/admin/outbox")] {
-            report.push_str(&check_every_view(&browser, "admin-reports", page, &app.address, path).await);
-        }
         browser.quit().await;
         assert!(report.is_empty(), "serious or critical accessibility violations:\n{report}");
     }
