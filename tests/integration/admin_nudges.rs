@@ -114,7 +114,7 @@ both_backends! {
         let to: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
         assert_eq!(to, ["ready1@example.com", "ready2@example.com"]);
         for (_, subject, unsubscribe, auto) in &rows {
-            assert_eq!(subject, "A note from Mend", "discreet by default");
+            assert_eq!(subject, "", "queued as facts: the words are written when it is sent");
             assert!(*unsubscribe && *auto, "one-click unsubscribe, auto-submitted");
         }
         let mail = app.mail_to("ready1@example.com", 1).await;
