@@ -75,6 +75,9 @@ pub struct NudgeHistory {
     pub total_sent: u32,
     /// Highest tier (1-based) sent since `active_since`; 0 when none.
     pub highest_tier_since_activity: u32,
+    /// An admin's latest nudge ("send a nudge now"): a scheduled nudge never lands on the
+    /// same local day, so nobody hears from Mend twice in a day about the same course.
+    pub last_manual: Option<DateTime<Utc>>,
 }
 
 /// A nudge to send: tier is 1-based into [`CourseRules::tiers`].
@@ -223,6 +226,9 @@ pub fn decide_nudge(
     if !window.contains(learner.zone, now) {
         return Err(Skip::OutsideWindow { opens_at: window.next_open(learner.zone, now) });
     }
+    if history.last_manual.is_some_and(|at| same_local_day(learner.zone, at, now)) {
+        return Err(Skip::AlreadySent);
+    }
     let tier = history.highest_tier_since_activity.saturating_add(passed_u32(passed));
     Ok(Nudge {
         tier,
@@ -272,15 +278,20 @@ pub fn decide_manual_nudge(
 ) -> Result<ManualNudge, Skip> {
     let course = CourseRules { published, tiers: &[], max_nudges: 0 };
     nudge_allowed(&course, learner, e, now)?;
-    let today = now.with_timezone(&learner.zone).date_naive();
-    if last_nudged.is_some_and(|at| at.with_timezone(&learner.zone).date_naive() == today) {
+    if last_nudged.is_some_and(|at| same_local_day(learner.zone, at, now)) {
         return Err(Skip::AlreadySent);
     }
+    let today = now.with_timezone(&learner.zone).date_naive();
     Ok(ManualNudge {
         key: manual_nudge_key(e.id, today),
         not_before: learner.preferences.window.next_open(learner.zone, now),
         inactive_days: whole_days(now - active_since(e)),
     })
+}
+
+/// Whether `a` and `b` fall on the same calendar day in `zone` (the "once a day" of nudges).
+fn same_local_day(zone: Tz, a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    a.with_timezone(&zone).date_naive() == b.with_timezone(&zone).date_naive()
 }
 
 /// The idempotency key of an admin's nudge: `manual:{enrollment}:{YYYY-MM-DD}` (local date),
@@ -429,7 +440,7 @@ mod tests {
     }
 
     fn history(total_sent: u32, highest: u32) -> NudgeHistory {
-        NudgeHistory { total_sent, highest_tier_since_activity: highest }
+        NudgeHistory { total_sent, highest_tier_since_activity: highest, last_manual: None }
     }
 
     fn nudge(e: &EnrollmentFacts, h: NudgeHistory, now: &str) -> Result<Nudge, Skip> {

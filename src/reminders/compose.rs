@@ -74,11 +74,7 @@ fn compose(
     };
     let unsubscribe = link(&mailing.unsubscribe, &mailing.base_url, user, topic);
     let facts = reminder_facts(courses, learner, extras, due, now);
-    let mail_kind = match facts {
-        Facts::Nudge { .. } => "nudge",
-        Facts::NewLessons { .. } => "new_lessons",
-        Facts::Digest { .. } => "digest",
-    };
+    let mail_kind = facts.kind().as_str();
     let payload = Payload {
         name: learner.recipient.display_name.clone(),
         discreet: learner.facts.preferences.discreet,

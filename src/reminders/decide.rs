@@ -10,7 +10,7 @@ use crate::db::models::enrollment::Enrollment;
 use crate::db::models::reminder_log::{KIND_DIGEST, KIND_MANUAL, KIND_NUDGE, KIND_UNLOCK};
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
 use crate::domain::enrollment::EnrollmentStatus;
-use crate::domain::ids::{EnrollmentId, UserId};
+use crate::domain::ids::UserId;
 use crate::domain::reminders::{
     self, CourseRules, EnrollmentFacts, Nudge, NudgeHistory, Skip, active_since,
 };
@@ -163,15 +163,14 @@ pub(super) fn enrollment_facts(e: &Enrollment) -> EnrollmentFacts {
     }
 }
 
-/// What the log says was sent for one enrolment.
+/// What the log says was sent for one enrolment: the scheduler's nudges and an admin's.
 fn nudge_history(learner: &Learner, facts: &EnrollmentFacts) -> NudgeHistory {
     let since = active_since(facts).naive_utc();
-    let nudges = learner
-        .log
-        .iter()
-        .filter(|l| l.kind == KIND_NUDGE && l.enrollment_id == Some(facts.id.get()));
-    let mut history = NudgeHistory::default();
-    for logged in nudges {
+    let logged = learner.log.iter().filter(|l| l.enrollment_id == Some(facts.id.get()));
+    let last_manual =
+        logged.clone().filter(|l| l.kind == KIND_MANUAL).map(|l| l.sent_at.and_utc()).max();
+    let mut history = NudgeHistory { last_manual, ..NudgeHistory::default() };
+    for logged in logged.filter(|l| l.kind == KIND_NUDGE) {
         history.total_sent = history.total_sent.saturating_add(1);
         if logged.sent_at >= since {
             let tier = logged.tier.and_then(|t| u32::try_from(t).ok()).unwrap_or(0);
@@ -228,15 +227,7 @@ fn decide_nudges<'c>(
         };
         let facts = enrollment_facts(e);
         let history = nudge_history(learner, &facts);
-        let decision = reminders::decide_nudge(&rules, &learner.facts, &facts, &history, now)
-            .and_then(|nudge| {
-                if nudged_by_hand_today(learner, e.id, now) {
-                    Err(Skip::AlreadySent)
-                } else {
-                    Ok(nudge)
-                }
-            });
-        match (decision, info) {
+        match (reminders::decide_nudge(&rules, &learner.facts, &facts, &history, now), info) {
             (Ok(nudge), Some(course)) => decided.due.push(Due {
                 learner: index,
                 mail: DueMail::Nudge { enrollment: position, course, nudge },
@@ -250,17 +241,6 @@ fn decide_nudges<'c>(
             }
         }
     }
-}
-
-/// Whether an admin nudged this enrolment earlier in the learner's local day: the scheduled
-/// nudge then waits for a later scan rather than arriving the same day.
-fn nudged_by_hand_today(learner: &Learner, e: EnrollmentId, now: DateTime<Utc>) -> bool {
-    let day = |at: DateTime<Utc>| at.with_timezone(&learner.facts.zone).date_naive();
-    learner.log.iter().any(|l| {
-        l.kind == KIND_MANUAL
-            && l.enrollment_id == Some(e.get())
-            && day(l.sent_at.and_utc()) == day(now)
-    })
 }
 
 /// Enrolments whose drip can bring news: readable now, not on a break, in a published course.

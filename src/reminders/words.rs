@@ -14,6 +14,7 @@ use crate::mail::{DeferredMail, MailError, RenderedEmail};
 
 use super::Mailing;
 use super::compose::PREFERENCES_PATH;
+use super::report::ReminderKind;
 
 /// A reminder's facts, as stored in `outbox.payload`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,15 @@ pub(super) struct LessonKey {
 }
 
 impl Facts {
+    /// Which of the three reminders this is (its name is the outbox `kind`).
+    pub fn kind(&self) -> ReminderKind {
+        match self {
+            Self::Nudge { .. } => ReminderKind::Nudge,
+            Self::NewLessons { .. } => ReminderKind::NewLessons,
+            Self::Digest { .. } => ReminderKind::Digest,
+        }
+    }
+
     /// The mail these facts describe in `catalog`. Lessons no longer in the content are left
     /// out; a nudge whose course is gone, or a new-lessons mail with no lesson left, cannot be
     /// written at all.
