@@ -152,12 +152,10 @@ impl Console {
                     naive - Duration::days(7),
                     naive - Duration::days(30),
                 )?;
-                let started = report::started(conn, &slug, &slugs)?;
-                let halfway = if slugs.is_empty() {
-                    0
-                } else {
-                    report::finished_at_least(conn, &slug, &slugs, half)?
-                };
+                let finished = report::lessons_finished_by_starters(conn, &slug, &slugs)?;
+                let started = i64::try_from(finished.len()).unwrap_or(i64::MAX);
+                let halfway = i64::try_from(finished.iter().filter(|&&n| n >= half).count())
+                    .unwrap_or(i64::MAX);
                 let per_lesson = report::completions_per_lesson(conn, &slug)?;
                 let spans = report::completion_spans(conn, &slug)?;
                 let quiet = report::inactive(conn, &slug, cutoff, after, INACTIVE_PAGE + 1)?;

@@ -47,8 +47,14 @@ pub fn enrollment_counts(
     })
 }
 
-/// How many learners enrolled in the course opened or finished at least one of `lessons`.
-pub fn started(conn: &mut DbConnection, course: &str, lessons: &[String]) -> QueryResult<i64> {
+/// For each learner enrolled in the course who opened or finished at least one of `lessons`,
+/// how many of them they finished: the funnel's "started" (how many there are) and "halfway"
+/// (how many finished enough) from one grouped pass over the progress rows, not one each.
+pub fn lessons_finished_by_starters(
+    conn: &mut DbConnection,
+    course: &str,
+    lessons: &[String],
+) -> QueryResult<Vec<i64>> {
     lesson_progress::table
         .inner_join(
             enrollments::table.on(enrollments::user_id
@@ -62,32 +68,9 @@ pub fn started(conn: &mut DbConnection, course: &str, lessons: &[String]) -> Que
                 .is_not_null()
                 .or(lesson_progress::completed_at.is_not_null()),
         )
-        .select(count(lesson_progress::user_id).aggregate_distinct())
-        .get_result(conn)
-}
-
-/// How many enrolled learners have finished at least `at_least` of `lessons` (grouped and
-/// filtered in SQL; only the qualifying learners' ids come back, to be counted).
-pub fn finished_at_least(
-    conn: &mut DbConnection,
-    course: &str,
-    lessons: &[String],
-    at_least: i64,
-) -> QueryResult<i64> {
-    let ids: Vec<i64> = lesson_progress::table
-        .inner_join(
-            enrollments::table.on(enrollments::user_id
-                .eq(lesson_progress::user_id)
-                .and(enrollments::course_slug.eq(lesson_progress::course_slug))),
-        )
-        .filter(lesson_progress::course_slug.eq(course.to_owned()))
-        .filter(lesson_progress::lesson_slug.eq_any(lessons.to_vec()))
-        .filter(lesson_progress::completed_at.is_not_null())
         .group_by(lesson_progress::user_id)
-        .having(count(lesson_progress::completed_at).ge(at_least))
-        .select(lesson_progress::user_id)
-        .load(conn)?;
-    Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
+        .select(count(lesson_progress::completed_at))
+        .load(conn)
 }
 
 /// Completions per lesson slug among enrolled learners (lessons nobody finished are absent).
