@@ -123,6 +123,22 @@ impl Browser {
         path
     }
 
+    /// Clicks `target` and waits (with a deadline) until a fresh, fully loaded page replaces
+    /// this one: the old document is marked first, so no check reads the page it left, and no
+    /// next `open` races a form post still in flight (its cookie not yet set).
+    pub async fn navigate_by(&self, target: fantoccini::Locator<'_>, what: &str) {
+        self.client.execute("window.__mendOldPage = true;", vec![]).await.unwrap();
+        let element = self.client.find(target).await;
+        element.unwrap_or_else(|e| panic!("find {what}: {e}")).click().await.unwrap();
+        let fresh =
+            "return window.__mendOldPage === undefined && document.readyState === 'complete';";
+        let wait = format!("clicking {what} to load a new page");
+        crate::support::eventually(&wait, Duration::from_secs(20), || async {
+            matches!(self.client.execute(fresh, vec![]).await, Ok(Value::Bool(true))).then_some(())
+        })
+        .await;
+    }
+
     /// The text of the first element matching `css`.
     pub async fn text(&self, css: &str) -> String {
         let element = self.client.find(fantoccini::Locator::Css(css)).await;
@@ -275,7 +291,6 @@ impl Browser {
         let field = |id| self.client.find(Locator::Id(id));
         field("email").await.unwrap().send_keys(email).await.unwrap();
         field("password").await.unwrap().send_keys(crate::support::PASSWORD).await.unwrap();
-        let submit = self.client.find(Locator::Css("main form button[type=submit]")).await;
-        submit.unwrap().click().await.unwrap();
+        self.navigate_by(Locator::Css("main form button[type=submit]"), "sign in").await;
     }
 }

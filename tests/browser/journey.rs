@@ -2,14 +2,11 @@
 //! complete, see progress, sign out and back in, and resume. Every learner page on the way
 //! passes axe with no serious or critical violation.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
-use serde_json::Value;
 
 use crate::axe;
 use crate::harness::Browser;
-use crate::support::{Backend, PASSWORD, TestApp, eventually, lessons_done};
+use crate::support::{Backend, PASSWORD, TestApp, lessons_done};
 use crate::test_case;
 
 const EMAIL: &str = "robin@example.test";
@@ -20,26 +17,13 @@ pub async fn fill(browser: &Browser, id: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
-/// Every click in the journey loads a new page: mark the old document, click, and wait (with a
-/// deadline) until a fresh, fully loaded one replaces it, so no check reads the page it left.
-async fn navigate_by(browser: &Browser, target: Locator<'_>, what: &str) {
-    browser.client.execute("window.__mendOldPage = true;", vec![]).await.unwrap();
-    let element = browser.client.find(target).await;
-    element.unwrap_or_else(|e| panic!("find {what}: {e}")).click().await.unwrap();
-    let fresh = "return window.__mendOldPage === undefined && document.readyState === 'complete';";
-    eventually(&format!("clicking {what} to load a new page"), Duration::from_secs(20), || async {
-        matches!(browser.client.execute(fresh, vec![]).await, Ok(Value::Bool(true))).then_some(())
-    })
-    .await;
-}
-
 /// Clicks the element matching `css` and waits for the page it loads.
 pub async fn click(browser: &Browser, css: &str) {
-    navigate_by(browser, Locator::Css(css), css).await;
+    browser.navigate_by(Locator::Css(css), css).await;
 }
 
 async fn click_link(browser: &Browser, text: &str) {
-    navigate_by(browser, Locator::LinkText(text), text).await;
+    browser.navigate_by(Locator::LinkText(text), text).await;
 }
 
 /// Screenshots the page and fails on any serious or critical axe violation.
