@@ -214,7 +214,7 @@ fn cancel(
     now: DateTime<Utc>,
 ) -> Result<(), ConsoleError> {
     let before = outbox::find_optional(conn, id)?.ok_or(ConsoleError::NotFound)?;
-    if outbox::cancel(conn, id, now.naive_utc())? == 0 {
+    if outbox::cancel_all(conn, &[id], now.naive_utc())? == 0 {
         let reason = if before.status == outbox::STATUS_PENDING {
             "A worker is sending this message right now, so it cannot be cancelled. Look again in a minute."
         } else {

@@ -254,6 +254,19 @@ impl Preferences {
         }
     }
 
+    /// The kinds of mail `self` stops that `before` still sent, so whatever of them is already
+    /// queued can be withdrawn too: turning mail off must not leave one more in the outbox.
+    pub fn topics_stopped(&self, before: &Self) -> Vec<Topic> {
+        [
+            (Topic::NewLessons, before.new_lessons && !self.new_lessons),
+            (Topic::Digest, before.digest && !self.digest),
+            (Topic::PartnerUpdates, before.partner_updates && !self.partner_updates),
+        ]
+        .into_iter()
+        .filter_map(|(topic, stopped)| stopped.then_some(topic))
+        .collect()
+    }
+
     /// The names of the choices that differ between `self` and `other`, for the audit log.
     pub fn changed_fields(&self, other: &Self) -> Vec<&'static str> {
         [
@@ -272,6 +285,15 @@ impl Preferences {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_kinds_turned_off_are_stopped() {
+        let before = Preferences { digest: true, ..Preferences::default() };
+        let after = Preferences { new_lessons: false, digest: false, discreet: false, ..before };
+        assert_eq!(after.topics_stopped(&before), [Topic::NewLessons, Topic::Digest]);
+        assert!(before.topics_stopped(&after).is_empty(), "turning mail on stops nothing");
+        assert!(before.topics_stopped(&before).is_empty());
+    }
 
     #[test]
     fn topic_codes_round_trip_and_reject_anything_else() {

@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use crate::clock::SharedClock;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::enrollment::{self, Enrollment};
-use crate::db::models::{notification_preference, user};
+use crate::db::models::{notification_preference, reminder_log, user};
 use crate::db::{Database, DbConnection, DbError, write_transaction};
 use crate::domain::ids::{EnrollmentId, UserId};
 use crate::domain::notifications::{Preferences, Topic};
@@ -221,10 +221,17 @@ fn apply(
         return Ok(());
     }
     if let Some(preferences) = &changes.preferences {
+        let before = notification_preference::find(conn, user)?;
         notification_preference::save(conn, user, preferences, now)?;
+        for topic in preferences.topics_stopped(&before) {
+            reminder_log::withdraw_queued(conn, user, topic, now)?;
+        }
     }
     for &(enrollment, enabled) in &changes.switches {
         enrollment::set_reminders_enabled(conn, enrollment, enabled, now)?;
+        if !enabled {
+            reminder_log::withdraw_queued(conn, user, Topic::Reminders(enrollment), now)?;
+        }
     }
     let reminders: BTreeMap<String, bool> =
         changes.switches.iter().map(|(id, on)| (id.to_string(), *on)).collect();
@@ -285,6 +292,7 @@ fn stop(
     if !changed {
         return Ok(Unsubscribed::AlreadyStopped);
     }
+    reminder_log::withdraw_queued(conn, user, topic, now)?;
     // The link holder is not known to be the learner (a forwarded mail), so no actor.
     let detail = serde_json::json!({ "topic": topic.code() });
     record(conn, None, "notifications.unsubscribe", user, &detail, ip, now)?;

@@ -184,6 +184,41 @@ both_backends! {
         assert_eq!(queued(&app).len(), 2);
     }
 
+    async fn a_nudge_waiting_for_the_window_is_withdrawn_when_the_learner_unsubscribes(app: TestApp) {
+        let seeded = seed(&app);
+        // Both live in Auckland: noon UTC is 01:00 there, so both nudges wait in the outbox.
+        {
+            let mut conn = app.db.connection().unwrap();
+            let ids = [seeded[0].1.get(), seeded[1].1.get()];
+            diesel::update(users::table.filter(users::id.eq_any(ids)))
+                .set(users::time_zone.eq("Pacific/Auckland"))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        let admin = app.signed_in_as("admin@example.com", Role::Admin).await;
+        let page = landing(&admin, nudge(&admin, &picks(&seeded[..2])).await).await;
+        assert!(page.contains("2 nudges queued (2 will wait until their send window opens)"), "{}", flash(&page));
+        let status_of = |email: &str| -> (String, Option<String>) {
+            let mut conn = app.db.connection().unwrap();
+            outbox::table
+                .filter(outbox::recipient.eq(email))
+                .select((outbox::status, outbox::list_unsubscribe))
+                .first(&mut *conn)
+                .unwrap()
+        };
+        let (_, link) = status_of("ready1@example.com");
+        let link = link.expect("a nudge carries its unsubscribe link");
+        let done = TestApp::browser().post(&link).body("List-Unsubscribe=One-Click").send().await.unwrap();
+        assert_eq!(done.status(), StatusCode::OK);
+
+        assert_eq!(status_of("ready1@example.com").0, "cancelled", "turned off: the waiting nudge never goes");
+        assert_eq!(status_of("ready2@example.com").0, "pending", "someone else's nudge still waits");
+        app.clock.set(epoch() + Duration::days(21));
+        let received = app.read_all_mail().await;
+        let to: Vec<&str> = received.iter().flat_map(|m| &m.to).map(String::as_str).collect();
+        assert_eq!(to, ["ready2@example.com"], "nothing reaches the learner who said stop");
+    }
+
     async fn the_api_nudges_by_learner_and_counts_the_rest(app: TestApp) {
         let seeded = seed(&app);
         app.signed_in_as("admin@example.com", Role::Admin).await;

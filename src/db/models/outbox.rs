@@ -358,12 +358,16 @@ pub fn retry(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResul
         .execute(conn)
 }
 
-/// Withdraws a queued message that no worker holds at `now`. Returns 0 unless it was `pending`
-/// with its lease free, checked in the same UPDATE so a worker claiming it meanwhile wins.
-pub fn cancel(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+/// Withdraws the queued messages among `ids` that no worker holds at `now`, returning how many.
+/// Only `pending` rows with their lease free change, checked in the same UPDATE so a worker
+/// claiming one meanwhile wins.
+pub fn cancel_all(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     diesel::update(
         outbox::table
-            .find(id)
+            .filter(outbox::id.eq_any(ids))
             .filter(outbox::status.eq(STATUS_PENDING))
             .filter(outbox::locked_until.is_null().or(outbox::locked_until.le(now))),
     )

@@ -6,8 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::models::outbox;
 use crate::db::schema::reminder_log;
 use crate::domain::ids::{EnrollmentId, UserId};
+use crate::domain::notifications::Topic;
 
 /// `kind` of an inactivity nudge.
 pub const KIND_NUDGE: &str = "nudge";
@@ -62,6 +64,32 @@ pub fn list_for(
         .order((reminder_log::sent_at, reminder_log::id))
         .select(LoggedReminder::as_select())
         .load(conn)
+}
+
+/// Withdraws the reminders of `topic` still waiting in the outbox for `user`, so mail the scan
+/// (or an admin's nudge) queued before the learner turned it off does not go out after all.
+/// Mail a worker holds at `now` is past recall. Partner updates are never logged here: they
+/// are checked against the learner's choice when queued and go out at once.
+pub fn withdraw_queued(
+    conn: &mut DbConnection,
+    user: UserId,
+    topic: Topic,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let logged = reminder_log::table
+        .filter(reminder_log::user_id.eq(user.get()))
+        .select(reminder_log::outbox_id)
+        .into_boxed();
+    let logged = match topic {
+        Topic::Reminders(enrollment) => logged
+            .filter(reminder_log::enrollment_id.eq(enrollment.get()))
+            .filter(reminder_log::kind.eq_any([KIND_NUDGE, KIND_MANUAL])),
+        Topic::NewLessons => logged.filter(reminder_log::kind.eq(KIND_UNLOCK)),
+        Topic::Digest => logged.filter(reminder_log::kind.eq(KIND_DIGEST)),
+        Topic::PartnerUpdates => return Ok(0),
+    };
+    let queued: Vec<i64> = logged.load::<Option<i64>>(conn)?.into_iter().flatten().collect();
+    outbox::cancel_all(conn, &queued, now)
 }
 
 #[derive(Insertable)]
