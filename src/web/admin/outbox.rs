@@ -4,12 +4,13 @@
 //! entries are in [`crate::admin::mail`].
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::admin::mail::MessageSummary;
 use crate::db::models::outbox::{Filter, STATUSES};
+use crate::domain::drip::start_of_local_day;
 use crate::error::AppError;
 use crate::web::account::NoFields;
 use crate::web::admin::{actor, admin_context};
@@ -38,10 +39,10 @@ pub struct OutboxQuery {
     /// `pending`, `sent`, `failed` or `cancelled`.
     #[serde(default)]
     pub status: Option<String>,
-    /// Queued on or after this UTC day (`YYYY-MM-DD`).
+    /// Queued on or after this day (`YYYY-MM-DD`) in the admin's time zone.
     #[serde(default)]
     pub since: Option<String>,
-    /// Queued on or before this UTC day (`YYYY-MM-DD`).
+    /// Queued on or before this day (`YYYY-MM-DD`, inclusive) in the admin's time zone.
     #[serde(default)]
     pub until: Option<String>,
     /// Part of the recipient's address (case does not matter).
@@ -68,8 +69,9 @@ fn day(field: &str, value: Option<&String>) -> Result<Option<NaiveDate>, AppErro
 }
 
 impl OutboxQuery {
-    /// The storage filter, or 422 naming the field that is not a status or a date.
-    pub fn filter(&self) -> Result<Filter, AppError> {
+    /// The storage filter, days read in the admin's `zone` (the same days the listing shows),
+    /// or 422 naming the field that is not a status or a date.
+    pub fn filter(&self, zone: Tz) -> Result<Filter, AppError> {
         let status = present(self.status.as_ref()).map(str::to_owned);
         if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
             return Err(AppError::BadInput {
@@ -77,10 +79,9 @@ impl OutboxQuery {
                 message: "status must be pending, sent, failed or cancelled".into(),
             });
         }
-        let since = day("since", self.since.as_ref())?.map(|d| d.and_time(NaiveTime::MIN));
-        let until = day("until", self.until.as_ref())?
-            .and_then(|d| d.succ_opt())
-            .map(|d| d.and_time(NaiveTime::MIN));
+        let start = |day: NaiveDate| start_of_local_day(zone, day).naive_utc();
+        let since = day("since", self.since.as_ref())?.map(start);
+        let until = day("until", self.until.as_ref())?.and_then(|d| d.succ_opt()).map(start);
         Ok(Filter {
             kind: present(self.kind.as_ref()).map(str::to_owned),
             status,
@@ -145,7 +146,7 @@ pub async fn list(
     query: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let page = state.admin.list_outbox(query.filter()?, query.before).await?;
+    let page = state.admin.list_outbox(query.filter(admin.time_zone)?, query.before).await?;
     let now = state.clock.now();
     let rows: Vec<MessageRow<'_>> = page
         .messages
@@ -229,18 +230,21 @@ mod tests {
             kind: Some(String::new()),
             before: None,
         };
-        let filter = query.filter().unwrap();
+        let filter = query.filter(Tz::UTC).unwrap();
         assert_eq!(filter.status.as_deref(), Some("failed"));
         assert_eq!(filter.recipient_contains.as_deref(), Some("sam@example"));
         assert_eq!(filter.kind, None);
         assert_eq!(filter.until.unwrap().to_string(), "2026-03-03 00:00:00");
+        let auckland = query.filter(chrono_tz::Pacific::Auckland).unwrap();
+        assert_eq!(auckland.since.unwrap().to_string(), "2026-02-28 11:00:00", "midnight there");
+        assert_eq!(auckland.until.unwrap().to_string(), "2026-03-02 11:00:00");
         let bad = OutboxQuery { status: Some("lost".into()), ..OutboxQuery::default() };
         assert!(
-            matches!(bad.filter(), Err(AppError::BadInput { field: Some(f), .. }) if f == "status")
+            matches!(bad.filter(Tz::UTC), Err(AppError::BadInput { field: Some(f), .. }) if f == "status")
         );
         let bad = OutboxQuery { since: Some("yesterday".into()), ..OutboxQuery::default() };
         assert!(
-            matches!(bad.filter(), Err(AppError::BadInput { field: Some(f), .. }) if f == "since")
+            matches!(bad.filter(Tz::UTC), Err(AppError::BadInput { field: Some(f), .. }) if f == "since")
         );
     }
 }
