@@ -39,10 +39,12 @@ pub struct OutboxQuery {
     /// `pending`, `sent`, `failed` or `cancelled`.
     #[serde(default)]
     pub status: Option<String>,
-    /// Queued on or after this day (`YYYY-MM-DD`) in the admin's time zone.
+    /// Queued on or after this day (`YYYY-MM-DD`): in the admin's zone on the page, a UTC day
+    /// in the API (as the audit log's).
     #[serde(default)]
     pub since: Option<String>,
-    /// Queued on or before this day (`YYYY-MM-DD`, inclusive) in the admin's time zone.
+    /// Queued on or before this day (`YYYY-MM-DD`, inclusive): in the admin's zone on the
+    /// page, a UTC day in the API.
     #[serde(default)]
     pub until: Option<String>,
     /// Part of the recipient's address (case does not matter).
@@ -69,8 +71,8 @@ fn day(field: &str, value: Option<&String>) -> Result<Option<NaiveDate>, AppErro
 }
 
 impl OutboxQuery {
-    /// The storage filter, days read in the admin's `zone` (the same days the listing shows),
-    /// or 422 naming the field that is not a status or a date.
+    /// The storage filter, days read in `zone` (on the page the admin's, the days the listing
+    /// shows), or 422 naming the field that is not a status or a date.
     pub fn filter(&self, zone: Tz) -> Result<Filter, AppError> {
         let status = present(self.status.as_ref()).map(str::to_owned);
         if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
