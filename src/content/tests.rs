@@ -809,6 +809,7 @@ fn tracks_compile_with_module_tracks_inherited_and_lesson_tracks_kept() {
 fn unknown_tracks_are_errors_where_they_are_written() {
     let dir = tracked(&[
         (L1, "+++\ntitle = \"A\"\ntracks = [\"betrayed\", \"both\"]\n+++\n"),
+        (L2, &lesson("B", "")),
         ("c/02-n/module.toml", "title = \"N\"\ntracks = [\"bystander\"]\n"),
         ("c/02-n/01-e.md", &lesson("E", "")),
     ]);

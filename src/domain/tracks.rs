@@ -121,7 +121,7 @@ mod tests {
         compiled.catalog.unwrap()
     }
 
-    fn slugs(course: &Course, stored: Option<&str>) -> Vec<&str> {
+    fn slugs<'a>(course: &'a Course, stored: Option<&str>) -> Vec<&'a str> {
         lessons(course, Choice::of(course, stored)).map(|(_, l)| l.slug.as_str()).collect()
     }
 
