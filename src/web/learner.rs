@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::content::{Catalog, Course};
 use crate::db::DbConnection;
 use crate::error::{AppError, FieldProblem};
-use crate::learning::{self, Completion, EnrollOutcome, LearnerCourse, LearningError};
+use crate::learning::{self, Completion, LearnerCourse, LearningError};
 use crate::web::account::NoFields;
 use crate::web::courses;
 use crate::web::forms::FormFeedback;
@@ -20,7 +20,7 @@ use crate::web::pages::see_other;
 use crate::web::progress::{self, CourseProgressView};
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
-use crate::web::views::{course_url, lesson_url, track_url};
+use crate::web::views::{course_url, lesson_url};
 
 /// The enrol form; `access_code` only for code courses.
 #[derive(Debug, Deserialize)]
@@ -100,9 +100,6 @@ pub async fn enroll(
     let typed = form.access_code.unwrap_or_default();
     let code = Some(typed.trim()).filter(|c| !c.is_empty());
     match learning::enroll(learner_at(&state, &catalog, &user, &path), code).await {
-        Ok(EnrollOutcome::Created) if catalog.course(&path).is_some_and(|c| !c.tracks.is_empty()) => {
-            Ok(see_other(&track_url(&path)))
-        }
         Ok(_) => Ok(see_other(&url)),
         Err(error) => match AppError::from(error) {
             AppError::InvalidField { field, message } => {
