@@ -188,10 +188,10 @@ both_backends! {
         let welcome = format!("{COURSE}/lessons/welcome");
         assert_eq!(learner.submit(&format!("{welcome}/complete"), &[]).await.status(), 303);
         let chosen = learner.submit(&track, &[("track", "betrayed")]).await;
-        assert_eq!((chosen.status().as_u16(), &chosen.headers()["location"]), (303, COURSE));
+        assert_eq!((chosen.status().as_u16(), chosen.headers()["location"].to_str().unwrap()), (303, COURSE));
         let (_, course) = text(learner.get(COURSE).await).await;
         assert!(course.contains("Your track: <strong>For the partner who was betrayed</strong>"), "{course}");
-        assert!(course.contains("The betrayed partner&#x27;s experience") || course.contains("The betrayed partner's experience"));
+        assert!(course.contains("Your needs matter"), "the track's own lessons are listed");
         assert!(!course.contains("The involved partner"), "the other track's lessons are not listed");
         assert!(course.contains("Together"));
         let own = own_total("betrayed");
