@@ -888,7 +888,12 @@ fn requires_and_links_into_another_track_are_warnings() {
                 13,
                 "requires \"a\", which learners on track \"betraying\" cannot see; for them the requirement is skipped"
             ),
-            warn(L2, 5, 5, "link to \"01-a.md\", a lesson learners on track \"betraying\" cannot open"),
+            warn(
+                L2,
+                5,
+                5,
+                "link to \"01-a.md\", a lesson learners on track \"betraying\" cannot open"
+            ),
         ]
     );
 }

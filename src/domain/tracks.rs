@@ -71,9 +71,7 @@ pub fn parse_choice<'a>(
     course: &'a Course,
     requested: Option<&str>,
 ) -> Result<Option<&'a Track>, UnknownTrack> {
-    requested
-        .map(|id| course.track(id).ok_or_else(|| UnknownTrack(id.to_owned())))
-        .transpose()
+    requested.map(|id| course.track(id).ok_or_else(|| UnknownTrack(id.to_owned()))).transpose()
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ pub async fn show_lesson(
     let (prev, next) = match &progress {
         Some(progress) => {
             let (prev, next) = progress.neighbours(&lesson_slug);
-            let link = |slug: &str| course.lesson(slug).map(|v| LessonLink::of(&course.slug, v.lesson));
+            let link =
+                |slug: &str| course.lesson(slug).map(|v| LessonLink::of(&course.slug, v.lesson));
             (prev.and_then(link), next.and_then(link))
         }
         None => (

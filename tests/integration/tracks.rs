@@ -264,9 +264,7 @@ both_backends! {
             .collect();
         assert_eq!(
             found,
-            [format!(
-                "rebuilding-trust/05-boundaries/03-holding-boundaries-with-kindness.md:5:11: error: unknown track \"both\"; course.toml declares \"betrayed\", \"betraying\""
-            )]
+            ["rebuilding-trust/05-boundaries/03-holding-boundaries-with-kindness.md:5:11: error: unknown track \"both\"; course.toml declares \"betrayed\", \"betraying\"".to_owned()]
         );
     }
 }
