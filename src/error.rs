@@ -79,6 +79,10 @@ pub enum AppError {
     /// (the lesson that opens the way, one to read meanwhile, or the course to resume).
     #[error("lesson locked")]
     Locked { detail: String, next: Option<ProblemLink> },
+    /// A lesson written for another track than the learner's: not among their lessons, so a
+    /// 404, but a kind one; `next` leads to their track page.
+    #[error("lesson on another track")]
+    OtherTrack { next: Option<ProblemLink> },
     /// An admin action on a record in a state that does not allow it (retrying mail that did
     /// not fail, cancelling mail a worker is sending); the detail says why.
     #[error("refused: {detail}")]
@@ -449,6 +453,16 @@ impl ProblemType {
         title: "This lesson isn't open yet",
         detail: None,
     };
+    const OTHER_TRACK: Self = Self {
+        uri: "/problems/other-track",
+        status: StatusCode::NOT_FOUND,
+        title: "This lesson is on another track",
+        detail: Some(
+            "It was written for a different path through the course, so it isn't among your \
+             lessons. Yours are waiting on the course page, and you can change your track \
+             whenever you like.",
+        ),
+    };
     const PARTNER_LINK_EXISTS: Self = Self {
         uri: "/problems/partner-link-exists",
         status: StatusCode::CONFLICT,
@@ -475,7 +489,7 @@ impl ProblemType {
     };
 
     /// Every kind, for the OpenAPI document and the tests that keep them distinct.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::NOT_FOUND,
         Self::INVALID_FIELD,
         Self::EDIT_CONFLICT,
@@ -493,6 +507,7 @@ impl ProblemType {
         Self::ACCESS_ENDED,
         Self::INVITE_ONLY,
         Self::LESSON_LOCKED,
+        Self::OTHER_TRACK,
         Self::PARTNER_LINK_EXISTS,
         Self::NOT_NOW,
         Self::NOT_READY,
@@ -559,6 +574,7 @@ impl AppError {
             Self::AccessEnded => ProblemType::ACCESS_ENDED,
             Self::InviteOnly => ProblemType::INVITE_ONLY,
             Self::Locked { .. } => ProblemType::LESSON_LOCKED,
+            Self::OtherTrack { .. } => ProblemType::OTHER_TRACK,
             Self::PartnerLinkExists { .. } => ProblemType::PARTNER_LINK_EXISTS,
             Self::NotNow { .. } => ProblemType::NOT_NOW,
             Self::NotReady(_) => ProblemType::NOT_READY,
@@ -589,6 +605,7 @@ impl AppError {
                 problem.detail = Some(detail.clone());
                 problem.next.clone_from(next);
             }
+            Self::OtherTrack { next } => problem.next.clone_from(next),
             Self::PartnerLinkExists { detail } | Self::NotNow { detail } => {
                 problem.detail = Some((*detail).to_owned());
             }

@@ -163,6 +163,9 @@ pub struct Course {
     pub public_downloads: bool,
     /// Inactivity nudges for this course.
     pub reminders: Reminders,
+    /// The paths through the course, one per partner (`[[tracks]]` in course.toml); empty
+    /// when everyone reads every lesson.
+    pub tracks: Vec<Track>,
     /// The course's own reminder wording, by template name (`nudge`, `new_lessons`, `digest`).
     #[serde(skip)]
     pub email_overrides: BTreeMap<String, EmailOverride>,
@@ -210,6 +213,9 @@ pub struct Lesson {
     pub requires: Vec<String>,
     /// Drafts are kept for author preview and hidden from learners.
     pub draft: bool,
+    /// The tracks whose learners see the lesson: its own `tracks`, else its module's. Empty
+    /// means everyone: a "together" lesson.
+    pub tracks: Vec<String>,
     /// Sanitised HTML, rendered once at compile time (shared with the compiler's cache).
     pub html: Arc<str>,
     /// Headings with their ids, for the in-page table of contents.
@@ -223,6 +229,43 @@ pub struct Lesson {
     pub content_hash: String,
     /// The Markdown file the lesson was compiled from.
     pub source: PathBuf,
+}
+
+/// One partner's path through a course: the lessons written for them plus the "together" ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Track {
+    /// `[a-z0-9-]+`, unique in the course; what an enrolment stores and lessons name.
+    pub id: String,
+    /// Shown beside the choice ("For the partner who was betrayed").
+    pub title: String,
+    /// A sentence or two helping a learner recognise their track.
+    pub description: String,
+    /// What the check-in's 0–10 scale measures for this track, when the author said.
+    #[serde(skip)]
+    pub(crate) checkin_scale: Option<String>,
+}
+
+impl Track {
+    /// The check-in scale's wording when a track does not set `checkin_scale`.
+    pub const DEFAULT_CHECKIN_SCALE: &'static str = "urges or distress";
+
+    /// What the check-in's 0–10 scale measures for learners on this track ("distress",
+    /// "urges"), so each partner is asked about their own experience.
+    pub fn checkin_scale(&self) -> &str {
+        self.checkin_scale.as_deref().unwrap_or(Self::DEFAULT_CHECKIN_SCALE)
+    }
+}
+
+impl Lesson {
+    /// Whether learners on track `id` see this lesson (a "together" lesson is for everyone).
+    pub fn is_for_track(&self, id: &str) -> bool {
+        super::tracks::includes(&self.tracks, id)
+    }
+
+    /// Whether the lesson is for every track: both partners read it.
+    pub fn is_together(&self) -> bool {
+        self.tracks.is_empty()
+    }
 }
 
 /// One heading of a lesson, for its table of contents.
@@ -372,6 +415,11 @@ impl Catalog {
 }
 
 impl Course {
+    /// A track of the course by id.
+    pub fn track(&self, id: &str) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
     /// A lesson with its module and the nearest non-draft lessons around it.
     pub fn lesson(&self, slug: &str) -> Option<LessonView<'_>> {
         let &(m, l) = self.lesson_index.get(slug)?;

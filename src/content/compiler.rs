@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::cache::{FileCache, Generations, Loaded};
 use super::catalog::EmailPart;
@@ -19,6 +20,7 @@ use super::lesson::{self, Body, Front};
 use super::links::LinkContext;
 use super::markdown::{self, Input, LessonLink, Rendered};
 use super::scan::{self, CourseLayout, EmailLayout, LessonFile, ModuleLayout};
+use super::tracks::{self, Named, TrackMeta};
 use super::worksheet;
 use super::{Compilation, ContentError, EmailCheck, Summary};
 
@@ -36,6 +38,8 @@ struct CourseMeta {
     public_downloads: bool,
     #[serde(default)]
     reminders: Reminders,
+    #[serde(default)]
+    tracks: Vec<TrackMeta>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +48,14 @@ struct ModuleMeta {
     title: String,
     #[serde(default)]
     summary: String,
+    #[serde(default)]
+    tracks: Vec<Spanned<String>>,
+}
+
+impl ModuleMeta {
+    fn track_ids(&self) -> Vec<String> {
+        self.tracks.iter().map(|t| t.get_ref().clone()).collect()
+    }
 }
 
 /// A lesson file whose front matter parsed, on its way into the catalog.
@@ -169,7 +181,7 @@ impl Compiler {
     /// Compiles one course; `None` when it has errors that leave nothing sensible to show.
     fn course(&mut self, layout: &CourseLayout, diags: &mut Vec<Diagnostic>) -> Option<Course> {
         let meta = layout.course_toml.as_deref().and_then(|p| self.toml::<CourseMeta>(p, diags));
-        let modules: Vec<Option<(ModuleMeta, Arc<str>)>> =
+        let modules: Vec<Option<(ModuleMeta, Loaded)>> =
             layout.modules.iter().map(|m| self.module_meta(m, diags)).collect();
         let fronts = self.lesson_fronts(layout, diags);
         let links = LinkContext::new(
@@ -184,13 +196,14 @@ impl Compiler {
         let (worksheets, mut pending) = self.compile_worksheets(layout, &links, diags);
         let landing = self.landing(layout, &links, diags, &mut pending);
         checks::course(layout, &units, &pending, diags);
+        check_tracks(layout, meta.as_ref(), &modules, &units, diags);
         let (email_overrides, email_hashes) = self.email_overrides(&layout.emails, diags);
         let (meta, course_hash) = meta?;
-        let modules: Vec<(ModuleMeta, Arc<str>)> = modules.into_iter().collect::<Option<_>>()?;
+        let modules: Vec<(ModuleMeta, Loaded)> = modules.into_iter().collect::<Option<_>>()?;
         Some(
             Course {
                 content_hash: course_hash_of(
-                    &format!("{course_hash}{email_hashes}"),
+                    &format!("{}{email_hashes}", course_hash.hash),
                     &modules,
                     &units,
                     &worksheets,
@@ -205,6 +218,7 @@ impl Compiler {
                 published: meta.published,
                 public_downloads: meta.public_downloads,
                 reminders: meta.reminders,
+                tracks: meta.tracks.iter().map(TrackMeta::to_track).collect(),
                 email_overrides,
                 landing_html: landing,
                 worksheets,
@@ -268,23 +282,23 @@ impl Compiler {
         }
     }
 
-    /// Loads and parses a TOML file (course.toml, module.toml) with its hash.
+    /// Loads and parses a TOML file (course.toml, module.toml), keeping its text and hash.
     fn toml<T: for<'de> Deserialize<'de>>(
         &mut self,
         path: &Path,
         diags: &mut Vec<Diagnostic>,
-    ) -> Option<(T, Arc<str>)> {
+    ) -> Option<(T, Loaded)> {
         let loaded = self.files.load(path).map_err(|d| diags.push(d)).ok()?;
         let source = Source::new(path, &loaded.text);
         let meta = parse_toml(&source, &loaded.text, 0).map_err(|d| diags.push(d)).ok()?;
-        Some((meta, loaded.hash))
+        Some((meta, loaded))
     }
 
     fn module_meta(
         &mut self,
         module: &ModuleLayout,
         diags: &mut Vec<Diagnostic>,
-    ) -> Option<(ModuleMeta, Arc<str>)> {
+    ) -> Option<(ModuleMeta, Loaded)> {
         self.toml(module.module_toml.as_deref()?, diags)
     }
 
@@ -421,26 +435,62 @@ fn check_root(root: &Path) -> Result<(), ContentError> {
         .map_err(|source| ContentError::Unreadable { path: root.to_path_buf(), source })
 }
 
+/// Runs the track checks with the track ids course.toml and each module.toml name.
+fn check_tracks(
+    layout: &CourseLayout,
+    meta: Option<&(CourseMeta, Loaded)>,
+    modules: &[Option<(ModuleMeta, Loaded)>],
+    units: &[Unit<'_>],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let ids: Vec<Spanned<String>> =
+        meta.iter().flat_map(|(m, _)| m.tracks.iter().map(|t| t.id().clone())).collect();
+    let course = layout.course_toml.as_deref().zip(meta).map(|(path, (_, loaded))| Named {
+        path,
+        text: &loaded.text,
+        ids: &ids,
+    });
+    let modules: Vec<Option<Named<'_>>> = layout
+        .modules
+        .iter()
+        .zip(modules)
+        .map(|(layout, meta)| {
+            let path = layout.module_toml.as_deref()?;
+            let (meta, loaded) = meta.as_ref()?;
+            Some(Named { path, text: &loaded.text, ids: &meta.tracks })
+        })
+        .collect();
+    tracks::check(course, &modules, units, diags);
+}
+
 fn assemble_modules(
     layouts: &[ModuleLayout],
-    metas: Vec<(ModuleMeta, Arc<str>)>,
+    metas: Vec<(ModuleMeta, Loaded)>,
     units: &[Unit<'_>],
 ) -> Vec<Module> {
     layouts
         .iter()
         .zip(metas)
         .enumerate()
-        .map(|(index, (layout, (meta, _)))| Module {
-            slug: layout.slug.clone(),
-            title: meta.title,
-            summary: meta.summary,
-            lessons: units.iter().filter(|u| u.module == index).map(build_lesson).collect(),
+        .map(|(index, (layout, (meta, _)))| {
+            let tracks = meta.track_ids();
+            Module {
+                slug: layout.slug.clone(),
+                lessons: units
+                    .iter()
+                    .filter(|u| u.module == index)
+                    .map(|u| build_lesson(u, &tracks))
+                    .collect(),
+                title: meta.title,
+                summary: meta.summary,
+            }
         })
         .collect()
 }
 
-fn build_lesson(unit: &Unit<'_>) -> Lesson {
-    lesson::build(&unit.front, &unit.body, unit.slug(), &unit.loaded.hash, &unit.file.path)
+fn build_lesson(unit: &Unit<'_>, module_tracks: &[String]) -> Lesson {
+    let (front, body, path) = (&unit.front, &unit.body, &unit.file.path);
+    lesson::build(front, body, unit.slug(), &unit.loaded.hash, path, module_tracks)
 }
 
 fn catalog_files(files: &[(String, PathBuf)]) -> BTreeMap<String, CatalogFile> {
@@ -456,14 +506,14 @@ fn catalog_files(files: &[(String, PathBuf)]) -> BTreeMap<String, CatalogFile> {
 /// One hash over every source of the course, in order, so any edit changes it.
 fn course_hash_of(
     course_toml: &str,
-    modules: &[(ModuleMeta, Arc<str>)],
+    modules: &[(ModuleMeta, Loaded)],
     units: &[Unit<'_>],
     worksheets: &BTreeMap<String, Worksheet>,
     layout: &CourseLayout,
 ) -> String {
     let mut all = String::from(course_toml);
-    for (_, hash) in modules {
-        all.push_str(hash);
+    for (_, loaded) in modules {
+        all.push_str(&loaded.hash);
     }
     for unit in units {
         all.push_str(&format!("{}={}", unit.file.rel, unit.loaded.hash));

@@ -28,6 +28,8 @@ struct LessonMeta {
     #[serde(default)]
     draft: bool,
     slug: Option<String>,
+    #[serde(default)]
+    tracks: Vec<String>,
 }
 
 /// A lesson's parsed front matter with the offsets later checks point at.
@@ -40,6 +42,8 @@ pub(crate) struct Front {
     /// Required lesson slugs with the offset each is written at.
     pub requires: Vec<(String, usize)>,
     pub draft: bool,
+    /// Track ids the lesson is for, each with the offset it is written at; empty: its module's.
+    pub tracks: Vec<(String, usize)>,
     /// `slug =` override with its offset.
     pub slug: Option<(String, usize)>,
     pub body_offset: usize,
@@ -81,6 +85,10 @@ pub(crate) fn parse_front(source: &Source<'_>) -> Result<Front, Diagnostic> {
         let at = split.locate_after("requires", &r);
         (r, at)
     });
+    let tracks = meta.tracks.into_iter().map(|t| {
+        let at = split.locate_after("tracks", &t);
+        (t, at)
+    });
     Ok(Front {
         title: meta.title,
         summary: meta.summary,
@@ -88,6 +96,7 @@ pub(crate) fn parse_front(source: &Source<'_>) -> Result<Front, Diagnostic> {
         unlock_after_days: meta.unlock_after_days,
         requires: requires.collect(),
         draft: meta.draft,
+        tracks: tracks.collect(),
         slug,
         body_offset: split.body_offset,
         diagnostics,
@@ -112,13 +121,22 @@ pub(crate) fn render_body(
     Body { rendered, ids }
 }
 
-/// The catalog entry for a lesson.
+/// The tracks a lesson is for: its own, else its module's (`module_tracks`).
+pub(crate) fn tracks_of(front: &Front, module_tracks: &[String]) -> Vec<String> {
+    if front.tracks.is_empty() {
+        return module_tracks.to_vec();
+    }
+    front.tracks.iter().map(|(t, _)| t.clone()).collect()
+}
+
+/// The catalog entry for a lesson; `module_tracks` are its module's `tracks`.
 pub(crate) fn build(
     front: &Front,
     body: &Body,
     slug: &str,
     content_hash: &str,
     source: &Path,
+    module_tracks: &[String],
 ) -> Lesson {
     let words = body.rendered.words;
     Lesson {
@@ -129,6 +147,7 @@ pub(crate) fn build(
         unlock_after_days: front.unlock_after_days,
         requires: front.requires.iter().map(|(r, _)| r.clone()).collect(),
         draft: front.draft,
+        tracks: tracks_of(front, module_tracks),
         html: body.rendered.html.clone(),
         toc: body.rendered.toc.clone(),
         downloads: body.rendered.downloads.clone(),
@@ -175,7 +194,7 @@ pub fn compile_lesson_source(relative_path: &str, text: &str, links: &LinkContex
     let file_slug = file_name.strip_suffix(".md").unwrap_or(file_name);
     let file_slug = super::scan::ordered(file_slug).map_or(file_slug, |(_, s)| s);
     let hash = super::sha256_hex(text.as_bytes());
-    let lesson = build(&front, &body, slug_of(&front, file_slug), &hash, &path);
+    let lesson = build(&front, &body, slug_of(&front, file_slug), &hash, &path, &[]);
     let mut diagnostics = front.diagnostics;
     diagnostics.extend(body.rendered.diagnostics);
     LessonOutput { lesson: Some(lesson), diagnostics }

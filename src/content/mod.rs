@@ -18,6 +18,7 @@ mod links;
 mod markdown;
 mod scan;
 mod store;
+mod tracks;
 mod watch;
 mod worksheet;
 
@@ -30,7 +31,7 @@ use sha2::{Digest, Sha256};
 pub use audience::Audience;
 pub use catalog::{
     Catalog, CatalogFile, Course, EmailOverride, EmailPart, Enrollment, Field, FieldKind, Lesson,
-    LessonDownload, LessonView, Module, REMINDER_EMAILS, Reminders, TocEntry, Worksheet,
+    LessonDownload, LessonView, Module, REMINDER_EMAILS, Reminders, TocEntry, Track, Worksheet,
     WorksheetBlock,
 };
 pub use changes::{ChangeKind, LessonChange, lesson_changes};

@@ -766,3 +766,134 @@ fn unpublished_courses_get_a_note_on_their_published_line() {
         ]
     );
 }
+
+/// A course with two tracks: `id` values on lines 4 and 7.
+const TRACKED: &str = "title = \"C\"\npublished = true\n[[tracks]]\nid = \"betrayed\"\ntitle = \"B\"\ncheckin_scale = \"distress\"\n[[tracks]]\nid = \"betraying\"\ntitle = \"I\"\n";
+
+fn tracked(files: &[(&str, &str)]) -> TempDir {
+    let dir = content(files);
+    write(dir.path(), "c/course.toml", TRACKED);
+    dir
+}
+
+fn on_track(title: &str, track: &str, body: &str) -> String {
+    format!("+++\ntitle = \"{title}\"\ntracks = [\"{track}\"]\n+++\n{body}")
+}
+
+#[test]
+fn tracks_compile_with_module_tracks_inherited_and_lesson_tracks_kept() {
+    let dir = tracked(&[
+        (L1, &lesson("A", "Together.\n")),
+        (L2, &on_track("B", "betrayed", "Mine.\n")),
+        ("c/02-n/module.toml", "title = \"N\"\ntracks = [\"betraying\"]\n"),
+        ("c/02-n/01-e.md", &lesson("E", "Theirs.\n")),
+        ("c/02-n/02-f.md", &on_track("F", "betraying", "Also theirs.\n")),
+    ]);
+    let compilation = compile(dir.path()).unwrap();
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let catalog = compilation.catalog.unwrap();
+    let course = catalog.course("c").unwrap();
+    let ids: Vec<&str> = course.tracks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["betrayed", "betraying"]);
+    assert_eq!(course.track("betrayed").unwrap().checkin_scale(), "distress");
+    assert_eq!(course.track("betraying").unwrap().checkin_scale(), "urges or distress");
+    let tracks = |slug: &str| catalog.lesson("c", slug).unwrap().lesson.tracks.clone();
+    assert!(tracks("a").is_empty() && catalog.lesson("c", "a").unwrap().lesson.is_together());
+    assert_eq!(tracks("b"), ["betrayed"]);
+    assert_eq!(tracks("e"), ["betraying"], "a lesson without tracks takes its module's");
+    let b = catalog.lesson("c", "b").unwrap().lesson;
+    assert!(b.is_for_track("betrayed") && !b.is_for_track("betraying"));
+}
+
+#[test]
+fn unknown_tracks_are_errors_where_they_are_written() {
+    let dir = tracked(&[
+        (L1, "+++\ntitle = \"A\"\ntracks = [\"betrayed\", \"both\"]\n+++\n"),
+        (L2, &lesson("B", "")),
+        ("c/02-n/module.toml", "title = \"N\"\ntracks = [\"bystander\"]\n"),
+        ("c/02-n/01-e.md", &lesson("E", "")),
+    ]);
+    let declares = "course.toml declares \"betrayed\", \"betraying\"";
+    assert_eq!(
+        diags(&dir),
+        [
+            err(L1, 3, 23, &format!("unknown track \"both\"; {declares}")),
+            err("c/02-n/module.toml", 2, 11, &format!("unknown track \"bystander\"; {declares}")),
+        ]
+    );
+    let plain = content(&[(L1, &on_track("A", "betrayed", ""))]);
+    assert_eq!(
+        one(&plain),
+        err(L1, 3, 11, "unknown track \"betrayed\"; declare it in course.toml with [[tracks]]")
+    );
+}
+
+#[test]
+fn track_ids_must_be_slugs_and_unique() {
+    let dir = content(&[(L1, &lesson("A", ""))]);
+    let course = "title = \"C\"\n[[tracks]]\nid = \"Betrayed\"\ntitle = \"B\"\n[[tracks]]\nid = \"x\"\ntitle = \"X\"\n[[tracks]]\nid = \"x\"\ntitle = \"Y\"\n";
+    write(dir.path(), "c/course.toml", course);
+    assert_eq!(
+        diags(&dir),
+        [
+            err(
+                "c/course.toml",
+                3,
+                6,
+                "track id \"Betrayed\" must use only lowercase letters, digits and hyphens"
+            ),
+            err("c/course.toml", 9, 6, "duplicate track id \"x\""),
+        ]
+    );
+}
+
+#[test]
+fn a_module_left_empty_for_a_track_is_a_warning() {
+    let dir = tracked(&[
+        (L1, &on_track("A", "betrayed", "")),
+        (L2, &on_track("B", "betrayed", "")),
+        ("c/02-n/module.toml", "title = \"N\"\ntracks = [\"betraying\"]\n"),
+        ("c/02-n/01-e.md", &on_track("E", "betrayed", "")),
+        ("c/03-o/module.toml", "title = \"O\"\ntracks = [\"betrayed\"]\n"),
+        ("c/03-o/01-f.md", &lesson("F", "")),
+    ]);
+    let message = |t: &str| {
+        format!(
+            "no lesson of this module is for track \"{t}\"; learners on it will not see the module"
+        )
+    };
+    assert_eq!(
+        diags(&dir),
+        [
+            warn("c/01-m/module.toml", 1, 1, &message("betraying")),
+            warn("c/02-n/module.toml", 2, 11, &message("betraying")),
+        ]
+    );
+}
+
+#[test]
+fn requires_and_links_into_another_track_are_warnings() {
+    let dir = tracked(&[
+        (L1, &on_track("A", "betrayed", "")),
+        (L2, "+++\ntitle = \"B\"\nrequires = [\"a\"]\n+++\nSee [a](01-a.md).\n"),
+        ("c/01-m/03-c.md", &on_track("C", "betraying", "")),
+        ("c/01-m/04-d.md", &on_track("D", "betrayed", "Back to [a](01-a.md).\n")),
+    ]);
+    assert_eq!(
+        diags(&dir),
+        [
+            warn(
+                L2,
+                3,
+                13,
+                "requires \"a\", which learners on track \"betraying\" cannot see; for them the requirement is skipped"
+            ),
+            warn(
+                L2,
+                5,
+                5,
+                "link to \"01-a.md\", a lesson learners on track \"betraying\" cannot open"
+            ),
+        ]
+    );
+}

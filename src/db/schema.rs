@@ -76,6 +76,7 @@ diesel::table! {
         last_activity_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
         reminders_enabled -> Bool,
+        track -> Nullable<Text>,
     }
 }
 

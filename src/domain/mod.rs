@@ -11,5 +11,6 @@ pub mod progress;
 pub mod reminders;
 pub mod return_path;
 pub mod search;
+pub mod tracks;
 pub mod utc;
 pub mod worksheet;

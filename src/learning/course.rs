@@ -20,6 +20,7 @@ use crate::domain::drip::{LessonState, LockReason};
 use crate::domain::enrollment::EnrollmentStatus;
 use crate::domain::ids::UserId;
 use crate::domain::progress::{self, CourseProgress};
+use crate::domain::tracks::{self, UnknownTrack};
 
 use super::LearnerCourse;
 use super::plan::{Facts, Plan, load_facts};
@@ -35,6 +36,10 @@ pub enum LearningError {
     NotEnrolled,
     #[error("your access to this course has ended")]
     NoAccess(EnrollmentStatus),
+    #[error("this lesson is written for another track")]
+    OtherTrack,
+    #[error(transparent)]
+    UnknownTrack(#[from] UnknownTrack),
     #[error("this lesson is locked")]
     Locked {
         /// When or what unlocks it.
@@ -83,6 +88,11 @@ pub struct CourseView {
     pub resume: Option<String>,
     /// Whether any lesson has been opened or completed yet.
     pub started: bool,
+    /// The learner's track, when the course has tracks and one is chosen.
+    pub track: Option<String>,
+    /// The course has tracks and none is chosen yet: every lesson shows, and the page
+    /// invites the learner to choose.
+    pub invites_track: bool,
 }
 
 /// Whether completing a lesson finished the course.
@@ -167,8 +177,10 @@ impl News<'_> {
     }
 }
 
-/// A lesson read: the learner's facts, every lesson's state, and what is new to record.
+/// A lesson read: the learner's plan (their track applied) and facts, every lesson's state,
+/// and what is new to record.
 struct LessonRead<'a> {
+    plan: Plan<'a>,
     facts: Facts,
     states: Vec<LessonState>,
     index: usize,
@@ -176,11 +188,12 @@ struct LessonRead<'a> {
 }
 
 impl LessonRead<'_> {
-    /// Refuses the lesson while it is locked, naming the next lesson of `plan` open now.
-    fn refuse_locked(&self, plan: &Plan<'_>) -> Result<(), LearningError> {
+    /// Refuses the lesson while it is locked, naming the next lesson of the plan open now.
+    fn refuse_locked(&self) -> Result<(), LearningError> {
         match self.states.get(self.index) {
             Some(LessonState::Locked(reason)) => {
-                let ordered: Vec<(&str, &LessonState)> = plan.slugs().zip(&self.states).collect();
+                let ordered: Vec<(&str, &LessonState)> =
+                    self.plan.slugs().zip(&self.states).collect();
                 let open_now = progress::next_open(&ordered, self.index + 1).map(str::to_owned);
                 Err(LearningError::Locked { reason: reason.clone(), open_now })
             }
@@ -204,10 +217,9 @@ impl<'a> Learner<'a> {
         }
     }
 
-    /// Lessons open now that were never recorded as unlocked.
-    fn fresh_unlocks(&self, facts: &Facts, states: &[LessonState]) -> Vec<&'a str> {
-        self.plan
-            .slugs()
+    /// Lessons of `plan` open now that were never recorded as unlocked.
+    fn fresh_unlocks(plan: &Plan<'a>, facts: &Facts, states: &[LessonState]) -> Vec<&'a str> {
+        plan.slugs()
             .zip(states)
             .filter(|(slug, state)| {
                 **state == LessonState::Open
@@ -217,23 +229,25 @@ impl<'a> Learner<'a> {
             .collect()
     }
 
-    /// Reads what a visit to `lesson` needs, in two queries: an unknown lesson or an enrolment
-    /// without access is refused; `view` asks to record the lesson's first view when it is
-    /// readable and was never viewed.
+    /// Reads what a visit to `lesson` needs, in two queries: an unknown lesson, an enrolment
+    /// without access or a lesson of another track is refused; `view` asks to record the
+    /// lesson's first view when it is readable and was never viewed.
     fn read_lesson(
         &self,
         conn: &mut DbConnection,
         lesson: &str,
         view: bool,
     ) -> Result<LessonRead<'a>, LearningError> {
-        let index = self.plan.position(lesson).ok_or(LearningError::NoSuchLesson)?;
+        self.plan.position(lesson).ok_or(LearningError::NoSuchLesson)?;
         let facts = self.accessible_facts(conn)?;
-        let states = facts.states(&self.plan, self.now);
+        let plan = self.plan.for_learner(&facts);
+        let index = plan.position(lesson).ok_or(LearningError::OtherTrack)?;
+        let states = facts.states(&plan, self.now);
         let readable = !matches!(states.get(index), Some(LessonState::Locked(_)) | None);
         let unseen = facts.records.get(lesson).is_none_or(|r| r.first_viewed_at.is_none());
-        let viewed = (view && readable && unseen).then(|| self.plan.lessons[index].1.slug.as_str());
-        let news = News { unlocked: self.fresh_unlocks(&facts, &states), viewed };
-        Ok(LessonRead { facts, states, index, news })
+        let viewed = (view && readable && unseen).then(|| plan.lessons[index].1.slug.as_str());
+        let news = News { unlocked: Self::fresh_unlocks(&plan, &facts, &states), viewed };
+        Ok(LessonRead { plan, facts, states, index, news })
     }
 
     /// Writes `news` (no statement at all when there is none) and notes it in `facts`, so the
@@ -261,9 +275,9 @@ impl<'a> Learner<'a> {
     fn open(&self, conn: &mut DbConnection, lesson: &str) -> Result<CourseView, LearningError> {
         let mut read = self.read_lesson(conn, lesson, true)?;
         self.record_news(conn, &mut read.facts, &read.news)?;
-        read.refuse_locked(&self.plan)?;
+        read.refuse_locked()?;
         let status = read.facts.status(self.now);
-        Ok(build_view(&self.plan, &read.facts, status, read.states))
+        Ok(build_view(&read.plan, &read.facts, status, read.states))
     }
 
     /// [`Learner::record`] after a plain read: a write transaction only when there is news.
@@ -285,7 +299,8 @@ impl<'a> Learner<'a> {
         conn: &mut DbConnection,
         facts: &Facts,
     ) -> Result<Completion, LearningError> {
-        let progress = progress::course_progress(&self.plan.module_lessons(), &facts.records);
+        let plan = self.plan.for_learner(facts);
+        let progress = progress::course_progress(&plan.module_lessons(), &facts.records);
         let completed_at = progress
             .complete
             .then(|| facts.enrollment.completed_at.unwrap_or(self.now.naive_utc()));
@@ -300,13 +315,14 @@ pub async fn course_view(at: LearnerCourse<'_>) -> Result<CourseView, LearningEr
     Work::new(at)?
         .read(at.db, |learner, conn| {
             let mut facts = learner.facts(conn)?;
+            let plan = learner.plan.for_learner(&facts);
             let status = facts.status(learner.now);
-            let states = facts.states(&learner.plan, learner.now);
+            let states = facts.states(&plan, learner.now);
             if status.grants_access() {
-                let news = News { unlocked: learner.fresh_unlocks(&facts, &states), viewed: None };
-                learner.record_news(conn, &mut facts, &news)?;
+                let unlocked = Learner::fresh_unlocks(&plan, &facts, &states);
+                learner.record_news(conn, &mut facts, &News { unlocked, viewed: None })?;
             }
-            Ok(build_view(&learner.plan, &facts, status, states))
+            Ok(build_view(&plan, &facts, status, states))
         })
         .await
 }
@@ -336,6 +352,8 @@ fn build_view(
         progress,
         resume,
         started,
+        track: plan.choice.track().map(|t| t.id.clone()),
+        invites_track: plan.choice.invites_choosing(),
     }
 }
 
@@ -383,8 +401,8 @@ pub async fn complete_lesson(
         .write(at.db, move |learner, conn| {
             let mut read = learner.read_lesson(conn, &lesson, false)?;
             learner.record(conn, &mut read.facts, &read.news)?;
-            read.refuse_locked(&learner.plan)?;
-            let hash = learner.plan.lesson(&lesson).map(|l| l.content_hash.as_str());
+            read.refuse_locked()?;
+            let hash = read.plan.lesson(&lesson).map(|l| l.content_hash.as_str());
             let owner = learner.plan.owner(learner.user_id);
             let now = learner.now.naive_utc();
             lesson_progress::complete(conn, owner, &lesson, hash.unwrap_or_default(), now)?;
@@ -469,11 +487,49 @@ pub async fn dashboard(
         by_course.entry(row.course_slug.clone()).or_default().push(row);
     }
     let entries = enrollments.into_iter().filter_map(|(enrollment, zone)| {
-        let plan = Plan::of(catalog.course(&enrollment.course_slug)?);
-        let rows = by_course.remove(&plan.course.slug).unwrap_or_default();
+        let course = catalog.course(&enrollment.course_slug)?;
+        let rows = by_course.remove(&course.slug).unwrap_or_default();
         let facts = Facts::new(enrollment, &zone, rows);
+        let plan = Plan::of(course).for_learner(&facts);
         let view = build_view(&plan, &facts, facts.status(now), facts.states(&plan, now));
         Some(DashboardEntry { course_slug: plan.course.slug.clone(), view })
     });
     Ok(entries.collect())
+}
+
+/// The learner's track in the course: `None` when the course has no tracks or none is chosen
+/// (a track since removed from the content counts as none). One read; writes nothing.
+pub async fn current_track(at: LearnerCourse<'_>) -> Result<Option<String>, LearningError> {
+    Work::new(at)?
+        .read(at.db, |learner, conn| {
+            let facts = learner.facts(conn)?;
+            Ok(learner.plan.for_learner(&facts).choice.track().map(|t| t.id.clone()))
+        })
+        .await
+}
+
+/// Sets (or with `None` clears) the learner's track. Progress is kept: it is stored per
+/// lesson, and the course's completion is recounted over the new track's lessons. Choosing
+/// the track already chosen writes nothing.
+pub async fn choose_track(
+    at: LearnerCourse<'_>,
+    requested: Option<String>,
+) -> Result<Option<String>, LearningError> {
+    Work::new(at)?
+        .read(at.db, move |learner, conn| {
+            let mut facts = learner.accessible_facts(conn)?;
+            let chosen = tracks::parse_choice(learner.plan.course, requested.as_deref())?;
+            let track = chosen.map(|t| t.id.clone());
+            if facts.enrollment.track == track {
+                return Ok(track);
+            }
+            write_transaction(conn, |conn| {
+                let now = learner.now.naive_utc();
+                enrollment::set_track(conn, facts.enrollment.id, track.as_deref(), now)?;
+                facts.enrollment.track.clone_from(&track);
+                learner.record_completion(conn, &facts)
+            })?;
+            Ok(track)
+        })
+        .await
 }

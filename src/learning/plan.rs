@@ -5,27 +5,41 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::content::{Audience, Course, Lesson, Module};
+use crate::content::{Course, Lesson, Module};
 use crate::db::DbConnection;
 use crate::db::models::enrollment::{self, Enrollment};
 use crate::db::models::lesson_progress::{self, LessonProgress, Owner};
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
 use crate::domain::enrollment::EnrollmentStatus;
 use crate::domain::ids::UserId;
+use crate::domain::tracks::{self, Choice};
 
 use super::utc;
 
-/// The lessons a learner sees of a course, in course order, each with its module.
+/// The lessons a learner sees of a course, in course order, each with its module: every
+/// published lesson, or, once a track is chosen, that track's and the together ones.
 #[derive(Debug, Clone)]
 pub(super) struct Plan<'a> {
     pub course: &'a Course,
+    pub choice: Choice<'a>,
     pub lessons: Vec<(&'a Module, &'a Lesson)>,
 }
 
 impl<'a> Plan<'a> {
-    /// What [`Audience::Learner`] sees of `course`.
+    /// What a learner who has not chosen a track sees of `course`: every published lesson.
     pub fn of(course: &'a Course) -> Self {
-        Self { course, lessons: course.lessons_for(Audience::Learner).collect() }
+        Self::on_track(course, None)
+    }
+
+    /// What a learner on the `stored` track sees of `course`.
+    pub fn on_track(course: &'a Course, stored: Option<&str>) -> Self {
+        let choice = Choice::of(course, stored);
+        Self { course, choice, lessons: tracks::lessons(course, choice).collect() }
+    }
+
+    /// The plan of the learner these facts are about (their track applied).
+    pub fn for_learner(&self, facts: &Facts) -> Self {
+        Self::on_track(self.course, facts.enrollment.track.as_deref())
     }
 
     /// Position of a learner-visible lesson.

@@ -117,8 +117,20 @@ pub async fn show_lesson(
     context.insert("toc", &view.lesson.toc);
     let fill_in = progress.is_some();
     context.insert("downloads", &downloads::lesson_downloads(course, view.lesson, fill_in));
-    context.insert("prev", &view.prev.map(|l| LessonLink::of(&course.slug, l)));
-    context.insert("next", &view.next.map(|l| LessonLink::of(&course.slug, l)));
+    let (prev, next) = match &progress {
+        Some(progress) => {
+            let (prev, next) = progress.neighbours(&lesson_slug);
+            let link =
+                |slug: &str| course.lesson(slug).map(|v| LessonLink::of(&course.slug, v.lesson));
+            (prev.and_then(link), next.and_then(link))
+        }
+        None => (
+            view.prev.map(|l| LessonLink::of(&course.slug, l)),
+            view.next.map(|l| LessonLink::of(&course.slug, l)),
+        ),
+    };
+    context.insert("prev", &prev);
+    context.insert("next", &next);
     state.page("pages/lesson.html", &context)
 }
 

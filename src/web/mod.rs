@@ -22,6 +22,7 @@ pub mod session;
 pub mod sharing;
 pub mod signing;
 pub mod state;
+pub mod tracks;
 pub mod views;
 pub mod worksheets;
 
@@ -138,6 +139,9 @@ fn learner_routes(table: &mut RouteTable) {
             r.route(web::post().to(learner::take_a_break))
         })
         .at("/courses/{course}/complete", |r| r.route(get().to(learner::show_complete)))
+        .at("/courses/{course}/track", |r| {
+            r.route(get().to(tracks::show_track)).route(web::post().to(tracks::choose_track))
+        })
         .at("/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}", |r| {
             r.route(web::post().to(learner::mark_lesson))
         });

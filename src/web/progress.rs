@@ -10,7 +10,7 @@ use crate::content::{Catalog, Course, Enrollment};
 use crate::domain::drip::{LessonState, LockReason};
 use crate::error::{AppError, ProblemLink};
 use crate::learning::{CourseView, DashboardEntry, LearningError};
-use crate::web::views::{course_url, lesson_url};
+use crate::web::views::{course_url, lesson_url, track_url};
 
 impl From<LearningError> for AppError {
     /// Lock times are shown in UTC here and lessons by slug, with no link; pages that know the
@@ -35,6 +35,15 @@ impl AppError {
                     detail: lock_detail(&reason, zone, titled),
                     next: course.and_then(|c| way_on(&reason, open_now.as_deref(), c)),
                 }
+            }
+            LearningError::OtherTrack => Self::OtherTrack {
+                next: course.map(|c| ProblemLink {
+                    label: "See your track".to_owned(),
+                    href: track_url(&c.slug),
+                }),
+            },
+            error @ LearningError::UnknownTrack(_) => {
+                Self::InvalidField { field: "track", message: error.to_string() }
             }
             LearningError::Db(error) => Self::Database(error),
         }
@@ -95,6 +104,8 @@ pub struct LessonStatus {
     pub label: &'static str,
     /// Why a locked lesson is locked, in words.
     pub note: String,
+    /// In a course with tracks, a lesson both partners read.
+    pub together: bool,
 }
 
 /// A module with its progress bar and lessons.
@@ -119,12 +130,28 @@ pub struct CourseProgressView {
     /// Whether anything was opened yet: "Resume where you left off" rather than "Start".
     pub started: bool,
     pub modules: Vec<ModuleStatus>,
+    /// The track page, in a course with tracks.
+    pub track_url: Option<String>,
+    /// The title of the learner's track, once chosen.
+    pub track: Option<String>,
+    /// The course has tracks and none is chosen: the page invites the learner to choose.
+    pub invites_track: bool,
 }
 
 impl CourseProgressView {
     /// Whether `lesson` is done, for the lesson page's "Mark complete" or "Undo".
     pub fn is_done(&self, lesson: &str) -> bool {
         self.modules.iter().flat_map(|m| &m.lessons).any(|l| l.slug == lesson && l.state == "done")
+    }
+
+    /// The lessons before and after `lesson` among the learner's own, for the lesson page's
+    /// pager (so it never leads onto another track).
+    pub fn neighbours(&self, lesson: &str) -> (Option<&str>, Option<&str>) {
+        let slugs: Vec<&str> =
+            self.modules.iter().flat_map(|m| &m.lessons).map(|l| l.slug.as_str()).collect();
+        let Some(at) = slugs.iter().position(|s| *s == lesson) else { return (None, None) };
+        let prev = at.checked_sub(1).and_then(|i| slugs.get(i)).copied();
+        (prev, slugs.get(at + 1).copied())
     }
 
     /// The module holding `lesson`, for the lesson page's curriculum sidebar.
@@ -187,6 +214,7 @@ pub fn course(course: &Course, view: &CourseView) -> CourseProgressView {
                         state,
                         label,
                         note,
+                        together: !course.tracks.is_empty() && lesson.is_together(),
                     })
                 })
                 .collect();
@@ -209,6 +237,9 @@ pub fn course(course: &Course, view: &CourseView) -> CourseProgressView {
         resume_url: view.resume.as_deref().map(|l| lesson_url(&course.slug, l)),
         started: view.started,
         modules,
+        track_url: (!course.tracks.is_empty()).then(|| track_url(&course.slug)),
+        track: view.track.as_deref().and_then(|id| course.track(id)).map(|t| t.title.clone()),
+        invites_track: view.invites_track,
     }
 }
 

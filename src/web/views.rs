@@ -17,6 +17,11 @@ pub fn lesson_url(course: &str, lesson: &str) -> String {
     format!("/courses/{course}/lessons/{lesson}")
 }
 
+/// The URL of the page where a learner chooses their track in a course.
+pub fn track_url(course: &str) -> String {
+    format!("/courses/{course}/track")
+}
+
 /// The URL of a worksheet's page.
 pub fn worksheet_url(course: &str, worksheet: &str) -> String {
     format!("/courses/{course}/worksheets/{worksheet}")

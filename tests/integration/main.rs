@@ -43,6 +43,7 @@ mod reminder_emails;
 mod reminders;
 mod reminders_fortnight;
 mod storage;
+mod tracks;
 mod worksheet_pages;
 mod worksheets;
 

@@ -26,6 +26,8 @@ pub struct Enrollment {
     pub updated_at: NaiveDateTime,
     /// Inactivity nudges for this course (the learner's per-course switch).
     pub reminders_enabled: bool,
+    /// The learner's track, in a course with tracks; `None` until they choose.
+    pub track: Option<String>,
 }
 
 /// The fields of a new enrolment; the rest take their defaults (active, never paused, no code
@@ -127,6 +129,19 @@ pub fn record_activity(
             enrollments::last_activity_at.eq(now),
             enrollments::updated_at.eq(now),
         ))
+        .execute(conn)
+}
+
+/// Stores the learner's track (`None`: not chosen); progress rows are untouched, so changing
+/// track keeps every lesson done.
+pub fn set_track(
+    conn: &mut DbConnection,
+    id: EnrollmentId,
+    track: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(id.get()))
+        .set((enrollments::track.eq(track), enrollments::updated_at.eq(now)))
         .execute(conn)
 }
 

@@ -78,6 +78,9 @@ pub struct Outline {
     progress: Option<ProgressOut>,
     /// The lesson to resume at.
     resume: Option<String>,
+    /// The learner's track, once chosen (see `/api/v1/courses/{course}/track`); their
+    /// outline then lists only that track's lessons and the together ones.
+    track: Option<String>,
     modules: Vec<OutlineModule>,
 }
 
@@ -172,6 +175,7 @@ fn outline(course: &Course, view: Option<&CourseView>) -> Outline {
                 .lessons
                 .iter()
                 .filter(|l| Audience::Learner.sees(l))
+                .filter(|l| view.is_none() || state_of(&l.slug).is_some())
                 .map(|l| outline_lesson(l, state_of(&l.slug)))
                 .collect(),
         })
@@ -182,6 +186,7 @@ fn outline(course: &Course, view: Option<&CourseView>) -> Outline {
         paused: view.is_some_and(|v| v.paused),
         progress: view.map(progress_of),
         resume: view.and_then(|v| v.resume.clone()),
+        track: view.and_then(|v| v.track.clone()),
         modules,
     }
 }
@@ -246,7 +251,7 @@ pub async fn enroll(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A path parameter holds a control character", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not enrolled, or locked (the detail says when or why)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such course or lesson", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such course or lesson, or a lesson of another track than the learner's (`/problems/other-track`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn show_lesson(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -257,15 +262,22 @@ pub async fn show_lesson(
     let catalog = state.catalog()?;
     let (_, view, progress) =
         readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug).await?;
-    let completed = progress.is_some_and(|p| p.is_done(&lesson_slug));
+    let completed = progress.as_ref().is_some_and(|p| p.is_done(&lesson_slug));
+    let (prev, next) = match &progress {
+        Some(progress) => {
+            let (prev, next) = progress.neighbours(&lesson_slug);
+            (prev.map(str::to_owned), next.map(str::to_owned))
+        }
+        None => (view.prev.map(|l| l.slug.clone()), view.next.map(|l| l.slug.clone())),
+    };
     Ok(HttpResponse::Ok().json(LessonOut {
         slug: view.lesson.slug.clone(),
         title: view.lesson.title.clone(),
         minutes: view.lesson.minutes,
         html: view.lesson.html.to_string(),
         completed,
-        prev: view.prev.map(|l| l.slug.clone()),
-        next: view.next.map(|l| l.slug.clone()),
+        prev,
+        next,
     }))
 }
 

@@ -9,6 +9,7 @@ pub mod me;
 pub mod notifications;
 pub mod openapi;
 pub mod partner;
+pub mod tracks;
 pub mod worksheets;
 
 use actix_web::web;
@@ -36,6 +37,9 @@ pub fn routes(table: &mut RouteTable) {
         .at("/api/v1/courses", |r| r.route(get().to(learning::list_courses)))
         .at("/api/v1/courses/{course}", |r| r.route(get().to(learning::show_course)))
         .at("/api/v1/courses/{course}/enroll", |r| r.route(web::post().to(learning::enroll)))
+        .at("/api/v1/courses/{course}/track", |r| {
+            r.route(get().to(tracks::show)).route(web::put().to(tracks::save))
+        })
         .at("/api/v1/courses/{course}/pause", |r| r.route(web::post().to(learning::pause)))
         .at("/api/v1/courses/{course}/resume", |r| r.route(web::post().to(learning::resume)))
         .at("/api/v1/courses/{course}/lessons/{lesson}", |r| {

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{admin, auth, learning, me, notifications, partner, worksheets};
+use crate::web::api::{admin, auth, learning, me, notifications, partner, tracks, worksheets};
 use crate::web::downloads;
 
 /// The API description.
@@ -38,6 +38,8 @@ use crate::web::downloads;
         learning::pause,
         learning::resume,
         learning::my_progress,
+        tracks::show,
+        tracks::save,
         downloads::download_blank,
         worksheets::list,
         worksheets::show,
