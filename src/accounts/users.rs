@@ -89,7 +89,11 @@ impl Accounts {
 
     /// Turns neutral page titles on or off for the learner; `true` when that changed. The same
     /// choice again is a read only, so it never waits for SQLite's write lock.
-    pub async fn set_discreet_titles(&self, user_id: UserId, on: bool) -> Result<bool, AccountError> {
+    pub async fn set_discreet_titles(
+        &self,
+        user_id: UserId,
+        on: bool,
+    ) -> Result<bool, AccountError> {
         let now = self.now().naive_utc();
         self.db
             .run(move |conn| {

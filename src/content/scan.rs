@@ -161,8 +161,7 @@ pub(crate) fn scan_root(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<CourseL
 }
 
 /// Why a file beside course.toml is left out.
-pub(crate) const STRAY_COURSE_FILE: &str =
-    "ignored: a course folder holds only course.toml, index.md, the support page course.toml names, and folders";
+pub(crate) const STRAY_COURSE_FILE: &str = "ignored: a course folder holds only course.toml, index.md, the support page course.toml names, and folders";
 
 fn scan_course(slug: String, dir: PathBuf, diags: &mut Vec<Diagnostic>) -> CourseLayout {
     let mut course = CourseLayout { slug, ..CourseLayout::default() };

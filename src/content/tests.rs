@@ -291,7 +291,10 @@ fn the_support_page_course_toml_names_is_compiled_and_other_pages_are_ignored() 
     let catalog = compile(dir.path()).unwrap().catalog.unwrap();
     let html = catalog.course("c").unwrap().support_html.clone().unwrap();
     assert!(html.contains("Someone to talk to"), "{html}");
-    assert!(html.contains("href=\"/courses/c/lessons/a\""), "links resolve like a lesson's: {html}");
+    assert!(
+        html.contains("href=\"/courses/c/lessons/a\""),
+        "links resolve like a lesson's: {html}"
+    );
 }
 
 #[test]
@@ -302,7 +305,10 @@ fn without_support_the_course_has_none_and_a_missing_file_names_its_line() {
 
     let dir = content(&[
         (L1, &lesson("A", "")),
-        ("c/course.toml", &format!("{}support = \"crisis.md\"\n", COURSE.split("[reminders]").next().unwrap())),
+        (
+            "c/course.toml",
+            &format!("{}support = \"crisis.md\"\n", COURSE.split("[reminders]").next().unwrap()),
+        ),
     ]);
     let message = "support page \"crisis.md\" not found: it must be a Markdown file beside course.toml, like support = \"support.md\"";
     assert_eq!(one(&dir), err("c/course.toml", 5, 1, message));

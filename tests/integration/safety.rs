@@ -5,9 +5,9 @@
 use mend::domain::account::Role;
 
 use crate::both_backends;
-use crate::test_case;
 use crate::learner_web::{COURSE, FIRST, enrolled, text};
 use crate::support::{Backend, Browser, Fixture, PASSWORD, TestApp, copy_of_sample_content};
+use crate::test_case;
 
 const DEFAULT_EXIT: &str = "https://www.bbc.co.uk/weather";
 const COURSE_SUPPORT: &str = "/courses/rebuilding-trust/support";
@@ -17,8 +17,11 @@ const BUILT_IN_TEXT: &str = "you do not have to carry it alone";
 
 /// The quick exit link to `target` is on the page, and before anything else that takes focus.
 fn assert_quick_exit_first(page: &str, target: &str, what: &str) {
-    let link = format!("<a class=\"quick-exit\" id=\"quick-exit\" href=\"{target}\" rel=\"noreferrer\">Quick exit</a>");
-    let at = page.find(&link).unwrap_or_else(|| panic!("{what}: no quick exit to {target}: {page}"));
+    let link = format!(
+        "<a class=\"quick-exit\" id=\"quick-exit\" href=\"{target}\" rel=\"noreferrer\">Quick exit</a>"
+    );
+    let at =
+        page.find(&link).unwrap_or_else(|| panic!("{what}: no quick exit to {target}: {page}"));
     let body = page.find("<body>").expect("a body");
     let first_focusable = ["<a ", "<button", "<input", "<select", "<textarea"]
         .iter()
@@ -35,8 +38,13 @@ fn title(page: &str) -> &str {
 }
 
 async fn page_of(browser: &Browser<'_>, path: &str) -> (u16, String) {
-    let response = browser.client.get(format!("{}{path}", browser.app.address))
-        .header("accept", "text/html").send().await.unwrap();
+    let response = browser
+        .client
+        .get(format!("{}{path}", browser.app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     text(response).await
 }
 
@@ -89,7 +97,8 @@ impl Fixture for NoSupportApp {
         let scratch = tempfile::tempdir().unwrap();
         let content = copy_of_sample_content(scratch.path());
         let toml = content.join("rebuilding-trust/course.toml");
-        let text = std::fs::read_to_string(&toml).unwrap().replace("support = \"support.md\"\n", "");
+        let text =
+            std::fs::read_to_string(&toml).unwrap().replace("support = \"support.md\"\n", "");
         std::fs::write(&toml, text).unwrap();
         std::fs::remove_file(content.join("rebuilding-trust/support.md")).unwrap();
         let app = TestApp::create_with(backend, |s| s.content_dir = content).await?;
