@@ -43,6 +43,11 @@ const KEYS: &[Key] = &[
     Key { name: "reminder_interval_seconds", env: "MEND_REMINDER_INTERVAL", default: Some("60") },
     Key { name: "trusted_proxies", env: "MEND_TRUSTED_PROXIES", default: Some("") },
     Key { name: "report_min_cell", env: "MEND_REPORT_MIN_CELL", default: Some("5") },
+    Key {
+        name: "quick_exit_url",
+        env: "MEND_QUICK_EXIT_URL",
+        default: Some("https://www.bbc.co.uk/weather"),
+    },
 ];
 
 /// A setting that could not be used, phrased the way the operator wrote it.
@@ -255,6 +260,9 @@ pub struct Settings {
     /// Report counts below this many learners are shown as "fewer than N", so a small cohort
     /// cannot be singled out (0 or 1: every count shown as it is).
     pub report_min_cell: u32,
+    /// Where every page's "Quick exit" sends someone who needs to leave Mend at once: a
+    /// neutral site (a weather forecast by default), never anything that hints at Mend.
+    pub quick_exit_url: Url,
 }
 
 /// `MEND_TRUSTED_PROXIES`: IP addresses separated by commas or spaces.
@@ -299,7 +307,10 @@ impl Settings {
             required("report_min_cell")?.parse::<u32>().ok().filter(|n| *n <= 1000).ok_or_else(
                 || raw.invalid("report_min_cell", "expected a whole number from 0 to 1000"),
             )?;
+        let quick_exit_url = parse_quick_exit_url(&required("quick_exit_url")?)
+            .map_err(|reason| raw.invalid("quick_exit_url", reason))?;
         Ok(Self {
+            quick_exit_url,
             report_min_cell,
             database_url,
             content_dir: PathBuf::from(required("content_dir")?),
@@ -331,7 +342,7 @@ impl Settings {
         format!(
             "database_url={:?} content_dir={:?} bind={} data_dir={:?} base_url={} smtp={} \
              mail_from={:?} secret_key={} encryption_key={} db_pool_size={} watch={} \
-             trusted_proxies={:?}",
+             trusted_proxies={:?} quick_exit_url={}",
             self.database_url,
             self.content_dir,
             self.bind,
@@ -344,6 +355,7 @@ impl Settings {
             self.db_pool_size,
             self.watch,
             self.trusted_proxies,
+            self.quick_exit_url,
         )
     }
 }
@@ -354,6 +366,20 @@ fn parse_base_url(value: &str) -> Result<Url, String> {
         return Err("expected an http:// or https:// URL with a host".into());
     }
     Ok(url)
+}
+
+/// The quick exit leaves for an absolute https URL (plain http only to this machine, for
+/// development and tests): a relative link would stay on Mend, and a `javascript:` or `data:`
+/// one would not take the person anywhere safe.
+fn parse_quick_exit_url(value: &str) -> Result<Url, String> {
+    let expected = "expected an absolute https:// URL, e.g. https://www.bbc.co.uk/weather";
+    let url = Url::parse(value).map_err(|_| expected.to_owned())?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(expected.to_owned()),
+    }
 }
 
 /// Without `MEND_BASE_URL`, links in mail point at the bound address (localhost for 0.0.0.0).
@@ -444,6 +470,23 @@ mod tests {
         let settings = Settings::from_raw(&raw).unwrap();
         let shown = format!("{} {:?}", settings.redacted_summary(), settings);
         assert!(!shown.contains("hunter2") && !shown.contains("pw@"), "{shown}");
+    }
+
+    #[test]
+    fn the_quick_exit_goes_to_an_absolute_https_url_only() {
+        let settings = Settings::from_raw(&RawSettings::defaults()).unwrap();
+        assert_eq!(settings.quick_exit_url.as_str(), "https://www.bbc.co.uk/weather");
+        let raw = raw_with(&[("MEND_QUICK_EXIT_URL", "https://example.org/forecast")]);
+        let settings = Settings::from_raw(&raw).unwrap();
+        assert_eq!(settings.quick_exit_url.as_str(), "https://example.org/forecast");
+        let local = raw_with(&[("MEND_QUICK_EXIT_URL", "http://127.0.0.1:9/")]);
+        assert!(Settings::from_raw(&local).is_ok(), "plain http to this machine, for tests");
+        for bad in ["http://example.org/", "/weather", "javascript:alert(1)", "data:text/html,x"] {
+            let raw = raw_with(&[("MEND_QUICK_EXIT_URL", bad)]);
+            let message = Settings::from_raw(&raw).unwrap_err().to_string();
+            assert!(message.starts_with("MEND_QUICK_EXIT_URL="), "{message}");
+            assert!(message.contains("absolute https://"), "{message}");
+        }
     }
 
     #[test]

@@ -211,7 +211,10 @@ impl Application {
         compile_content(&settings, &catalog, &clock)?;
         let db = open_database_off_thread(&settings).await?;
         let assets = Arc::new(AssetManifest::build());
-        let templates = Arc::new(PageTemplates::load(&assets.template_urls())?);
+        let templates = Arc::new(PageTemplates::load(
+            &assets.template_urls(),
+            settings.quick_exit_url.as_str(),
+        )?);
         let emails = Arc::new(EmailTemplates::load()?);
         let unsubscribe = UnsubscribeKey::new(&secret);
         let mailing = Mailing::new(emails.clone(), unsubscribe.clone(), &settings.base_url);

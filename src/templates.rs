@@ -23,15 +23,21 @@ struct PageFiles;
 #[include = "*.txt"]
 struct EmailFiles;
 
-/// The page templates, with the asset URLs every page links to in the global context.
+/// The page templates, with what every page links to in the global context: the asset URLs
+/// and the quick exit, so no page (an error page included) can be rendered without them.
 pub struct PageTemplates(Tera);
 
 impl PageTemplates {
     /// Parses every embedded page; a broken template stops start-up with its name and line.
-    /// `asset_urls` maps template-friendly names (`app_css`) to hashed URLs.
-    pub fn load(asset_urls: &BTreeMap<String, String>) -> Result<Self, tera::Error> {
+    /// `asset_urls` maps template-friendly names (`app_css`) to hashed URLs; `quick_exit_url`
+    /// is where the "Quick exit" on every page leaves for.
+    pub fn load(
+        asset_urls: &BTreeMap<String, String>,
+        quick_exit_url: &str,
+    ) -> Result<Self, tera::Error> {
         let mut tera = parse::<PageFiles>()?;
         tera.global_context().insert("assets", asset_urls);
+        tera.global_context().insert("quick_exit_url", quick_exit_url);
         Ok(Self(tera))
     }
 
@@ -87,7 +93,7 @@ mod tests {
 
     #[test]
     fn pages_and_emails_live_in_separate_environments() {
-        let pages = PageTemplates::load(&BTreeMap::new()).unwrap();
+        let pages = PageTemplates::load(&BTreeMap::new(), "https://example.org/").unwrap();
         let emails = EmailTemplates::load().unwrap();
         let context = Context::new();
         assert!(pages.render("emails/verify_email/subject.txt", &context).is_err());

@@ -24,6 +24,8 @@ pub struct Profile {
     pub email_verified_at: Option<NaiveDateTime>,
     pub time_zone: String,
     pub locale: String,
+    /// Page titles say only "Mend" (the Discretion page).
+    pub discreet_titles: bool,
     #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::domain::utc::serialize")]
@@ -82,6 +84,7 @@ impl Accounts {
             email_verified_at: user.email_verified_at,
             time_zone: user.time_zone,
             locale: user.locale,
+            discreet_titles: user.discreet_titles,
             created_at: user.created_at,
             updated_at: user.updated_at,
         };

@@ -1,6 +1,6 @@
 //! Writes to an account that are not part of signing in: an operator creating a verified
 //! account or changing a role (from the CLI, on one connection, so no server needs to run),
-//! and a learner editing their profile.
+//! and a learner editing their profile or their discretion settings.
 
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -83,6 +83,28 @@ impl Accounts {
             .run(move |conn| {
                 user::update_profile(conn, user_id.get(), name.as_str(), zone.name(), now)
                     .map_err(AccountError::from)
+            })
+            .await
+    }
+
+    /// Turns neutral page titles on or off for the learner; `true` when that changed. The same
+    /// choice again is a read only, so it never waits for SQLite's write lock.
+    pub async fn set_discreet_titles(
+        &self,
+        user_id: UserId,
+        on: bool,
+    ) -> Result<bool, AccountError> {
+        let now = self.now().naive_utc();
+        self.db
+            .run(move |conn| {
+                let found = user::find(conn, user_id.get())?.ok_or(AccountError::NoSuchAccount)?;
+                if found.discreet_titles == on {
+                    return Ok(false);
+                }
+                crate::db::write_transaction(conn, |conn| {
+                    let changed = user::set_discreet_titles(conn, user_id.get(), on, now)?;
+                    Ok(changed > 0)
+                })
             })
             .await
     }

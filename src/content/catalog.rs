@@ -171,6 +171,9 @@ pub struct Course {
     pub email_overrides: BTreeMap<String, EmailOverride>,
     /// The rendered `index.md`, empty when there is none.
     pub landing_html: String,
+    /// The rendered support page (`support = "support.md"` in course.toml): where to turn in a
+    /// crisis. `None` when the course has none, and the built-in text is shown instead.
+    pub support_html: Option<String>,
     /// Modules in `NN-` order.
     pub modules: Vec<Module>,
     /// Worksheets by slug.

@@ -40,6 +40,9 @@ struct CourseMeta {
     reminders: Reminders,
     #[serde(default)]
     tracks: Vec<TrackMeta>,
+    /// A Markdown file beside course.toml with where to turn in a crisis.
+    #[serde(default)]
+    support: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,7 +197,13 @@ impl Compiler {
         );
         let units = self.render_lessons(fronts, &links, diags);
         let (worksheets, mut pending) = self.compile_worksheets(layout, &links, diags);
-        let landing = self.landing(layout, &links, diags, &mut pending);
+        let landing = match &layout.index_md {
+            Some(path) => self.page(path, &links, diags, &mut pending).0,
+            None => String::new(),
+        };
+        let support_file = meta.as_ref().map(|(meta, _)| meta.support.as_deref());
+        let (support, support_hash) =
+            self.support(layout, support_file, &links, diags, &mut pending);
         checks::course(layout, &units, &pending, diags);
         check_tracks(layout, meta.as_ref(), &modules, &units, diags);
         let (email_overrides, email_hashes) = self.email_overrides(&layout.emails, diags);
@@ -203,7 +212,7 @@ impl Compiler {
         Some(
             Course {
                 content_hash: course_hash_of(
-                    &format!("{}{email_hashes}", course_hash.hash),
+                    &format!("{}{email_hashes}{support_hash}", course_hash.hash),
                     &modules,
                     &units,
                     &worksheets,
@@ -221,6 +230,7 @@ impl Compiler {
                 tracks: meta.tracks.iter().map(TrackMeta::to_track).collect(),
                 email_overrides,
                 landing_html: landing,
+                support_html: support,
                 worksheets,
                 files: catalog_files(&layout.files),
             }
@@ -385,19 +395,17 @@ impl Compiler {
         (sheets, pending)
     }
 
-    /// Renders `index.md` (plain Markdown, no front matter) into the landing HTML.
-    fn landing(
+    /// Renders a course page (`index.md`, the support page: plain Markdown, no front matter,
+    /// links checked like a lesson's) with its text's hash; empty when it cannot be read.
+    fn page(
         &mut self,
-        layout: &CourseLayout,
+        path: &Path,
         links: &LinkContext,
         diags: &mut Vec<Diagnostic>,
         pending: &mut Vec<LessonLink>,
-    ) -> String {
-        let Some(path) = &layout.index_md else {
-            return String::new();
-        };
+    ) -> (String, Arc<str>) {
         let Ok(loaded) = self.files.load(path).map_err(|d| diags.push(d)) else {
-            return String::new();
+            return (String::new(), Arc::from(""));
         };
         let key = (loaded.hash.clone(), links.fingerprint());
         let rendered = self.pages.get_or_make(path, key, || {
@@ -408,7 +416,53 @@ impl Compiler {
         });
         diags.extend(rendered.diagnostics.iter().cloned());
         pending.extend(rendered.pending.iter().cloned());
-        rendered.html.to_string()
+        (rendered.html.to_string(), loaded.hash)
+    }
+
+    /// The support page `file` names (`Some(None)`: course.toml names none; `None`: course.toml
+    /// did not parse), rendered, with its hash; every other Markdown file beside course.toml
+    /// is reported as ignored. A name that is not there is an error on its course.toml line.
+    fn support(
+        &mut self,
+        layout: &CourseLayout,
+        file: Option<Option<&str>>,
+        links: &LinkContext,
+        diags: &mut Vec<Diagnostic>,
+        pending: &mut Vec<LessonLink>,
+    ) -> (Option<String>, String) {
+        let named = file.flatten();
+        let others = layout.pages.iter().filter(|(name, _)| Some(name.as_str()) != named);
+        for (_, path) in others {
+            if file.is_some() {
+                scan::ignore(path, scan::STRAY_COURSE_FILE, diags);
+            }
+        }
+        let Some(named) = named else { return (None, String::new()) };
+        match layout.pages.iter().find(|(name, _)| name == named) {
+            Some((_, path)) => {
+                let (html, hash) = self.page(path, links, diags, pending);
+                (Some(html), format!("support={hash}"))
+            }
+            None => {
+                self.missing_support(layout, named, diags);
+                (None, String::new())
+            }
+        }
+    }
+
+    /// The error for a `support =` naming no Markdown file beside course.toml.
+    fn missing_support(&mut self, layout: &CourseLayout, named: &str, diags: &mut Vec<Diagnostic>) {
+        let Some(path) = layout.course_toml.as_deref() else { return };
+        let Ok(loaded) = self.files.load(path) else { return };
+        let source = Source::new(path, &loaded.text);
+        let line = key_line(&loaded.text, "support").and_then(|l| usize::try_from(l).ok());
+        let offset = source.offset_of(line.unwrap_or(1), 1);
+        diags.push(source.error(
+            offset,
+            format!(
+                "support page \"{named}\" not found: it must be a Markdown file beside course.toml, like support = \"support.md\""
+            ),
+        ));
     }
 }
 

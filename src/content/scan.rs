@@ -24,6 +24,9 @@ pub(crate) struct CourseLayout {
     pub files: Vec<(String, PathBuf)>,
     /// `emails/<name>/` folders overriding reminder templates.
     pub emails: Vec<EmailLayout>,
+    /// Other Markdown files beside course.toml, by file name: the support page course.toml
+    /// names is one; the compiler reports the rest as ignored.
+    pub pages: Vec<(String, PathBuf)>,
 }
 
 /// An `emails/<name>/` folder: the parts found in it.
@@ -109,7 +112,7 @@ fn classify(entry: &fs::DirEntry, diags: &mut Vec<Diagnostic>) -> Option<Entry> 
 }
 
 /// Warns that something in the content folder is not part of any course.
-fn ignore(path: &Path, message: &str, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn ignore(path: &Path, message: &str, diags: &mut Vec<Diagnostic>) {
     diags.push(Diagnostic::whole_file(path, Severity::Warning, message));
 }
 
@@ -157,6 +160,9 @@ pub(crate) fn scan_root(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<CourseL
     courses
 }
 
+/// Why a file beside course.toml is left out.
+pub(crate) const STRAY_COURSE_FILE: &str = "ignored: a course folder holds only course.toml, index.md, the support page course.toml names, and folders";
+
 fn scan_course(slug: String, dir: PathBuf, diags: &mut Vec<Diagnostic>) -> CourseLayout {
     let mut course = CourseLayout { slug, ..CourseLayout::default() };
     for entry in entries(&dir, diags) {
@@ -180,11 +186,8 @@ fn scan_course(slug: String, dir: PathBuf, diags: &mut Vec<Diagnostic>) -> Cours
                     diags,
                 ),
             },
-            (false, _) => ignore(
-                &entry.path,
-                "ignored: a course folder holds only course.toml, index.md and folders",
-                diags,
-            ),
+            (false, name) if name.ends_with(".md") => course.pages.push((entry.name, entry.path)),
+            (false, _) => ignore(&entry.path, STRAY_COURSE_FILE, diags),
         }
     }
     require(course.course_toml.is_some(), &dir, "course folder has no course.toml", diags);

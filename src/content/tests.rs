@@ -272,10 +272,47 @@ fn stray_files_and_folders_warn() {
                 "c/notes.txt",
                 1,
                 1,
-                "ignored: a course folder holds only course.toml, index.md and folders"
+                "ignored: a course folder holds only course.toml, index.md, the support page course.toml names, and folders"
             ),
         ]
     );
+}
+
+#[test]
+fn the_support_page_course_toml_names_is_compiled_and_other_pages_are_ignored() {
+    let dir = content(&[
+        (L1, &lesson("A", "")),
+        ("c/course.toml", &format!("support = \"help.md\"\n{COURSE}")),
+        ("c/help.md", "## Someone to talk to\n\nRead [the first lesson](01-m/01-a.md).\n"),
+        ("c/notes.md", "x"),
+    ]);
+    let stray = "ignored: a course folder holds only course.toml, index.md, the support page course.toml names, and folders";
+    assert_eq!(diags(&dir), [warn("c/notes.md", 1, 1, stray)]);
+    let catalog = compile(dir.path()).unwrap().catalog.unwrap();
+    let html = catalog.course("c").unwrap().support_html.clone().unwrap();
+    assert!(html.contains("Someone to talk to"), "{html}");
+    assert!(
+        html.contains("href=\"/courses/c/lessons/a\""),
+        "links resolve like a lesson's: {html}"
+    );
+}
+
+#[test]
+fn without_support_the_course_has_none_and_a_missing_file_names_its_line() {
+    let dir = content(&[(L1, &lesson("A", ""))]);
+    let catalog = compile(dir.path()).unwrap().catalog.unwrap();
+    assert_eq!(catalog.course("c").unwrap().support_html, None, "the built-in text is shown");
+
+    let dir = content(&[
+        (L1, &lesson("A", "")),
+        (
+            "c/course.toml",
+            &format!("{}support = \"crisis.md\"\n", COURSE.split("[reminders]").next().unwrap()),
+        ),
+    ]);
+    let message = "support page \"crisis.md\" not found: it must be a Markdown file beside course.toml, like support = \"support.md\"";
+    assert_eq!(one(&dir), err("c/course.toml", 5, 1, message));
+    assert!(compile(dir.path()).unwrap().catalog.is_none());
 }
 
 #[test]

@@ -17,6 +17,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         search_key -> Text,
+        discreet_titles -> Bool,
     }
 }
 

@@ -82,6 +82,7 @@ pub(crate) async fn course_page(
     context.insert("enroll", &progress::course_link(course));
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("landing_html", &course.landing_html);
+    context.insert("support_url", &crate::web::support::support_url(&course.slug));
     context.insert("outline", &views::outline(course, audience));
     context.insert(
         "first_lesson_url",

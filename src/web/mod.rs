@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod author;
 pub mod courses;
+pub mod discretion;
 pub mod downloads;
 pub mod errors;
 pub mod forms;
@@ -22,6 +23,7 @@ pub mod session;
 pub mod sharing;
 pub mod signing;
 pub mod state;
+pub mod support;
 pub mod tracks;
 pub mod views;
 pub mod worksheets;
@@ -104,7 +106,9 @@ pub fn route_table() -> RouteTable {
         .at("/readyz", |r| r.route(get().to(health::readyz)))
         .at("/static/{file}", |r| r.route(get().to(assets::serve)))
         .at("/", |r| r.route(get().to(courses::list_courses)))
+        .at("/support", |r| r.route(get().to(support::show_support)))
         .at("/courses/{course}", |r| r.route(get().to(courses::show_course)))
+        .at("/courses/{course}/support", |r| r.route(get().to(support::show_course_support)))
         .at(LESSON_PAGE, |r| r.route(get().to(courses::show_lesson)))
         .at("/courses/{course}/worksheets/{worksheet}", |r| {
             r.route(get().to(courses::show_worksheet))
@@ -221,6 +225,10 @@ fn profile_routes(table: &mut RouteTable) {
         .at(notifications::NOTIFICATIONS_PAGE, |r| {
             r.route(get().to(notifications::show_notifications))
                 .route(web::post().to(notifications::save_notifications))
+        })
+        .at(discretion::DISCRETION_PAGE, |r| {
+            r.route(get().to(discretion::show_discretion))
+                .route(web::post().to(discretion::save_discretion))
         })
         .at("/account/sessions", |r| r.route(get().to(account::show_sessions)))
         .at("/account/sessions/revoke", |r| r.route(web::post().to(account::revoke_session)))

@@ -52,6 +52,8 @@ pub struct CurrentUser {
     pub time_zone: Tz,
     /// Whether the address has been confirmed.
     pub confirmed: bool,
+    /// Page titles say only "Mend" (the default; see [`page_context`]).
+    pub discreet_titles: bool,
     pub session_id: String,
     pub via: Via,
 }
@@ -72,6 +74,7 @@ impl CurrentUser {
             display_name: user.display_name.clone(),
             time_zone: parse_zone(&user.time_zone),
             confirmed: user.email_verified_at.is_some(),
+            discreet_titles: user.discreet_titles,
             session_id: auth.session.id.clone(),
             via,
         }
@@ -499,12 +502,16 @@ struct UserView<'a> {
     role: &'a str,
 }
 
-/// The context every page starts from: the signed-in user (for the header) and the CSRF
-/// token its forms carry.
+/// The context every page starts from: the signed-in user (for the header), the CSRF token
+/// its forms carry, and `full_titles` only when a signed-in learner chose page titles that
+/// name what they read: neutral titles are what a page gets without it (see `base.html`).
 pub fn page_context(req: &HttpRequest) -> Context {
     let mut context = Context::new();
     let state = req.app_data::<web::Data<AppState>>();
     if let Some(user) = CurrentUser::of(req) {
+        if !user.discreet_titles {
+            context.insert("full_titles", &true);
+        }
         let view = UserView {
             display_name: &user.display_name,
             email: &user.email,

@@ -28,7 +28,10 @@ const CASES: &[Case] = &[
     ("GET", "/readyz", [200, 200, 200, 200]),
     ("GET", "/static/{file}", [404, 404, 404, 404]),
     ("GET", "/", [200, 200, 200, 200]),
+    // Support in a crisis: no sign-in, no enrolment.
+    ("GET", "/support", [200, 200, 200, 200]),
     ("GET", "/courses/{course}", [200, 200, 200, 200]),
+    ("GET", "/courses/{course}/support", [200, 200, 200, 200]),
     ("GET", "/courses/{course}/lessons/{lesson}", [403, 403, 200, 200]),
     ("GET", "/courses/{course}/worksheets/{worksheet}", [404, 404, 404, 404]),
     ("GET", "/courses/{course}/worksheets/{worksheet}/download", [404, 404, 404, 404]),
@@ -58,6 +61,8 @@ const CASES: &[Case] = &[
     ("GET", "/account", [401, 200, 200, 200]),
     ("GET", "/account/notifications", [401, 200, 200, 200]),
     ("POST", "/account/notifications", [401, 422, 422, 422]),
+    ("GET", "/account/discretion", [401, 200, 200, 200]),
+    ("POST", "/account/discretion", [401, 303, 303, 303]),
     // Signed links from mail, no sign-in by design: a link that does not verify is 404.
     ("GET", "/unsubscribe/{token}", [404, 404, 404, 404]),
     ("POST", "/unsubscribe/{token}", [404, 404, 404, 404]),

@@ -52,6 +52,9 @@ both_backends! {
         let out = mend(&test_db, &serve, &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")], "");
         assert_one_line_error(&out, "DATABASE_URL=postgres://nobody@127.0.0.1:1/none");
 
+        let out = mend(&test_db, &serve, &[("MEND_QUICK_EXIT_URL", "http://example.org/")], "");
+        assert_one_line_error(&out, "MEND_QUICK_EXIT_URL=\"http://example.org/\": expected an absolute https:// URL");
+
         let out = mend(&test_db, &["serve", "--bind", "here"], &[], "");
         assert_one_line_error(&out, "--bind \"here\": not an address");
 

@@ -42,6 +42,7 @@ mod partners;
 mod reminder_emails;
 mod reminders;
 mod reminders_fortnight;
+mod safety;
 mod storage;
 mod tracks;
 mod worksheet_pages;

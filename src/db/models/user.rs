@@ -24,6 +24,8 @@ pub struct User {
     pub deactivated_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Page titles say only "Mend" (see `/account/discretion`).
+    pub discreet_titles: bool,
 }
 
 /// The fields needed to create an account.
@@ -146,6 +148,19 @@ pub fn update_profile(
         ))
         .execute(conn)?;
     refresh_search_key(conn, id)
+}
+
+/// Turns neutral page titles on or off; returns the rows changed, 0 when the account already
+/// had that choice (so saving the same choice again writes nothing).
+pub fn set_discreet_titles(
+    conn: &mut DbConnection,
+    id: i64,
+    on: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id).filter(users::discreet_titles.ne(on)))
+        .set((users::discreet_titles.eq(on), users::updated_at.eq(now)))
+        .execute(conn)
 }
 
 /// Stores a new password hash.
