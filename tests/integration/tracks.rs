@@ -182,7 +182,7 @@ both_backends! {
         assert!(page.contains(r#"type="radio" id="track-betrayed" name="track" value="betrayed""#), "{page}");
         let (status, none) = text(learner.submit(&track, &[]).await).await;
         assert_eq!(status, 422);
-        assert!(none.contains("<title>Error: Your track"), "{none}");
+        assert!(none.contains("<title>Error: Mend</title>"), "neutral, and says something went wrong: {none}");
         assert_eq!(learner.submit(&track, &[("track", "both")]).await.status(), 422);
 
         let welcome = format!("{COURSE}/lessons/welcome");
