@@ -255,8 +255,8 @@ pub async fn show_lesson(
 ) -> Result<HttpResponse, AppError> {
     let (course_slug, lesson_slug) = path.into_inner();
     let catalog = state.catalog()?;
-    let (_, view, progress) =
-        readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug).await?;
+    let read = readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug, false).await?;
+    let (view, progress) = (read.view, read.progress);
     let completed = progress.is_some_and(|p| p.is_done(&lesson_slug));
     Ok(HttpResponse::Ok().json(LessonOut {
         slug: view.lesson.slug.clone(),
