@@ -352,4 +352,49 @@ mod tests {
             out.diagnostics.iter().map(|d| (d.line, d.col, d.message.as_str())).collect();
         assert_eq!(got, [(2, 9, "title must not be empty"), (3, 1, "minutes must be at least 1")]);
     }
+
+    #[test]
+    fn reflections_are_placed_between_blocks_of_html() {
+        let text = "+++\ntitle = \"Hi\"\n[[reflections]]\nid = \"a\"\nlabel = \"Why?\"\n+++\n\
+                    # One\n\nBefore.\n\n{{ reflection \"a\" }}\n\nAfter.\n";
+        let out = compile_lesson_source("01-m/01-x.md", text, &LinkContext::default());
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let lesson = out.lesson.unwrap();
+        let [prompt] = lesson.reflections.as_slice() else { panic!("{:?}", lesson.reflections) };
+        assert_eq!((prompt.id.as_str(), prompt.label.as_str()), ("a", "Why?"));
+        let (before, after) = lesson.html.split_at(prompt.at);
+        assert!(before.ends_with("<p>Before.</p>\n"), "{before}");
+        assert_eq!(after, "<p>After.</p>\n");
+        assert!(!lesson.html.contains("reflection"), "{}", lesson.html);
+    }
+
+    #[test]
+    fn undeclared_unused_duplicate_and_malformed_reflections_are_errors() {
+        let text = "+++\ntitle = \"Hi\"\n[[reflections]]\nid = \"a\"\nlabel = \"A\"\n\
+                    [[reflections]]\nid = \"a\"\nlabel = \"Again\"\n[[reflections]]\n\
+                    id = \"unused\"\nlabel = \"U\"\n+++\n{{ reflection \"a\" }}\n\
+                    {{ reflection \"a\" }}\n{{ reflection \"b\" }}\n{{ reflection b }}\n\
+                    {{ other }}\n";
+        let out = compile_lesson_source("01-m/01-x.md", text, &LinkContext::default());
+        let mut got: Vec<_> =
+            out.diagnostics.iter().map(|d| (d.line, d.message.as_str())).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (7, "duplicate reflection id \"a\""),
+                (
+                    10,
+                    "reflection \"unused\" is declared but never placed; add {{ reflection \"unused\" }} to the body"
+                ),
+                (14, "reflection \"a\" is placed more than once"),
+                (15, "reflection \"b\" is placed but not declared in the front matter"),
+                (
+                    16,
+                    "malformed reflection placeholder; write it as {{ reflection \"id\" }} on its own line"
+                ),
+            ],
+            "{got:?}"
+        );
+    }
 }
