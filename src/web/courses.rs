@@ -116,8 +116,9 @@ pub(crate) async fn lesson_page(
     typed: Option<Typed>,
 ) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let audience = audience_of(req);
     let read = readable_lesson(req, state, &catalog, course_slug, lesson_slug, true).await?;
+    // Known only once the lesson's own hop has checked the session.
+    let audience = audience_of(req);
     let (course, view, progress) = (read.course, read.view, read.progress);
     let mut context = page_context(req);
     let problems: Vec<_> = typed.iter().map(reflections::problem).collect();
