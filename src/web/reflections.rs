@@ -90,6 +90,11 @@ struct PartnerView {
     answer: String,
 }
 
+fn partner_view(entry: &Entry) -> Option<PartnerView> {
+    let theirs = entry.partner.as_ref()?;
+    Some(PartnerView { name: theirs.name.clone(), answer: theirs.answer.clone() })
+}
+
 /// A prompt with its form, as the lesson page shows it.
 #[derive(Debug, Serialize)]
 pub struct PromptView {
@@ -138,10 +143,7 @@ fn prompt_view(lesson_path: &str, entry: &Entry, saved: Option<&str>) -> PromptV
         share: entry.mine.as_ref().is_some_and(|m| m.share),
         linked: entry.linked(),
         status: status_words(entry.reveal, entry.mine.is_some()),
-        partner: entry
-            .partner
-            .as_ref()
-            .map(|p| PartnerView { name: p.name.clone(), answer: p.answer.clone() }),
+        partner: partner_view(entry),
         saved: saved == Some(id.as_str()),
         preview: false,
     }
@@ -290,10 +292,7 @@ fn grouped(catalog: &Catalog, entries: &[Entry]) -> Vec<LessonGroup> {
             label: entry.label.clone(),
             answer: entry.mine.as_ref().map(|m| m.answer.clone()).unwrap_or_default(),
             status: status_words(entry.reveal, true),
-            partner: entry
-                .partner
-                .as_ref()
-                .map(|p| PartnerView { name: p.name.clone(), answer: p.answer.clone() }),
+            partner: partner_view(entry),
             url: format!("{url}#{}", anchor(&entry.key.reflection)),
         };
         match groups.last_mut() {

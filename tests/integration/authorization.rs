@@ -42,11 +42,7 @@ const CASES: &[Case] = &[
         "/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}",
         [401, 403, 403, 403],
     ),
-    (
-        "POST",
-        "/courses/{course}/lessons/{lesson}/reflections/{id}",
-        [401, 403, 403, 403],
-    ),
+    ("POST", "/courses/{course}/lessons/{lesson}/reflections/{id}", [401, 403, 403, 403]),
     ("GET", "/reflections", [401, 200, 200, 200]),
     // Worksheets.
     ("GET", "/worksheets", [401, 200, 200, 200]),

@@ -66,6 +66,12 @@ both_backends! {
         let unknown = "/api/v1/reflections/rebuilding-trust/welcome/no_such_prompt";
         assert_eq!(me.json(Method::PUT, unknown, Some(json!({ "answer": "x" }))).await.0, 404);
         assert_eq!(me.json(Method::GET, "/api/v1/reflections/rebuilding-trust/welcome/Bad-Id", None).await.0, 404);
+        let (_, document) = me.json(Method::GET, "/api/openapi.json", None).await;
+        let put = &document["paths"]["/api/v1/reflections/{course}/{lesson}/{id}"]["put"]["responses"];
+        for status in ["200", "401", "403", "404", "422"] {
+            assert!(put[status].is_object(), "PUT documents {status}: {put}");
+        }
+        assert!(document["paths"]["/api/v1/reflections"]["get"].is_object());
     }
 
     async fn partners_see_each_others_answers_only_when_both_answered_and_both_share(app: TestApp) {

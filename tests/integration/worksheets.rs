@@ -48,7 +48,12 @@ impl<'a> Client<'a> {
         client
     }
 
-    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
         let request = self.http.request(method, format!("{}{path}", self.app.address));
         let request = request.bearer_auth(&self.token);
         match body {
@@ -60,7 +65,12 @@ impl<'a> Client<'a> {
         .unwrap()
     }
 
-    pub(crate) async fn json(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let response = self.call(method, path, body).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
