@@ -349,10 +349,13 @@ fn rotate_keys(settings: &Settings, batch: i64) -> Result<(), Failure> {
         Err(error) => return Err(failed(error)),
     };
     let done = crate::worksheets::rotate(&mut conn, &keyring, batch).map_err(failed)?;
+    let answers = crate::reflections::rotate(&mut conn, &keyring, batch).map_err(failed)?;
     eprintln!(
-        "mend: re-encrypted {} revision(s) in {} batch(es) under key {key_id}; older keys stay \
-         in the keyring so any copy made before now still opens",
-        done.resealed, done.batches
+        "mend: re-encrypted {} revision(s) and {} reflection answer(s) in {} batch(es) under \
+         key {key_id}; older keys stay in the keyring so any copy made before now still opens",
+        done.resealed,
+        answers.rows,
+        done.batches + answers.batches
     );
     Ok(())
 }

@@ -178,6 +178,20 @@ impl From<WorksheetError> for AppError {
     }
 }
 
+impl From<crate::reflections::ReflectionError> for AppError {
+    fn from(error: crate::reflections::ReflectionError) -> Self {
+        use crate::reflections::ReflectionError;
+        match error {
+            ReflectionError::NotFound => Self::NotFound,
+            ReflectionError::Invalid(problem) => {
+                Self::InvalidField { field: "answer", message: problem.to_string() }
+            }
+            ReflectionError::Db(error) => Self::Database(error),
+            error @ ReflectionError::Sealing(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
 impl From<PartnerError> for AppError {
     fn from(error: PartnerError) -> Self {
         let field =

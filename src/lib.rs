@@ -20,6 +20,7 @@ pub mod learning;
 pub mod mail;
 pub mod notifications;
 pub mod partners;
+pub mod reflections;
 pub mod reminders;
 pub mod startup;
 pub mod telemetry;

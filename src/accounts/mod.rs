@@ -74,6 +74,8 @@ pub enum AccountError {
     Token(#[from] TokenError),
     #[error(transparent)]
     Worksheet(#[from] crate::worksheets::WorksheetError),
+    #[error(transparent)]
+    Reflection(#[from] crate::reflections::ReflectionError),
     /// Ending the partner link of an account being deleted failed.
     #[error(transparent)]
     Partner(#[from] crate::partners::PartnerError),

@@ -12,6 +12,7 @@ use crate::db::models::personal_data::{
 };
 use crate::domain::account::FieldError;
 use crate::domain::ids::UserId;
+use crate::reflections::{self, ReflectionRecord};
 use crate::worksheets::{self, WorksheetRecord};
 
 /// The profile part of an export.
@@ -47,6 +48,8 @@ pub struct PersonalData {
     pub progress_shares: Vec<ProgressShareRecord>,
     /// Every worksheet with every revision, answers opened.
     pub worksheets: Vec<WorksheetRecord>,
+    /// Every answer to a lesson's reflection prompts, opened (their own, never the partner's).
+    pub reflections: Vec<ReflectionRecord>,
 }
 
 impl Accounts {
@@ -63,6 +66,7 @@ impl Accounts {
             partnerships,
             progress_shares,
             worksheets,
+            reflections,
         ) = self
             .db
             .run(move |conn| {
@@ -74,6 +78,7 @@ impl Accounts {
                     personal_data::partnerships_of(conn, user_id)?,
                     personal_data::progress_shares_of(conn, user_id)?,
                     worksheets::export_of(conn, &keyring, UserId::from(user_id))?,
+                    reflections::export_of(conn, &keyring, UserId::from(user_id))?,
                 ))
             })
             .await?;
@@ -99,6 +104,7 @@ impl Accounts {
             partnerships,
             progress_shares,
             worksheets,
+            reflections,
         })
     }
 

@@ -228,6 +228,9 @@ pub struct Lesson {
     pub downloads: Vec<LessonDownload>,
     /// Word count of the body, for reading-time estimates.
     pub words: usize,
+    /// The lesson's reflection prompts in the order they are placed, each with where in
+    /// [`Lesson::html`] its answer form goes.
+    pub reflections: Vec<Reflection>,
     /// sha256 (hex) of the source file.
     pub content_hash: String,
     /// The Markdown file the lesson was compiled from.
@@ -311,6 +314,22 @@ pub struct Worksheet {
     pub blocks: Vec<WorksheetBlock>,
     /// sha256 (hex) of the source file.
     pub content_hash: String,
+}
+
+/// A reflection prompt of a lesson: declared in front matter, placed with
+/// `{{ reflection "id" }}`. Each learner answers it privately; partners may reveal theirs to
+/// each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reflection {
+    /// `[a-z0-9_]+`, unique in the lesson; answers are stored under it.
+    pub id: String,
+    /// The question, shown above the answer box.
+    pub label: String,
+    /// Hint shown under the question; empty for none.
+    pub help: String,
+    /// Byte offset in the lesson's HTML where the prompt stands (always between two rendered
+    /// blocks, so splitting the HTML there never cuts an element).
+    pub at: usize,
 }
 
 /// A typed input of a worksheet.

@@ -25,6 +25,18 @@ pub(crate) struct Rendered {
 }
 
 impl Rendered {
+    /// Takes in what one more piece of the same document found (all but its HTML, which the
+    /// caller joins): headings, words, links, downloads and problems.
+    pub(crate) fn absorb(&mut self, part: Rendered) {
+        self.toc.extend(part.toc);
+        self.words += part.words;
+        self.pending.extend(part.pending);
+        for download in part.downloads {
+            self.note_download(download);
+        }
+        self.diagnostics.extend(part.diagnostics);
+    }
+
     /// Adds a linked download unless it is already listed.
     fn note_download(&mut self, download: LessonDownload) {
         if !self.downloads.contains(&download) {

@@ -16,6 +16,7 @@ mod frontmatter;
 mod lesson;
 mod links;
 mod markdown;
+mod placeholder;
 mod scan;
 mod store;
 mod tracks;
@@ -31,14 +32,15 @@ use sha2::{Digest, Sha256};
 pub use audience::Audience;
 pub use catalog::{
     Catalog, CatalogFile, Course, EmailOverride, EmailPart, Enrollment, Field, FieldKind, Lesson,
-    LessonDownload, LessonView, Module, REMINDER_EMAILS, Reminders, TocEntry, Track, Worksheet,
-    WorksheetBlock,
+    LessonDownload, LessonView, Module, REMINDER_EMAILS, Reflection, Reminders, TocEntry, Track,
+    Worksheet, WorksheetBlock,
 };
 pub use changes::{ChangeKind, LessonChange, lesson_changes};
 pub use compiler::Compiler;
 pub use diagnostics::{Diagnostic, Note, Severity, error_count};
 pub use lesson::{LessonOutput, compile_lesson_source};
 pub use links::{LinkContext, file_url};
+pub use placeholder::is_id as is_placeholder_id;
 pub use store::{BuildChanges, CatalogStore, CompileStatus};
 pub use watch::{WatchHandle, watch, watch_with};
 

@@ -9,6 +9,7 @@ use super::diagnostics::{Diagnostic, Source};
 use super::frontmatter::{self, Split};
 use super::links::LinkContext;
 use super::markdown::{self, Input, LessonLink, Slugger};
+use super::placeholder::{self, Placeholder, is_id, lines_with_offsets};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,7 +103,7 @@ fn check_fields(
     for (index, meta) in metas.iter().enumerate() {
         let earlier = metas[..index].iter().filter(|m| m.id == meta.id).count();
         let at = split.locate_value("id", &meta.id, earlier);
-        if !is_field_id(&meta.id) {
+        if !is_id(&meta.id) {
             diags.push(
                 source.error(at, format!("field id \"{}\" must use only a-z, 0-9 and _", meta.id)),
             );
@@ -123,10 +124,6 @@ fn check_fields(
         }
     }
     fields
-}
-
-fn is_field_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn field_kind(meta: &FieldMeta) -> Result<FieldKind, String> {
@@ -182,13 +179,13 @@ fn render_blocks(
         blocks.push((WorksheetBlock::Html(rendered.html.to_string()), split.body_offset + start));
     };
     for (line_start, line) in lines_with_offsets(split.body) {
-        match placeholder(line) {
+        match placeholder::parse(line, "field") {
             Placeholder::None => continue,
             Placeholder::Malformed => diags.push(source.error(
                 split.body_offset + line_start,
                 "malformed field placeholder; write it as {{ field \"id\" }} on its own line",
             )),
-            Placeholder::Field(id) => {
+            Placeholder::Id(id) => {
                 render_segment(segment_start, line_start, &mut blocks, diags);
                 blocks
                     .push((WorksheetBlock::Field(id.to_string()), split.body_offset + line_start));
@@ -199,37 +196,6 @@ fn render_blocks(
     render_segment(segment_start, split.body.len(), &mut blocks, diags);
     let other_lessons = markdown::check_same_page(pending, &slugger, diags);
     (blocks, other_lessons)
-}
-
-/// Each line with its starting offset, newline included in the line.
-fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split_inclusive('\n').scan(0, |offset, line| {
-        let start = *offset;
-        *offset += line.len();
-        Some((start, line))
-    })
-}
-
-enum Placeholder<'a> {
-    None,
-    Malformed,
-    Field(&'a str),
-}
-
-/// Recognises `{{ field "id" }}` lines.
-fn placeholder(line: &str) -> Placeholder<'_> {
-    let trimmed = line.trim();
-    let Some(inner) = trimmed.strip_prefix("{{").and_then(|s| s.strip_suffix("}}")) else {
-        return if trimmed.starts_with("{{") { Placeholder::Malformed } else { Placeholder::None };
-    };
-    let Some(rest) = inner.trim().strip_prefix("field") else {
-        return Placeholder::Malformed;
-    };
-    let quoted = rest.trim();
-    match quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-        Some(id) if !id.is_empty() && !id.contains('"') => Placeholder::Field(id),
-        _ => Placeholder::Malformed,
-    }
 }
 
 /// Every declared field placed exactly once, every placed field declared.

@@ -277,6 +277,36 @@ where
     }
 }
 
+/// What [`in_batches`] did: rows changed and write transactions taken. Counts only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Batched {
+    pub rows: usize,
+    pub batches: usize,
+}
+
+/// Runs `step` in one short write transaction after another until it finds nothing left, so
+/// work over a whole table (re-sealing under a new key) never holds the write lock for long
+/// and serving continues meanwhile. `step` gets the last row id the batch before it handled
+/// (0 at first) and returns the last id it handled (`None`: nothing left) and rows changed.
+pub fn in_batches<E, F>(conn: &mut DbConnection, mut step: F) -> Result<Batched, E>
+where
+    F: FnMut(&mut DbConnection, i64) -> Result<(Option<i64>, usize), E>,
+    E: From<DbError>,
+{
+    let mut done = Batched::default();
+    let mut after = 0;
+    loop {
+        match write_transaction(conn, |conn| step(conn, after))? {
+            (Some(last), count) => {
+                after = last;
+                done.rows += count;
+                done.batches += 1;
+            }
+            (None, _) => return Ok(done),
+        }
+    }
+}
+
 /// SQLite lets one connection write at a time, and a writer that finds the lock taken sleeps in
 /// its busy handler (1, 2, 5, … 100 ms) before it tries again: under a burst of saves from many
 /// learners those sleeps became a one-second tail. So the process's SQLite writers queue here

@@ -161,6 +161,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    reflection_answers (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        course_slug -> Text,
+        lesson_slug -> Text,
+        reflection_id -> Text,
+        key_id -> Text,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        share -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     signatures (id) {
         id -> BigInt,
         worksheet_id -> BigInt,
@@ -263,6 +279,7 @@ diesel::joinable!(worksheet_revisions -> worksheets (worksheet_id));
 diesel::joinable!(signatures -> worksheets (worksheet_id));
 diesel::joinable!(reminder_log -> outbox (outbox_id));
 diesel::joinable!(notification_preferences -> users (user_id));
+diesel::joinable!(reflection_answers -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -276,6 +293,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     progress_shares,
     worksheets,
     worksheet_revisions,
+    reflection_answers,
     signatures,
     outbox,
     reminder_log,

@@ -8,6 +8,7 @@ pub mod enrollment;
 pub mod ids;
 pub mod notifications;
 pub mod progress;
+pub mod reflections;
 pub mod reminders;
 pub mod return_path;
 pub mod search;

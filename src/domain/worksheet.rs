@@ -82,7 +82,7 @@ pub fn full_name(typed: &str) -> Option<&str> {
 }
 
 /// The catalog's slug rule, repeated here so parsing a key needs no catalog.
-fn is_slug(text: &str) -> bool {
+pub(crate) fn is_slug(text: &str) -> bool {
     !text.is_empty()
         && !text.starts_with('-')
         && !text.ends_with('-')

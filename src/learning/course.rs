@@ -390,6 +390,17 @@ pub fn view_lesson_on(
     Work::new(at)?.read_on(conn, |learner, conn| learner.open(conn, lesson))
 }
 
+/// Checks the learner may work in a lesson now (enrolled with access, the lesson open), as
+/// answering its reflection prompts needs; a plain read that records nothing.
+pub fn check_open_on(
+    conn: &mut DbConnection,
+    at: LearnerCourse<'_>,
+    lesson: &str,
+) -> Result<(), LearningError> {
+    Work::new(at)?
+        .read_on(conn, |learner, conn| learner.read_lesson(conn, lesson, false)?.refuse_locked())
+}
+
 /// Marks an open lesson done (idempotent: the first completion time is kept) and the course
 /// completed when it was the last one.
 pub async fn complete_lesson(

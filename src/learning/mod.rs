@@ -7,9 +7,9 @@ mod enroll;
 mod plan;
 
 pub use course::{
-    Completion, CourseView, DashboardEntry, LearningError, LessonEntry, choose_track,
-    complete_lesson, course_view, current_track, dashboard, has_access, pause, resume,
-    uncomplete_lesson, view_lesson, view_lesson_on,
+    Completion, CourseView, DashboardEntry, LearningError, LessonEntry, check_open_on,
+    choose_track, complete_lesson, course_view, current_track, dashboard, has_access, pause,
+    resume, uncomplete_lesson, view_lesson, view_lesson_on,
 };
 pub use enroll::{CodeError, EnrollError, EnrollOutcome, admin_enroll, create_access_code, enroll};
 

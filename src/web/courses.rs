@@ -8,8 +8,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::content::{Catalog, Course, LessonView};
 use crate::error::AppError;
-use crate::web::forms::FormFeedback;
+use crate::reflections::Entry;
+use crate::web::forms::{FormFeedback, SavedQuery};
 use crate::web::progress::CourseProgressView;
+use crate::web::reflections::{self, Prompts, Typed};
 use crate::web::session::{CurrentUser, page_context, with_session};
 use crate::web::state::AppState;
 use crate::web::views::{self, Audience, CourseSummary, LessonLink, WorksheetSummary};
@@ -91,20 +93,39 @@ pub(crate) async fn course_page(
     state.page_with_status("pages/course.html", status, &context)
 }
 
-/// `/courses/{course}/lessons/{lesson}`: one lesson with its table of contents and pager.
+/// `/courses/{course}/lessons/{lesson}`: one lesson with its table of contents, pager and
+/// reflection prompts (`?saved=<id>` after an answer was saved).
 pub async fn show_lesson(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (course_slug, lesson_slug) = path.into_inner();
+    let saved = query.into_inner().saved;
+    lesson_page(&req, &state, &course_slug, &lesson_slug, StatusCode::OK, saved, None).await
+}
+
+/// The lesson page; `typed` re-shows a refused reflection answer as typed, with its problem.
+pub(crate) async fn lesson_page(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    course_slug: &str,
+    lesson_slug: &str,
+    status: StatusCode,
+    saved: Option<String>,
+    typed: Option<Typed>,
+) -> Result<HttpResponse, AppError> {
     let catalog = state.catalog()?;
-    let audience = audience_of(&req);
-    let (course, view, progress) =
-        readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug).await?;
-    let mut context = page_context(&req);
-    context.insert("done", &progress.as_ref().is_some_and(|p| p.is_done(&lesson_slug)));
-    context.insert("curriculum", &progress.as_ref().and_then(|p| p.module_of(&lesson_slug)));
+    let read = readable_lesson(req, state, &catalog, course_slug, lesson_slug, true).await?;
+    // Known only once the lesson's own hop has checked the session.
+    let audience = audience_of(req);
+    let (course, view, progress) = (read.course, read.view, read.progress);
+    let mut context = page_context(req);
+    let problems: Vec<_> = typed.iter().map(reflections::problem).collect();
+    FormFeedback::with_errors(serde_json::Value::Null, problems).insert_into(&mut context);
+    context.insert("done", &progress.as_ref().is_some_and(|p| p.is_done(lesson_slug)));
+    context.insert("curriculum", &progress.as_ref().and_then(|p| p.module_of(lesson_slug)));
     context.insert("progress", &progress);
     context.insert("course", &CourseSummary::of(course, audience));
     context.insert("module", view.module);
@@ -115,12 +136,21 @@ pub async fn show_lesson(
             lesson: view.lesson,
         },
     );
+    let prompts = match audience {
+        Audience::AuthorPreview => Prompts::Preview,
+        Audience::Learner => Prompts::Learner {
+            entries: &read.reflections,
+            saved: saved.as_deref(),
+            typed: typed.as_ref(),
+        },
+    };
+    context.insert("parts", &reflections::lesson_parts(&course.slug, view.lesson, &prompts));
     context.insert("toc", &view.lesson.toc);
     let fill_in = progress.is_some();
     context.insert("downloads", &downloads::lesson_downloads(course, view.lesson, fill_in));
     let (prev, next) = match &progress {
         Some(progress) => {
-            let (prev, next) = progress.neighbours(&lesson_slug);
+            let (prev, next) = progress.neighbours(lesson_slug);
             let link =
                 |slug: &str| course.lesson(slug).map(|v| LessonLink::of(&course.slug, v.lesson));
             (prev.and_then(link), next.and_then(link))
@@ -132,35 +162,55 @@ pub async fn show_lesson(
     };
     context.insert("prev", &prev);
     context.insert("next", &next);
-    state.page("pages/lesson.html", &context)
+    state.page_with_status("pages/lesson.html", status, &context)
 }
 
-/// A lesson the request may read, with the learner's progress (`None` for authors
-/// previewing, who read everything). Shared by the page and the API. The session check, the
-/// learner's read and any first-view record share one blocking-pool hop.
+/// A lesson the request may read: its course and place, the learner's progress (`None` for
+/// authors previewing, who read everything) and, when asked for, the learner's reflection
+/// entries for it.
+pub(crate) struct Readable<'a> {
+    pub course: &'a Course,
+    pub view: LessonView<'a>,
+    pub progress: Option<CourseProgressView>,
+    pub reflections: Vec<Entry>,
+}
+
+/// A lesson the request may read. Shared by the page and the API. The session check, the
+/// learner's read, any first-view record and (with `with_reflections`, for a lesson that has
+/// prompts) the reflections share one blocking-pool hop.
 pub(crate) async fn readable_lesson<'a>(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     catalog: &'a Arc<Catalog>,
     course_slug: &str,
     lesson_slug: &str,
-) -> Result<(&'a Course, LessonView<'a>, Option<CourseProgressView>), AppError> {
+    with_reflections: bool,
+) -> Result<Readable<'a>, AppError> {
     let (hop_state, hop_catalog) = (state.clone(), Arc::clone(catalog));
     let (course, lesson) = (course_slug.to_owned(), lesson_slug.to_owned());
-    let progress = with_session(req, state, move |conn, user| {
+    let (progress, entries) = with_session(req, state, move |conn, user| {
         let audience = audience_for(user);
-        let (course, _) = lesson_for(&hop_catalog, &course, &lesson, audience)?;
-        match audience {
-            Audience::AuthorPreview => Ok(None),
-            Audience::Learner => {
-                learner::open_lesson_on(conn, &hop_state, &hop_catalog, user, course, &lesson)
-                    .map(Some)
-            }
-        }
+        let (course, view) = lesson_for(&hop_catalog, &course, &lesson, audience)?;
+        let (Audience::Learner, Some(user)) = (audience, user) else {
+            // Authors preview without progress; visitors are told how to enrol.
+            return match audience {
+                Audience::AuthorPreview => Ok((None, Vec::new())),
+                Audience::Learner => Err(AppError::NotEnrolled),
+            };
+        };
+        let progress =
+            learner::open_lesson_on(conn, &hop_state, &hop_catalog, Some(user), course, &lesson)?;
+        let entries = if with_reflections && !view.lesson.reflections.is_empty() {
+            let actor = reflections::actor(&hop_state, user)?;
+            crate::reflections::for_lesson(conn, &actor, &course.slug, &lesson)?
+        } else {
+            Vec::new()
+        };
+        Ok((Some(progress), entries))
     })
     .await?;
     let (course, view) = lesson_for(catalog, course_slug, lesson_slug, audience_of(req))?;
-    Ok((course, view, progress))
+    Ok(Readable { course, view, progress, reflections: entries })
 }
 
 /// A lesson `audience` may see in a course it may see, or 404.

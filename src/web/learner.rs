@@ -82,6 +82,20 @@ pub fn open_lesson_on(
     Ok(progress::course(course, &view))
 }
 
+/// Checks a learner may work in a lesson now (answer its reflections), on the caller's
+/// connection: refused as reading it would be, and nothing is recorded.
+pub fn check_open_on(
+    conn: &mut DbConnection,
+    state: &AppState,
+    catalog: &Arc<Catalog>,
+    user: &CurrentUser,
+    course: &Course,
+    lesson: &str,
+) -> Result<(), AppError> {
+    let at = learner_at(state, catalog, user, &course.slug);
+    learning::check_open_on(conn, at, lesson).map_err(|e| refusal(e, user, course))
+}
+
 /// `POST /courses/{course}/enroll`: visitors are sent to sign in and back; learners enrol
 /// (with a code for code courses) and land on the course page. A missing or refused code
 /// re-shows the course page (422) with the code as typed and the message beside the field.

@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod pages;
 pub mod partner;
 pub mod progress;
+pub mod reflections;
 pub mod session;
 pub mod sharing;
 pub mod signing;
@@ -148,7 +149,11 @@ fn learner_routes(table: &mut RouteTable) {
         })
         .at("/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}", |r| {
             r.route(web::post().to(learner::mark_lesson))
-        });
+        })
+        .at("/courses/{course}/lessons/{lesson}/reflections/{id}", |r| {
+            r.route(web::post().to(reflections::save_answer))
+        })
+        .at("/reflections", |r| r.route(get().to(reflections::my_reflections)));
 }
 
 fn partner_routes(table: &mut RouteTable) {

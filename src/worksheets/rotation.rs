@@ -4,7 +4,7 @@
 
 use crate::auth::keyring::Keyring;
 use crate::db::models::worksheet as rows;
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, in_batches};
 
 use super::{WorksheetError, sealing};
 
@@ -25,26 +25,15 @@ pub fn rotate(
     batch: i64,
 ) -> Result<Rotation, WorksheetError> {
     let primary = keyring.primary_id();
-    let mut done = Rotation::default();
-    let mut after = 0;
-    loop {
-        let resealed = write_transaction(conn, |conn| {
-            let found = rows::list_sealed_under_other_keys(conn, &primary, after, batch)?;
-            let mut count = 0;
-            for row in &found {
-                let sealed = sealing::reseal(keyring, row)?;
-                let new = (sealed.key_id.as_str(), &sealed.nonce[..], &sealed.ciphertext[..]);
-                count += rows::reseal(conn, row.id, &row.key_id, new)?;
-            }
-            Ok::<_, WorksheetError>((found.last().map(|row| row.id), count))
-        })?;
-        match resealed {
-            (Some(last), count) => {
-                after = last;
-                done.resealed += count;
-                done.batches += 1;
-            }
-            (None, _) => return Ok(done),
+    let done = in_batches(conn, |conn, after| {
+        let found = rows::list_sealed_under_other_keys(conn, &primary, after, batch)?;
+        let mut count = 0;
+        for row in &found {
+            let sealed = sealing::reseal(keyring, row)?;
+            let new = (sealed.key_id.as_str(), &sealed.nonce[..], &sealed.ciphertext[..]);
+            count += rows::reseal(conn, row.id, &row.key_id, new)?;
         }
-    }
+        Ok::<_, WorksheetError>((found.last().map(|row| row.id), count))
+    })?;
+    Ok(Rotation { resealed: done.rows, batches: done.batches })
 }

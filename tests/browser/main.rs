@@ -33,6 +33,7 @@ mod navigation;
 mod notifications;
 mod pages;
 mod partners;
+mod reflections;
 mod safety;
 mod tracks;
 mod worksheets;

@@ -47,6 +47,8 @@ const CASES: &[Case] = &[
         "/courses/{course}/lessons/{lesson}/{action:complete|uncomplete}",
         [401, 403, 403, 403],
     ),
+    ("POST", "/courses/{course}/lessons/{lesson}/reflections/{id}", [401, 403, 403, 403]),
+    ("GET", "/reflections", [401, 200, 200, 200]),
     // Worksheets.
     ("GET", "/worksheets", [401, 200, 200, 200]),
     ("GET", "/worksheets/{id}", [401, 404, 404, 404]),
@@ -120,6 +122,9 @@ const CASES: &[Case] = &[
     ("GET", "/api/v1/worksheets/{id}", [401, 404, 404, 404]),
     ("GET", "/api/v1/worksheets/{id}/revisions", [401, 404, 404, 404]),
     ("GET", "/api/v1/worksheets/{id}/download", [401, 404, 404, 404]),
+    ("GET", "/api/v1/reflections", [401, 200, 200, 200]),
+    ("GET", "/api/v1/reflections/{course}/{lesson}/{id}", [401, 404, 404, 404]),
+    ("PUT", "/api/v1/reflections/{course}/{lesson}/{id}", [401, 422, 422, 422]),
     ("GET", "/api/v1/partner", [401, 200, 200, 200]),
     ("GET", "/api/v1/partner/progress", [401, 404, 404, 404]),
     ("GET", "/api/openapi.json", [200, 200, 200, 200]),

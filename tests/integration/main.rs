@@ -39,6 +39,7 @@ mod openapi;
 mod pages;
 mod partner_mail;
 mod partners;
+mod reflections;
 mod reminder_emails;
 mod reminders;
 mod reminders_fortnight;

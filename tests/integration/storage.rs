@@ -26,6 +26,7 @@ fn select_every_table(db: &Database) {
         progress_shares,
         worksheets,
         worksheet_revisions,
+        reflection_answers,
         signatures,
         outbox,
         reminder_log,

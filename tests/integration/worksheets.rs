@@ -14,20 +14,20 @@ use crate::support::{PASSWORD, TestApp, sample_content};
 const BOUNDARY_PLAN: &str = "/api/v1/worksheets/rebuilding-trust.boundary-plan";
 const CONTRACT: &str = "/api/v1/worksheets/rebuilding-trust.relationship-contract";
 /// An answer that must never appear outside the API's answers to its owner.
-const SENTINEL: &str = "sentinel-answer-7f3a9c";
+pub(crate) const SENTINEL: &str = "sentinel-answer-7f3a9c";
 
 /// One signed-in API client.
-struct Client<'a> {
+pub(crate) struct Client<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
-    email: String,
+    pub(crate) email: String,
     token: String,
 }
 
 impl<'a> Client<'a> {
     /// A new account with `role`, signed in over the API, enrolled in the sample course when
     /// `enrolled`.
-    async fn new(app: &'a TestApp, email: &str, role: Role, enrolled: bool) -> Self {
+    pub(crate) async fn new(app: &'a TestApp, email: &str, role: Role, enrolled: bool) -> Self {
         let account = mend::accounts::Registration::parse(email, "Sam", PASSWORD.into()).unwrap();
         let mut conn = app.db.connection().unwrap();
         mend::accounts::create_verified_user(&mut conn, &account, role, crate::support::epoch())
@@ -48,7 +48,12 @@ impl<'a> Client<'a> {
         client
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
         let request = self.http.request(method, format!("{}{path}", self.app.address));
         let request = request.bearer_auth(&self.token);
         match body {
@@ -60,7 +65,12 @@ impl<'a> Client<'a> {
         .unwrap()
     }
 
-    async fn json(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let response = self.call(method, path, body).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
@@ -82,7 +92,7 @@ impl<'a> Client<'a> {
 }
 
 /// Ana and Ben, enrolled and linked as partners (the invitation mails read).
-async fn couple(app: &TestApp) -> (Client<'_>, Client<'_>) {
+pub(crate) async fn couple(app: &TestApp) -> (Client<'_>, Client<'_>) {
     let ana = Client::new(app, "ana@example.test", Role::Learner, true).await;
     let ben = Client::new(app, "ben@example.test", Role::Learner, true).await;
     let invite = json!({ "email": ben.email });
@@ -107,7 +117,7 @@ async fn subject(app: &TestApp, to: &str, count: usize) -> String {
     mail[count - 1].parsed().subject().unwrap_or_default().to_owned()
 }
 
-fn field_errors(problem: &Value) -> Vec<String> {
+pub(crate) fn field_errors(problem: &Value) -> Vec<String> {
     let errors = problem["errors"].as_array().cloned().unwrap_or_default();
     errors.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
 }
@@ -416,7 +426,7 @@ async fn printed(app: &TestApp, client: &Client<'_>) -> (String, String) {
 }
 
 /// Reads the raw database (SQLite file and WAL, or a `pg_dump`) and fails on the sentinel.
-fn assert_not_stored_in_plain_text(app: &TestApp) {
+pub(crate) fn assert_not_stored_in_plain_text(app: &TestApp) {
     let contains = |bytes: &[u8]| bytes.windows(SENTINEL.len()).any(|w| w == SENTINEL.as_bytes());
     match &app.test_db.url {
         DatabaseUrl::Sqlite(path) => {
@@ -448,7 +458,7 @@ fn raw_bytes(path: &std::ffi::OsStr) -> Vec<u8> {
 
 /// Runs `mend keys rotate` against the app's database and data dir, as an operator would while
 /// it serves; returns what it printed.
-fn rotate_keys(app: &TestApp) -> String {
+pub(crate) fn rotate_keys(app: &TestApp) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mend"))
         .args(["keys", "rotate", "--batch", "1"])
         .env_clear()

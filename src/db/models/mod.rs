@@ -13,6 +13,7 @@ pub mod partnership;
 pub mod people;
 pub mod personal_data;
 pub mod progress_share;
+pub mod reflection_answer;
 pub mod reminder_log;
 pub mod report;
 pub mod session;

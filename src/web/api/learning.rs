@@ -260,8 +260,8 @@ pub async fn show_lesson(
 ) -> Result<HttpResponse, AppError> {
     let (course_slug, lesson_slug) = path.into_inner();
     let catalog = state.catalog()?;
-    let (_, view, progress) =
-        readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug).await?;
+    let read = readable_lesson(&req, &state, &catalog, &course_slug, &lesson_slug, false).await?;
+    let (view, progress) = (read.view, read.progress);
     let completed = progress.as_ref().is_some_and(|p| p.is_done(&lesson_slug));
     let (prev, next) = match &progress {
         Some(progress) => {

@@ -9,6 +9,7 @@ pub mod me;
 pub mod notifications;
 pub mod openapi;
 pub mod partner;
+pub mod reflections;
 pub mod tracks;
 pub mod worksheets;
 
@@ -69,6 +70,12 @@ pub fn routes(table: &mut RouteTable) {
         // The same download as the worksheet page's link; errors come as problem+json here.
         .at("/api/v1/worksheets/{id}/download", |r| {
             r.route(get().to(crate::web::worksheets::download_filled))
+        })
+        .at("/api/v1/reflections", |r| r.route(get().to(reflections::list)))
+        .at("/api/v1/reflections/{course}/{lesson}/{id}", |r| {
+            r.app_data(json_config_up_to(reflections::BODY_LIMIT))
+                .route(get().to(reflections::show))
+                .route(web::put().to(reflections::answer))
         })
         .at("/api/v1/partner", |r| {
             r.route(get().to(partner::show))

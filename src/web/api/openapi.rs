@@ -8,7 +8,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{admin, auth, learning, me, notifications, partner, tracks, worksheets};
+use crate::web::api::{
+    admin, auth, learning, me, notifications, partner, reflections, tracks, worksheets,
+};
 use crate::web::downloads;
 
 /// The API description.
@@ -51,6 +53,9 @@ use crate::web::downloads;
         worksheets::share,
         worksheets::unshare,
         crate::web::worksheets::download_filled,
+        reflections::list,
+        reflections::show,
+        reflections::answer,
         partner::show,
         partner::invite,
         partner::end,
