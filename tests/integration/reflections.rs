@@ -162,7 +162,7 @@ both_backends! {
 
         let (status, refused) = text(learner.submit(&action, &[("answer", "   ")]).await).await;
         assert_eq!(status, 422);
-        assert!(refused.contains("<title>Error: Welcome"), "{refused}");
+        assert!(refused.contains("<title>Error: Mend</title>"), "neutral, and says something went wrong: {refused}");
         assert!(refused.contains("href=\"#reflection-small_sign-answer\""), "{refused}");
 
         let saved = learner.submit(&action, &[("answer", "Sleeping through the night")]).await;
