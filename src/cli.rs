@@ -354,6 +354,11 @@ fn rotate_keys(settings: &Settings, batch: i64) -> Result<(), Failure> {
          in the keyring so any copy made before now still opens",
         done.resealed, done.batches
     );
+    let checkins = crate::checkins::rotate(&mut conn, &keyring, batch).map_err(failed)?;
+    eprintln!(
+        "mend: re-encrypted {} check-in(s) in {} batch(es) under key {key_id}",
+        checkins.resealed, checkins.batches
+    );
     Ok(())
 }
 

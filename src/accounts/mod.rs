@@ -74,6 +74,9 @@ pub enum AccountError {
     Token(#[from] TokenError),
     #[error(transparent)]
     Worksheet(#[from] crate::worksheets::WorksheetError),
+    /// Opening the learner's check-ins for their data export failed.
+    #[error(transparent)]
+    Checkin(#[from] crate::checkins::CheckinError),
     /// Ending the partner link of an account being deleted failed.
     #[error(transparent)]
     Partner(#[from] crate::partners::PartnerError),

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::accounts::{AccountError, Accounts, Client};
 use crate::auth::password::Verified;
+use crate::checkins::CheckinRecord;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::personal_data::{
     self, EnrollmentRecord, NotificationRecord, PartnershipRecord, ProgressRecord,
@@ -45,6 +46,8 @@ pub struct PersonalData {
     pub progress_shares: Vec<ProgressShareRecord>,
     /// Every worksheet with every revision, answers opened.
     pub worksheets: Vec<WorksheetRecord>,
+    /// Every daily check-in, opened.
+    pub checkins: Vec<CheckinRecord>,
 }
 
 impl Accounts {
@@ -61,6 +64,7 @@ impl Accounts {
             partnerships,
             progress_shares,
             worksheets,
+            checkins,
         ) = self
             .db
             .run(move |conn| {
@@ -72,6 +76,7 @@ impl Accounts {
                     personal_data::partnerships_of(conn, user_id)?,
                     personal_data::progress_shares_of(conn, user_id)?,
                     worksheets::export_of(conn, &keyring, UserId::from(user_id))?,
+                    crate::checkins::export_of(conn, &keyring, UserId::from(user_id))?,
                 ))
             })
             .await?;
@@ -96,6 +101,7 @@ impl Accounts {
             partnerships,
             progress_shares,
             worksheets,
+            checkins,
         })
     }
 

@@ -34,7 +34,7 @@ pub use copies::keep_copies_for_each_partner;
 pub use desk::{agreement, document, finish, history, list, open, restore, save};
 pub use export::{WorksheetRecord, export_of};
 pub use notices::Notices;
-pub use rotation::{Rotation, rotate};
+pub use rotation::{Rotation, in_batches, rotate};
 pub use sharing::share_with_partner;
 pub use signing::{Signed, sign};
 

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
-use crate::web::api::{admin, auth, learning, me, notifications, partner, worksheets};
+use crate::web::api::{admin, auth, checkins, learning, me, notifications, partner, worksheets};
 use crate::web::downloads;
 
 /// The API description.
@@ -49,6 +49,10 @@ use crate::web::downloads;
         worksheets::share,
         worksheets::unshare,
         crate::web::worksheets::download_filled,
+        checkins::list,
+        checkins::save_today,
+        checkins::patterns,
+        checkins::export,
         partner::show,
         partner::invite,
         partner::end,
