@@ -16,18 +16,18 @@ const CONTRACT: &str = "/api/v1/worksheets/rebuilding-trust.relationship-contrac
 /// An answer that must never appear outside the API's answers to its owner.
 const SENTINEL: &str = "sentinel-answer-7f3a9c";
 
-/// One signed-in API client.
-struct Client<'a> {
+/// One signed-in API client (the check-in tests use it too).
+pub(crate) struct Client<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
-    email: String,
+    pub(crate) email: String,
     token: String,
 }
 
 impl<'a> Client<'a> {
     /// A new account with `role`, signed in over the API, enrolled in the sample course when
     /// `enrolled`.
-    async fn new(app: &'a TestApp, email: &str, role: Role, enrolled: bool) -> Self {
+    pub(crate) async fn new(app: &'a TestApp, email: &str, role: Role, enrolled: bool) -> Self {
         let account = mend::accounts::Registration::parse(email, "Sam", PASSWORD.into()).unwrap();
         let mut conn = app.db.connection().unwrap();
         mend::accounts::create_verified_user(&mut conn, &account, role, crate::support::epoch())
@@ -48,7 +48,23 @@ impl<'a> Client<'a> {
         client
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    /// Signs in again over the API, as after a long pause (a bearer token lasts 12 hours).
+    pub(crate) async fn sign_in_again(&mut self) {
+        // A fresh cookie jar: the old session's cookie would make the login a cookie request.
+        self.http = TestApp::browser();
+        let login = json!({ "email": self.email, "password": PASSWORD });
+        let url = format!("{}/api/v1/auth/login", self.app.address);
+        let body: Value =
+            self.http.post(url).json(&login).send().await.unwrap().json().await.unwrap();
+        self.token = body["token"].as_str().unwrap_or_else(|| panic!("login: {body}")).to_owned();
+    }
+
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
         let request = self.http.request(method, format!("{}{path}", self.app.address));
         let request = request.bearer_auth(&self.token);
         match body {
@@ -60,7 +76,12 @@ impl<'a> Client<'a> {
         .unwrap()
     }
 
-    async fn json(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let response = self.call(method, path, body).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
@@ -82,7 +103,7 @@ impl<'a> Client<'a> {
 }
 
 /// Ana and Ben, enrolled and linked as partners (the invitation mails read).
-async fn couple(app: &TestApp) -> (Client<'_>, Client<'_>) {
+pub(crate) async fn couple(app: &TestApp) -> (Client<'_>, Client<'_>) {
     let ana = Client::new(app, "ana@example.test", Role::Learner, true).await;
     let ben = Client::new(app, "ben@example.test", Role::Learner, true).await;
     let invite = json!({ "email": ben.email });
@@ -417,7 +438,12 @@ async fn printed(app: &TestApp, client: &Client<'_>) -> (String, String) {
 
 /// Reads the raw database (SQLite file and WAL, or a `pg_dump`) and fails on the sentinel.
 fn assert_not_stored_in_plain_text(app: &TestApp) {
-    let contains = |bytes: &[u8]| bytes.windows(SENTINEL.len()).any(|w| w == SENTINEL.as_bytes());
+    assert_not_in_raw_database(app, SENTINEL, "worksheet_revisions");
+}
+
+/// Reads the raw database and fails on `secret`; the dump must hold rows of `table`.
+pub(crate) fn assert_not_in_raw_database(app: &TestApp, secret: &str, table: &str) {
+    let contains = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
     match &app.test_db.url {
         DatabaseUrl::Sqlite(path) => {
             let mut wal = path.clone().into_os_string();
@@ -433,7 +459,7 @@ fn assert_not_stored_in_plain_text(app: &TestApp) {
             let dump =
                 std::process::Command::new("pg_dump").args(["--data-only", url]).output().unwrap();
             assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
-            assert!(String::from_utf8_lossy(&dump.stdout).contains("worksheet_revisions"));
+            assert!(String::from_utf8_lossy(&dump.stdout).contains(table));
             assert!(!contains(&dump.stdout), "an answer is readable in pg_dump");
         }
     }
@@ -448,7 +474,7 @@ fn raw_bytes(path: &std::ffi::OsStr) -> Vec<u8> {
 
 /// Runs `mend keys rotate` against the app's database and data dir, as an operator would while
 /// it serves; returns what it printed.
-fn rotate_keys(app: &TestApp) -> String {
+pub(crate) fn rotate_keys(app: &TestApp) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mend"))
         .args(["keys", "rotate", "--batch", "1"])
         .env_clear()
