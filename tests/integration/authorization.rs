@@ -57,7 +57,7 @@ const CASES: &[Case] = &[
     ("POST", "/checkin", [401, 422, 422, 422]),
     ("GET", "/checkin/patterns", [401, 200, 200, 200]),
     ("GET", "/checkin/export", [401, 200, 200, 200]),
-    ("POST", "/checkin/sharing", [401, 400, 400, 400]),
+    ("POST", "/checkin/sharing", [401, 422, 422, 422]),
     // Accounts.
     ("GET", "/account", [401, 200, 200, 200]),
     ("GET", "/account/notifications", [401, 200, 200, 200]),
