@@ -34,11 +34,11 @@ pub fn save_today(
     let checkin = draft.parse().map_err(CheckinError::Invalid)?;
     let day = rules::local_day(actor.now, actor.zone);
     let existing = rows::find(conn, actor.user, day)?;
-    if let Some(row) = &existing {
-        if open(&actor.keyring, row)? == checkin {
-            let record = record(&actor.keyring, row, actor.now, actor.zone)?;
-            return Ok(Saved { record, changed: false });
-        }
+    if let Some(row) = &existing
+        && open(&actor.keyring, row)? == checkin
+    {
+        let record = record(&actor.keyring, row, actor.now, actor.zone)?;
+        return Ok(Saved { record, changed: false });
     }
     write_transaction(conn, |conn| {
         // Read again under the write lock: another tab may have saved the first one meanwhile.
