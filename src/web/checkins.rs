@@ -84,10 +84,10 @@ struct Offered {
 /// only; a plan never saved, or a course not joined, offers nothing.
 fn plan_tags(
     conn: &mut DbConnection,
-    state_actor: &crate::worksheets::Actor,
+    sheets: &crate::worksheets::Actor,
 ) -> Result<Offered, CheckinError> {
     let mut offered = Offered { triggers: Vec::new(), helped: Vec::new() };
-    for course in state_actor.catalog.courses() {
+    for course in sheets.catalog.courses() {
         if !course.worksheets.contains_key(TRIGGER_PLAN) {
             continue;
         }
@@ -96,10 +96,11 @@ fn plan_tags(
             worksheet: TRIGGER_PLAN.to_owned(),
             of_partner: false,
         };
-        let answers = match crate::worksheets::open(conn, state_actor, &key) {
+        let answers = match crate::worksheets::open(conn, sheets, &key) {
             Ok(opened) => opened.answers,
-            Err(crate::worksheets::WorksheetError::NotFound) => continue,
             Err(crate::worksheets::WorksheetError::Db(error)) => return Err(error.into()),
+            // A plan that is not there (or cannot be opened) only means fewer suggestions;
+            // the check-in itself must never fail for it.
             Err(_) => continue,
         };
         let list = |field: &str| -> Vec<String> {
