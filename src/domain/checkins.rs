@@ -63,6 +63,7 @@ impl Mood {
         (1..=5).contains(&value).then_some(Self(value))
     }
 
+    /// The number, 1 to 5, as stored and exported.
     pub fn get(self) -> u8 {
         self.0
     }
@@ -92,10 +93,12 @@ impl From<Mood> for u8 {
 pub struct Intensity(u8);
 
 impl Intensity {
+    /// A strength from 0 to 10.
     pub fn new(value: u8) -> Option<Self> {
         (value <= 10).then_some(Self(value))
     }
 
+    /// The number, 0 to 10, as stored and exported.
     pub fn get(self) -> u8 {
         self.0
     }
@@ -221,6 +224,7 @@ pub enum TimeOfDay {
 }
 
 impl TimeOfDay {
+    /// Every part, from the morning on (the order of the pattern tables).
     pub const ALL: [Self; 4] = [Self::Morning, Self::Afternoon, Self::Evening, Self::Night];
 
     /// The part of the day `at` falls in, in `zone`.
@@ -233,6 +237,7 @@ impl TimeOfDay {
         }
     }
 
+    /// The part of the day in words, with its hours.
     pub fn words(self) -> &'static str {
         match self {
             Self::Morning => "Morning (5am to noon)",
@@ -256,6 +261,7 @@ impl Weeks {
         Self::CHOICES.contains(&weeks).then_some(Self(weeks))
     }
 
+    /// How many weeks.
     pub fn get(self) -> u32 {
         self.0
     }
