@@ -350,12 +350,15 @@ fn rotate_keys(settings: &Settings, batch: i64) -> Result<(), Failure> {
     };
     let done = crate::worksheets::rotate(&mut conn, &keyring, batch).map_err(failed)?;
     let answers = crate::reflections::rotate(&mut conn, &keyring, batch).map_err(failed)?;
+    let checkins = crate::checkins::rotate(&mut conn, &keyring, batch).map_err(failed)?;
     eprintln!(
-        "mend: re-encrypted {} revision(s) and {} reflection answer(s) in {} batch(es) under \
-         key {key_id}; older keys stay in the keyring so any copy made before now still opens",
+        "mend: re-encrypted {} revision(s), {} reflection answer(s) and {} check-in(s) in {} \
+         batch(es) under key {key_id}; older keys stay in the keyring so any copy made before \
+         now still opens",
         done.resealed,
         answers.rows,
-        done.batches + answers.batches
+        checkins.rows,
+        done.batches + answers.batches + checkins.batches
     );
     Ok(())
 }

@@ -192,6 +192,28 @@ impl From<crate::reflections::ReflectionError> for AppError {
     }
 }
 
+/// A check-in refusal: its fields named as the form and the API name them; sharing without a
+/// partner link is "not found", like the partner routes.
+impl From<crate::checkins::CheckinError> for AppError {
+    fn from(error: crate::checkins::CheckinError) -> Self {
+        use crate::checkins::CheckinError;
+        match error {
+            CheckinError::Invalid(problems) => Self::InvalidFields(
+                problems
+                    .into_iter()
+                    .map(|p| FieldProblem {
+                        field: p.field.to_owned(),
+                        message: p.message.to_owned(),
+                    })
+                    .collect(),
+            ),
+            CheckinError::NoLink => Self::NotFound,
+            CheckinError::Db(error) => Self::Database(error),
+            error @ CheckinError::Sealing(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
 impl From<PartnerError> for AppError {
     fn from(error: PartnerError) -> Self {
         let field =

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod checkins;
 pub mod cli;
 pub mod clock;
 pub mod config;

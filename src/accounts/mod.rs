@@ -76,6 +76,9 @@ pub enum AccountError {
     Worksheet(#[from] crate::worksheets::WorksheetError),
     #[error(transparent)]
     Reflection(#[from] crate::reflections::ReflectionError),
+    /// Opening the learner's check-ins for their data export failed.
+    #[error(transparent)]
+    Checkin(#[from] crate::checkins::CheckinError),
     /// Ending the partner link of an account being deleted failed.
     #[error(transparent)]
     Partner(#[from] crate::partners::PartnerError),

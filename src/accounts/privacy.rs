@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::accounts::{AccountError, Accounts, Client};
 use crate::auth::password::Verified;
+use crate::checkins::CheckinRecord;
 use crate::db::models::audit::{self, NewEntry};
 use crate::db::models::personal_data::{
     self, EnrollmentRecord, NotificationRecord, PartnershipRecord, ProgressRecord,
@@ -50,6 +51,8 @@ pub struct PersonalData {
     pub worksheets: Vec<WorksheetRecord>,
     /// Every answer to a lesson's reflection prompts, opened (their own, never the partner's).
     pub reflections: Vec<ReflectionRecord>,
+    /// Every daily check-in, opened.
+    pub checkins: Vec<CheckinRecord>,
 }
 
 impl Accounts {
@@ -67,6 +70,7 @@ impl Accounts {
             progress_shares,
             worksheets,
             reflections,
+            checkins,
         ) = self
             .db
             .run(move |conn| {
@@ -79,6 +83,7 @@ impl Accounts {
                     personal_data::progress_shares_of(conn, user_id)?,
                     worksheets::export_of(conn, &keyring, UserId::from(user_id))?,
                     reflections::export_of(conn, &keyring, UserId::from(user_id))?,
+                    crate::checkins::export_of(conn, &keyring, UserId::from(user_id))?,
                 ))
             })
             .await?;
@@ -105,6 +110,7 @@ impl Accounts {
             progress_shares,
             worksheets,
             reflections,
+            checkins,
         })
     }
 

@@ -267,6 +267,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    checkins (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        local_date -> Date,
+        time_zone -> Text,
+        key_id -> Text,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkin_shares (user_id) {
+        user_id -> BigInt,
+        partnership_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(enrollments -> users (user_id));
@@ -280,6 +302,8 @@ diesel::joinable!(signatures -> worksheets (worksheet_id));
 diesel::joinable!(reminder_log -> outbox (outbox_id));
 diesel::joinable!(notification_preferences -> users (user_id));
 diesel::joinable!(reflection_answers -> users (user_id));
+diesel::joinable!(checkins -> users (user_id));
+diesel::joinable!(checkin_shares -> partnerships (partnership_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -300,4 +324,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     audit_log,
     enrollment_invitations,
+    checkins,
+    checkin_shares,
 );

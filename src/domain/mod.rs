@@ -2,6 +2,7 @@
 
 pub mod access_code;
 pub mod account;
+pub mod checkins;
 pub mod device;
 pub mod drip;
 pub mod enrollment;

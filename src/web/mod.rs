@@ -5,6 +5,8 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod author;
+pub mod charts;
+pub mod checkins;
 pub mod courses;
 pub mod discretion;
 pub mod downloads;
@@ -120,6 +122,7 @@ pub fn route_table() -> RouteTable {
         .at("/courses/{course}/files/{path:.+}", |r| r.route(get().to(downloads::download_file)));
     learner_routes(&mut table);
     worksheet_routes(&mut table);
+    checkin_routes(&mut table);
     table.at("/author", |r| r.route(get().to(author::landing)));
     table.at("/author/status", |r| r.route(get().to(author::status)));
     admin::admin_routes(&mut table);
@@ -187,6 +190,18 @@ fn worksheet_routes(table: &mut RouteTable) {
         .at("/worksheets/{id}/agreement/download", |r| {
             r.route(get().to(signing::download_agreement))
         });
+}
+
+/// The learner's daily check-in, their patterns, the download and the partner glance choice.
+fn checkin_routes(table: &mut RouteTable) {
+    table
+        .at(checkins::CHECKIN, |r| {
+            r.route(get().to(checkins::show_checkin)).route(web::post().to(checkins::save_checkin))
+        })
+        .at("/checkin/patterns", |r| r.route(get().to(checkins::show_patterns)))
+        // The same download for the browser (cookie) and API clients (bearer).
+        .at("/checkin/export", |r| r.route(get().to(api::checkins::export)))
+        .at("/checkin/sharing", |r| r.route(web::post().to(checkins::set_sharing)));
 }
 
 fn account_routes(table: &mut RouteTable) {

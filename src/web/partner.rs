@@ -113,10 +113,13 @@ async fn partner_page(
                 .into_iter()
                 .map(|p| TheirCourse { title: p.course_title, done: p.done, total: p.total })
                 .collect();
+            let (glance, my_checkins) = crate::web::checkins::partner_glance(state, user).await?;
             let linked = json!({
                 "name": link.partner_name, "since": when(link.since),
                 "mine": mine, "theirs": theirs,
                 "sharing": mine.iter().filter(|c| c.shared).map(|c| &c.title).collect::<Vec<_>>(),
+                "checkins": glance.map(|g| crate::web::checkins::glance_view(&g)),
+                "my_checkins_shared": my_checkins == crate::checkins::Sharing::Shared,
             });
             context.insert("linked", &linked);
         }

@@ -26,6 +26,7 @@ mod accessibility;
 mod admin_import;
 mod admin_people;
 mod admin_reports;
+mod checkins;
 mod contract;
 mod forms;
 mod journey;

@@ -59,6 +59,12 @@ const CASES: &[Case] = &[
     ("POST", "/worksheets/{id}/restore", [401, 422, 422, 422]),
     ("POST", "/worksheets/{id}/sign", [401, 422, 422, 422]),
     ("POST", "/worksheets/{id}/share", [401, 422, 422, 422]),
+    // Daily check-ins.
+    ("GET", "/checkin", [401, 200, 200, 200]),
+    ("POST", "/checkin", [401, 422, 422, 422]),
+    ("GET", "/checkin/patterns", [401, 200, 200, 200]),
+    ("GET", "/checkin/export", [401, 200, 200, 200]),
+    ("POST", "/checkin/sharing", [401, 422, 422, 422]),
     // Accounts.
     ("GET", "/account", [401, 200, 200, 200]),
     ("GET", "/account/notifications", [401, 200, 200, 200]),
@@ -125,6 +131,10 @@ const CASES: &[Case] = &[
     ("GET", "/api/v1/reflections", [401, 200, 200, 200]),
     ("GET", "/api/v1/reflections/{course}/{lesson}/{id}", [401, 404, 404, 404]),
     ("PUT", "/api/v1/reflections/{course}/{lesson}/{id}", [401, 422, 422, 422]),
+    ("GET", "/api/v1/checkins", [401, 200, 200, 200]),
+    ("PUT", "/api/v1/checkins/today", [401, 422, 422, 422]),
+    ("GET", "/api/v1/checkins/patterns", [401, 200, 200, 200]),
+    ("GET", "/api/v1/checkins/export", [401, 200, 200, 200]),
     ("GET", "/api/v1/partner", [401, 200, 200, 200]),
     ("GET", "/api/v1/partner/progress", [401, 404, 404, 404]),
     ("GET", "/api/openapi.json", [200, 200, 200, 200]),

@@ -21,6 +21,7 @@ mod admin_reports;
 mod author_tools;
 mod authorization;
 
+mod checkins;
 mod cli;
 mod contract_pages;
 mod courses;

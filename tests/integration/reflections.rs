@@ -13,7 +13,7 @@ use crate::both_backends;
 use crate::learner_web::{enrolled, text};
 use crate::support::{PASSWORD, TestApp};
 use crate::worksheets::{
-    Client, SENTINEL, assert_not_stored_in_plain_text, couple, field_errors, rotate_keys,
+    Client, SENTINEL, assert_not_in_raw_database, couple, field_errors, rotate_keys,
 };
 
 /// The prompt of the first lesson, open from the day of enrolment.
@@ -123,7 +123,7 @@ both_backends! {
         }
         assert_eq!(owner.json(Method::GET, WELCOME, None).await.1["answer"], SENTINEL);
         assert!(!app.logs().contains(SENTINEL), "an answer reached the log");
-        assert_not_stored_in_plain_text(&app);
+        assert_not_in_raw_database(&app, SENTINEL, "reflection_answers");
 
         let key_ids = || {
             let mut conn = app.db.connection().unwrap();

@@ -32,7 +32,9 @@ fn select_every_table(db: &Database) {
         reminder_log,
         notification_preferences,
         audit_log,
-        enrollment_invitations
+        enrollment_invitations,
+        checkins,
+        checkin_shares
     );
 }
 

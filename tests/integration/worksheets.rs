@@ -16,7 +16,7 @@ const CONTRACT: &str = "/api/v1/worksheets/rebuilding-trust.relationship-contrac
 /// An answer that must never appear outside the API's answers to its owner.
 pub(crate) const SENTINEL: &str = "sentinel-answer-7f3a9c";
 
-/// One signed-in API client.
+/// One signed-in API client (the reflection and check-in tests use it too).
 pub(crate) struct Client<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
@@ -46,6 +46,17 @@ impl<'a> Client<'a> {
             assert_eq!(enrol.status(), 201);
         }
         client
+    }
+
+    /// Signs in again over the API, as after a long pause (a bearer token lasts 12 hours).
+    pub(crate) async fn sign_in_again(&mut self) {
+        // A fresh cookie jar: the old session's cookie would make the login a cookie request.
+        self.http = TestApp::browser();
+        let login = json!({ "email": self.email, "password": PASSWORD });
+        let url = format!("{}/api/v1/auth/login", self.app.address);
+        let body: Value =
+            self.http.post(url).json(&login).send().await.unwrap().json().await.unwrap();
+        self.token = body["token"].as_str().unwrap_or_else(|| panic!("login: {body}")).to_owned();
     }
 
     pub(crate) async fn call(
@@ -426,8 +437,13 @@ async fn printed(app: &TestApp, client: &Client<'_>) -> (String, String) {
 }
 
 /// Reads the raw database (SQLite file and WAL, or a `pg_dump`) and fails on the sentinel.
-pub(crate) fn assert_not_stored_in_plain_text(app: &TestApp) {
-    let contains = |bytes: &[u8]| bytes.windows(SENTINEL.len()).any(|w| w == SENTINEL.as_bytes());
+fn assert_not_stored_in_plain_text(app: &TestApp) {
+    assert_not_in_raw_database(app, SENTINEL, "worksheet_revisions");
+}
+
+/// Reads the raw database and fails on `secret`; the dump must hold rows of `table`.
+pub(crate) fn assert_not_in_raw_database(app: &TestApp, secret: &str, table: &str) {
+    let contains = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
     match &app.test_db.url {
         DatabaseUrl::Sqlite(path) => {
             let mut wal = path.clone().into_os_string();
@@ -443,7 +459,7 @@ pub(crate) fn assert_not_stored_in_plain_text(app: &TestApp) {
             let dump =
                 std::process::Command::new("pg_dump").args(["--data-only", url]).output().unwrap();
             assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
-            assert!(String::from_utf8_lossy(&dump.stdout).contains("worksheet_revisions"));
+            assert!(String::from_utf8_lossy(&dump.stdout).contains(table));
             assert!(!contains(&dump.stdout), "an answer is readable in pg_dump");
         }
     }

@@ -2,6 +2,8 @@
 
 pub mod access_code;
 pub mod audit;
+pub mod checkin;
+pub mod checkin_share;
 pub mod email_token;
 pub mod enrollment;
 pub mod enrollment_admin;

@@ -5,7 +5,6 @@
 //! [`admin_routes`] and its navigation entry with one line in [`NAV`].
 
 pub mod audit;
-pub mod charts;
 pub mod codes;
 pub mod csv;
 pub mod enrolments;

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod checkins;
 pub mod learning;
 pub mod me;
 pub mod notifications;
@@ -77,6 +78,10 @@ pub fn routes(table: &mut RouteTable) {
                 .route(get().to(reflections::show))
                 .route(web::put().to(reflections::answer))
         })
+        .at("/api/v1/checkins", |r| r.route(get().to(checkins::list)))
+        .at("/api/v1/checkins/today", |r| r.route(web::put().to(checkins::save_today)))
+        .at("/api/v1/checkins/patterns", |r| r.route(get().to(checkins::patterns)))
+        .at("/api/v1/checkins/export", |r| r.route(get().to(checkins::export)))
         .at("/api/v1/partner", |r| {
             r.route(get().to(partner::show))
                 .route(web::post().to(partner::invite))

@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ProblemType;
 use crate::web::api::{
-    admin, auth, learning, me, notifications, partner, reflections, tracks, worksheets,
+    admin, auth, checkins, learning, me, notifications, partner, reflections, tracks, worksheets,
 };
 use crate::web::downloads;
 
@@ -56,6 +56,10 @@ use crate::web::downloads;
         reflections::list,
         reflections::show,
         reflections::answer,
+        checkins::list,
+        checkins::save_today,
+        checkins::patterns,
+        checkins::export,
         partner::show,
         partner::invite,
         partner::end,

@@ -1,4 +1,5 @@
-//! Accessible bar charts drawn on the server as inline SVG. Hand-written rather than with
+//! Accessible bar and line charts drawn on the server as inline SVG (the admin reports, a
+//! learner's check-in patterns). Hand-written rather than with
 //! `plotters`: a horizontal bar chart is a few dozen lines of markup, needs no extra crates or
 //! fonts, and lets us put `<title>`/`<desc>` and `role="img"` exactly where screen readers look.
 //! Colours come from `currentColor`, so a chart follows the page's light or dark text colour.
@@ -128,6 +129,103 @@ pub fn bar_chart(labels: Labels<'_>, bars: &[Bar]) -> String {
     svg
 }
 
+/// A line chart's vertical scale: its range and what the ends are called on the axis.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale<'a> {
+    pub min: u8,
+    pub max: u8,
+    /// Written beside the lowest value, e.g. "1 Very low".
+    pub min_label: &'a str,
+    /// Written beside the highest value.
+    pub max_label: &'a str,
+}
+
+const LINE_LEFT: i64 = 110;
+const LINE_W: i64 = 500;
+const LINE_H: i64 = 160;
+
+/// A line chart of one value per day, oldest first, with `None` days left as gaps (the line
+/// breaks; nothing is drawn as zero). `first` and `last` label the time axis.
+pub fn line_chart(
+    labels: Labels<'_>,
+    scale: Scale<'_>,
+    points: &[Option<u8>],
+    (first, last): (&str, &str),
+) -> String {
+    let id = escape(labels.id);
+    let height = TOP + LINE_H + AXIS_H;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" \
+         viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" style=\"max-width:{WIDTH}px\" \
+         aria-labelledby=\"{id}-title {id}-desc\" font-family=\"inherit\" font-size=\"13\" \
+         fill=\"currentColor\">\
+         <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>\
+         <text x=\"0\" y=\"16\" font-weight=\"bold\">{}</text>",
+        escape(labels.title),
+        escape(labels.desc),
+        escape(labels.values),
+    );
+    let x_of = |i: usize| {
+        let steps = i64::try_from(points.len().saturating_sub(1)).unwrap_or(0).max(1);
+        LINE_LEFT + i64::try_from(i).unwrap_or(0) * LINE_W / steps
+    };
+    let span = i64::from(scale.max.saturating_sub(scale.min)).max(1);
+    let y_of = |v: u8| TOP + LINE_H - (i64::from(v.saturating_sub(scale.min)) * LINE_H / span);
+    let _ = write!(
+        svg,
+        "<path d=\"{}\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\"/>",
+        path(points, x_of, y_of)
+    );
+    for (i, value) in points.iter().enumerate() {
+        if let Some(v) = value {
+            let _ = write!(svg, "<circle cx=\"{}\" cy=\"{}\" r=\"3\"/>", x_of(i), y_of(*v));
+        }
+    }
+    let (bottom, right) = (TOP + LINE_H, LINE_LEFT + LINE_W);
+    let _ = write!(
+        svg,
+        "<line x1=\"{LINE_LEFT}\" y1=\"{TOP}\" x2=\"{LINE_LEFT}\" y2=\"{bottom}\" stroke=\"currentColor\"/>\
+         <line x1=\"{LINE_LEFT}\" y1=\"{bottom}\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"currentColor\"/>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+         <text x=\"{LINE_LEFT}\" y=\"{}\" text-anchor=\"start\">{}</text>\
+         <text x=\"{right}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text></svg>",
+        LINE_LEFT - 6,
+        bottom + 4,
+        escape(scale.min_label),
+        LINE_LEFT - 6,
+        TOP + 4,
+        escape(scale.max_label),
+        bottom + 16,
+        escape(first),
+        bottom + 16,
+        escape(last),
+        LINE_LEFT + LINE_W / 2,
+        bottom + 36,
+        escape(labels.categories),
+    );
+    svg
+}
+
+/// The SVG path through the known points, starting a new segment after each gap.
+fn path(points: &[Option<u8>], x_of: impl Fn(usize) -> i64, y_of: impl Fn(u8) -> i64) -> String {
+    let mut d = String::new();
+    let mut drawing = false;
+    for (i, value) in points.iter().enumerate() {
+        match value {
+            Some(v) => {
+                let _ = write!(d, "{}{} {} ", if drawing { "L" } else { "M" }, x_of(i), y_of(*v));
+                drawing = true;
+            }
+            None => drawing = false,
+        }
+    }
+    d.trim_end().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +248,17 @@ mod tests {
         assert!(svg.contains("&lt;script&gt;"));
         // The hidden count draws no bar: one rect only.
         assert_eq!(svg.matches("<rect").count(), 1);
+    }
+
+    #[test]
+    fn a_line_chart_breaks_at_gaps_and_escapes_its_words() {
+        let scale = Scale { min: 1, max: 5, min_label: "1 <low>", max_label: "5 Good" };
+        let points = [Some(1), Some(5), None, Some(3), None];
+        let svg = line_chart(labels(), scale, &points, ("1 Dec", "5 Dec"));
+        assert!(svg.contains("d=\"M110 188 L235 28 M485 108\""), "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert!(svg.contains("1 &lt;low&gt;") && svg.contains(">5 Dec<"));
+        assert!(svg.contains("role=\"img\"") && svg.contains("<title id=\"f-title\">"));
     }
 
     #[test]

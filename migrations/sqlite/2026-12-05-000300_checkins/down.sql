@@ -1,0 +1,2 @@
+DROP TABLE checkin_shares;
+DROP TABLE checkins;
