@@ -11,10 +11,10 @@ use crate::db::models::reminder_log::{KIND_DIGEST, KIND_MANUAL, KIND_NUDGE, KIND
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
 use crate::domain::enrollment::EnrollmentStatus;
 use crate::domain::ids::UserId;
-use crate::domain::tracks::{self, Choice};
 use crate::domain::reminders::{
     self, CourseRules, EnrollmentFacts, Nudge, NudgeHistory, Skip, active_since,
 };
+use crate::domain::tracks::{self, Choice};
 
 use super::batch::{Extras, Learner};
 use super::report::{Outcome, ReminderKind, ScanLine};
