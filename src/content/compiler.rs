@@ -497,11 +497,6 @@ fn check_tracks(
     units: &[Unit<'_>],
     diags: &mut Vec<Diagnostic>,
 ) {
-    // A course.toml that did not load has its own error; naming every track in the course
-    // "unknown" on top of it would bury that one line.
-    if meta.is_none() {
-        return;
-    }
     let ids: Vec<Spanned<String>> =
         meta.iter().flat_map(|(m, _)| m.tracks.iter().map(|t| t.id().clone())).collect();
     let course = layout.course_toml.as_deref().zip(meta).map(|(path, (_, loaded))| Named {

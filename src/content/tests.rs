@@ -934,3 +934,11 @@ fn requires_and_links_into_another_track_are_warnings() {
         ]
     );
 }
+
+#[test]
+fn a_course_toml_that_does_not_parse_hides_no_track_errors_behind_it() {
+    let dir = tracked(&[(L1, &on_track("A", "betrayed", ""))]);
+    write(dir.path(), "c/course.toml", &format!("{TRACKED}summary = 3\n"));
+    let (path, line, _, severity, _) = one(&dir);
+    assert_eq!((path.as_str(), line, severity), ("c/course.toml", 10, Severity::Error));
+}

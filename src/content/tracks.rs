@@ -66,17 +66,18 @@ impl Named<'_> {
 
 /// Every track check of one course: ids well formed, unique and declared; no module left
 /// empty for a track; no `requires` or lesson link leading a track to a lesson it cannot see.
+/// `course` is `None` when course.toml is missing or did not parse: then nothing is checked.
 pub(crate) fn check(
     course: Option<Named<'_>>,
     modules: &[Option<Named<'_>>],
     units: &[Unit<'_>],
     diags: &mut Vec<Diagnostic>,
 ) {
-    let declared: Vec<&str> =
-        course.iter().flat_map(|c| c.ids.iter().map(|id| id.get_ref().as_str())).collect();
-    if let Some(course) = course {
-        declarations(course, diags);
-    }
+    // Without a readable course.toml (already reported) the declared tracks are unknown, and
+    // every track named elsewhere would be reported as unknown too.
+    let Some(course) = course else { return };
+    let declared: Vec<&str> = course.ids.iter().map(|id| id.get_ref().as_str()).collect();
+    declarations(course, diags);
     for module in modules.iter().flatten() {
         for id in module.ids {
             if !declared.contains(&id.get_ref().as_str()) {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::content::{Audience, Catalog, Course, Lesson};
+use crate::content::{Catalog, Course, Lesson};
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::reminder_log::{KIND_DIGEST, KIND_MANUAL, KIND_NUDGE, KIND_UNLOCK};
 use crate::domain::drip::{self, LessonRecord, LessonRule, LessonState, Schedule};
@@ -14,6 +14,7 @@ use crate::domain::ids::UserId;
 use crate::domain::reminders::{
     self, CourseRules, EnrollmentFacts, Nudge, NudgeHistory, Skip, active_since,
 };
+use crate::domain::tracks::{self, Choice};
 
 use super::batch::{Extras, Learner};
 use super::report::{Outcome, ReminderKind, ScanLine};
@@ -23,40 +24,50 @@ use super::report::{Outcome, ReminderKind, ScanLine};
 /// since they enrolled.
 const UNLOCK_LOOKBACK: Duration = Duration::days(7);
 
-/// A course with its learner-visible lessons, prepared once per scan.
+/// A course with the lessons a learner on one track (or on none) sees, prepared once per scan.
 #[derive(Debug)]
 pub(super) struct CourseInfo<'c> {
     pub course: &'c Course,
+    /// The track these lessons are for; `None`: every lesson (no track chosen).
+    pub track: Option<&'c str>,
     pub lessons: Vec<&'c Lesson>,
     pub rules: Vec<LessonRule<'c>>,
 }
 
-/// Every course of the catalog, by slug.
+/// Every course of the catalog by slug, once with every lesson and once per track.
 #[derive(Debug)]
-pub(super) struct Courses<'c>(HashMap<&'c str, CourseInfo<'c>>);
+pub(super) struct Courses<'c>(HashMap<&'c str, Vec<CourseInfo<'c>>>);
 
 impl<'c> Courses<'c> {
-    /// Prepares every course in `catalog`.
+    /// Prepares every course in `catalog`, once for each of its tracks and once for none, so
+    /// reminders name only lessons of the learner's track.
     pub fn of(catalog: &'c Catalog) -> Self {
         let courses = catalog.courses().iter().map(|course| {
-            let lessons: Vec<&Lesson> =
-                course.lessons_for(Audience::Learner).map(|(_, l)| l).collect();
-            let rules = lessons
-                .iter()
-                .map(|l| LessonRule {
-                    slug: &l.slug,
-                    unlock_after_days: l.unlock_after_days,
-                    requires: &l.requires,
-                })
-                .collect();
-            (course.slug.as_str(), CourseInfo { course, lessons, rules })
+            let ids = course.tracks.iter().map(|t| Some(t.id.as_str()));
+            let infos = std::iter::once(None).chain(ids).map(|track| {
+                let choice = Choice::of(course, track);
+                let lessons: Vec<&Lesson> =
+                    tracks::lessons(course, choice).map(|(_, l)| l).collect();
+                let rules = lessons
+                    .iter()
+                    .map(|l| LessonRule {
+                        slug: &l.slug,
+                        unlock_after_days: l.unlock_after_days,
+                        requires: &l.requires,
+                    })
+                    .collect();
+                CourseInfo { course, track, lessons, rules }
+            });
+            (course.slug.as_str(), infos.collect())
         });
         Self(courses.collect())
     }
 
-    /// A course by slug; `None` when it is no longer in the content.
-    pub fn get(&self, slug: &str) -> Option<&CourseInfo<'c>> {
-        self.0.get(slug)
+    /// A course by slug as a learner on `track` sees it (a track the course no longer has
+    /// counts as none); `None` when the course is no longer in the content.
+    pub fn get(&self, slug: &str, track: Option<&str>) -> Option<&CourseInfo<'c>> {
+        let infos = self.0.get(slug)?;
+        infos.iter().find(|info| info.track.is_some() && info.track == track).or(infos.first())
     }
 }
 
@@ -219,7 +230,7 @@ fn decide_nudges<'c>(
     decided: &mut Decided<'c>,
 ) {
     for (position, e) in learner.enrollments.iter().enumerate() {
-        let info = courses.get(&e.course_slug);
+        let info = courses.get(&e.course_slug, e.track.as_deref());
         let rules = CourseRules {
             published: info.is_some_and(|c| c.course.published),
             tiers: info.map_or(&[], |c| tiers(c.course)),
@@ -252,7 +263,7 @@ pub(super) fn drip_enrollments<'l, 'a, 'c>(
     learner.enrollments.iter().filter_map(move |e| {
         let status =
             EnrollmentStatus::parse(&e.status).as_of(e.expires_at.map(|t| t.and_utc()), now);
-        let info = courses.get(&e.course_slug)?;
+        let info = courses.get(&e.course_slug, e.track.as_deref())?;
         let live =
             status == EnrollmentStatus::Active && e.paused_at.is_none() && info.course.published;
         live.then_some((e, info))

@@ -128,7 +128,8 @@ pub(super) fn nudge_on(
 ) -> Result<NudgeOutcome, ReminderError> {
     check_selection(targets)?;
     let courses = Courses::of(catalog);
-    let info = courses.get(course).ok_or(ReminderError::NoSuchCourse)?;
+    // An admin's nudge names lessons from the whole course, whatever each learner's track.
+    let info = courses.get(course, None).ok_or(ReminderError::NoSuchCourse)?;
     let users = match targets {
         NudgeTargets::Enrollments(ids) => enrollment::list_users_of(conn, course, ids)?,
         NudgeTargets::Users(ids) => sorted(ids),
