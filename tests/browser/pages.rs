@@ -18,7 +18,7 @@ async fn nav_items(browser: &Browser) -> Vec<(String, f64, f64)> {
         .map(e => { const r = e.getBoundingClientRect(); return [e.textContent.trim(), r.top, r.height]; });";
     let items = browser.client.execute(script, vec![]).await.unwrap();
     let items: Vec<(String, f64, f64)> = serde_json::from_value(items).unwrap();
-    assert_eq!(items.len(), 7, "a signed-in learner's seven items: {items:?}");
+    assert_eq!(items.len(), 8, "a signed-in learner's eight items: {items:?}");
     items
 }
 
