@@ -64,11 +64,9 @@ fn short(label: &str) -> String {
     }
 }
 
-/// A horizontal bar chart of `bars` as one `<svg>` element.
-pub fn bar_chart(labels: Labels<'_>, bars: &[Bar]) -> String {
-    let rows = i64::try_from(bars.len()).unwrap_or(0).max(1);
-    let height = TOP + rows * ROW_H + AXIS_H;
-    let max = bars.iter().filter_map(|b| b.value).max().unwrap_or(0).max(1);
+/// The `<svg>` element's opening, `<title>` and `<desc>` (named by `aria-labelledby`, so a
+/// screen reader announces the chart), and the heading over the axis named `axis`.
+fn opening(labels: &Labels<'_>, height: i64, axis: &str) -> String {
     let id = escape(labels.id);
     let mut svg = String::new();
     let _ = write!(
@@ -81,8 +79,17 @@ pub fn bar_chart(labels: Labels<'_>, bars: &[Bar]) -> String {
          <text x=\"0\" y=\"16\" font-weight=\"bold\">{}</text>",
         escape(labels.title),
         escape(labels.desc),
-        escape(labels.categories),
+        escape(axis),
     );
+    svg
+}
+
+/// A horizontal bar chart of `bars` as one `<svg>` element.
+pub fn bar_chart(labels: Labels<'_>, bars: &[Bar]) -> String {
+    let rows = i64::try_from(bars.len()).unwrap_or(0).max(1);
+    let height = TOP + rows * ROW_H + AXIS_H;
+    let max = bars.iter().filter_map(|b| b.value).max().unwrap_or(0).max(1);
+    let mut svg = opening(&labels, height, labels.categories);
     for (i, bar) in bars.iter().enumerate() {
         let y = TOP + i64::try_from(i).unwrap_or(0) * ROW_H;
         let length = bar.value.map_or(0, |v| v.max(0) * BAR_W / max);
@@ -152,21 +159,8 @@ pub fn line_chart(
     points: &[Option<u8>],
     (first, last): (&str, &str),
 ) -> String {
-    let id = escape(labels.id);
     let height = TOP + LINE_H + AXIS_H;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" \
-         viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" style=\"max-width:{WIDTH}px\" \
-         aria-labelledby=\"{id}-title {id}-desc\" font-family=\"inherit\" font-size=\"13\" \
-         fill=\"currentColor\">\
-         <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>\
-         <text x=\"0\" y=\"16\" font-weight=\"bold\">{}</text>",
-        escape(labels.title),
-        escape(labels.desc),
-        escape(labels.values),
-    );
+    let mut svg = opening(&labels, height, labels.values);
     let x_of = |i: usize| {
         let steps = i64::try_from(points.len().saturating_sub(1)).unwrap_or(0).max(1);
         LINE_LEFT + i64::try_from(i).unwrap_or(0) * LINE_W / steps
