@@ -80,9 +80,14 @@ pub(crate) async fn course_page(
     let progress = learner::course_progress(user.as_ref(), state, &catalog, course).await?;
     let mut context = page_context(req);
     enroll_form.insert_into(&mut context);
+    let summary = CourseSummary::of(course, audience);
+    let summary = match &progress {
+        Some(progress) => progress.narrow(summary),
+        None => summary,
+    };
     context.insert("progress", &progress);
     context.insert("enroll", &progress::course_link(course));
-    context.insert("course", &CourseSummary::of(course, audience));
+    context.insert("course", &summary);
     context.insert("landing_html", &course.landing_html);
     context.insert("support_url", &crate::web::support::support_url(&course.slug));
     context.insert("outline", &views::outline(course, audience));

@@ -10,7 +10,7 @@ use crate::content::{Catalog, Course, Enrollment};
 use crate::domain::drip::{LessonState, LockReason};
 use crate::error::{AppError, ProblemLink};
 use crate::learning::{CourseView, DashboardEntry, LearningError};
-use crate::web::views::{course_url, lesson_url, track_url};
+use crate::web::views::{CourseSummary, course_url, lesson_url, reading_time, track_url};
 
 impl From<LearningError> for AppError {
     /// Lock times are shown in UTC here and lessons by slug, with no link; pages that know the
@@ -139,6 +139,18 @@ pub struct CourseProgressView {
 }
 
 impl CourseProgressView {
+    /// The course's header counts narrowed to the learner's own lessons (their track's and the
+    /// together ones), so "7 lessons · about 2 hours" promises what their outline shows.
+    pub fn narrow(&self, summary: CourseSummary) -> CourseSummary {
+        let lessons = || self.modules.iter().flat_map(|m| &m.lessons);
+        CourseSummary {
+            modules: self.modules.iter().filter(|m| !m.lessons.is_empty()).count(),
+            lessons: lessons().count(),
+            hours: reading_time(lessons().map(|l| l.minutes).sum()),
+            ..summary
+        }
+    }
+
     /// Whether `lesson` is done, for the lesson page's "Mark complete" or "Undo".
     pub fn is_done(&self, lesson: &str) -> bool {
         self.modules.iter().flat_map(|m| &m.lessons).any(|l| l.slug == lesson && l.state == "done")

@@ -196,6 +196,7 @@ both_backends! {
         assert!(course.contains("Together"));
         let own = own_total("betrayed");
         assert_eq!(lessons_done(&course), Some((1, own)), "{course}");
+        assert!(course.contains(&format!(" · {own} lessons · ")), "the header counts their own lessons: {course}");
 
         let (status, other) = text(learner.get(&format!("{COURSE}/lessons/the-involved-partners-first-steps")).await).await;
         assert_eq!(status, 404);
