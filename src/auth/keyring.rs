@@ -55,6 +55,14 @@ pub struct Sealed {
     pub ciphertext: Vec<u8>,
 }
 
+impl Sealed {
+    /// A stored ciphertext as the keyring opens it, from the three columns every sealed table
+    /// keeps (`key_id`, `nonce`, `ciphertext`).
+    pub fn of_columns(key_id: &str, nonce: &[u8], ciphertext: &[u8]) -> Self {
+        Self { key_id: key_id.to_owned(), nonce: nonce.to_vec(), ciphertext: ciphertext.to_vec() }
+    }
+}
+
 impl std::fmt::Debug for Sealed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Sealed {{ key_id: {:?}, {} bytes }}", self.key_id, self.ciphertext.len())

@@ -97,17 +97,12 @@ fn seal(
     Ok(keyring.seal(&plain, &context(user, day))?)
 }
 
-fn sealed_of(row: &CheckinRow) -> Sealed {
-    Sealed {
-        key_id: row.key_id.clone(),
-        nonce: row.nonce.clone(),
-        ciphertext: row.ciphertext.clone(),
-    }
-}
-
 /// Opens a stored check-in into what the learner wrote.
 fn open(keyring: &Keyring, row: &CheckinRow) -> Result<Checkin, CheckinError> {
-    let plain = keyring.open(&sealed_of(row), &context(row.user_id, row.local_date))?;
+    let plain = keyring.open(
+        &Sealed::of_columns(&row.key_id, &row.nonce, &row.ciphertext),
+        &context(row.user_id, row.local_date),
+    )?;
     Ok(serde_json::from_slice(&plain).map_err(|_| KeyringError::Damaged)?)
 }
 

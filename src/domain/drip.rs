@@ -74,8 +74,11 @@ pub fn parse_zone(name: &str) -> Tz {
 /// happens twice, the earlier one.
 pub fn start_of_local_day(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     let midnight = date.and_time(chrono::NaiveTime::MIN);
+    // Checked: a date at the calendar's very end (typed into a filter) has no minutes after it.
     (0..=24 * 60)
-        .find_map(|minute| earliest(zone, midnight + Duration::minutes(minute)))
+        .find_map(|minute| {
+            midnight.checked_add_signed(Duration::minutes(minute)).and_then(|t| earliest(zone, t))
+        })
         .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
 }
 
@@ -174,6 +177,15 @@ fn state_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_day_of_the_calendar_has_a_start_and_no_panic() {
+        let last = NaiveDate::MAX;
+        for zone in [Tz::UTC, chrono_tz::Pacific::Auckland, chrono_tz::America::Los_Angeles] {
+            let _ = start_of_local_day(zone, last);
+            let _ = start_of_local_day(zone, NaiveDate::MIN);
+        }
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -86,14 +86,6 @@ impl Side {
             (true, true) => Self::Sharing,
         }
     }
-
-    /// Taking a share back: an answer stays, private again.
-    pub fn withdraw(self) -> Self {
-        match self {
-            Self::Sharing => Self::Private,
-            other => other,
-        }
-    }
 }
 
 /// What a learner sees of a prompt beside their own answer.
@@ -141,6 +133,14 @@ pub fn reveal(me: Side, partner: Option<Side>) -> Reveal {
 mod tests {
     use super::*;
 
+    /// Taking a share back, as a learner unticking "share" does: the answer stays, private.
+    fn withdrawn(side: Side) -> Side {
+        match side {
+            Side::Sharing => Side::Private,
+            other => other,
+        }
+    }
+
     /// One partner's history on a prompt, as the table enumerates it.
     #[derive(Debug, Clone, Copy)]
     enum Step {
@@ -162,7 +162,7 @@ mod tests {
             Step::NotAnswered => Side::of(false, false),
             Step::AnsweredPrivately => Side::of(true, false),
             Step::AnsweredShared => Side::of(true, true),
-            Step::SharedThenWithdrawn => Side::of(true, true).withdraw(),
+            Step::SharedThenWithdrawn => withdrawn(Side::of(true, true)),
         }
     }
 
@@ -200,9 +200,9 @@ mod tests {
     fn withdrawing_after_the_reveal_hides_both_again() {
         let (me, partner) = (Side::Sharing, Side::Sharing);
         assert_eq!(reveal(me, Some(partner)), Reveal::Revealed);
-        assert_eq!(reveal(me.withdraw(), Some(partner)), Reveal::Private);
-        assert_eq!(reveal(partner, Some(me.withdraw())), Reveal::Waiting);
-        assert_eq!(Side::Unanswered.withdraw(), Side::Unanswered);
+        assert_eq!(reveal(withdrawn(me), Some(partner)), Reveal::Private);
+        assert_eq!(reveal(partner, Some(withdrawn(me))), Reveal::Waiting);
+        assert_eq!(withdrawn(Side::Unanswered), Side::Unanswered);
     }
 
     #[test]

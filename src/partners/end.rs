@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use crate::auth::keyring::Keyring;
 use crate::db::DbConnection;
 use crate::db::models::partnership::{self, ActiveLink, EndReason, STATUS_PENDING};
-use crate::db::models::{progress_share, reflection_answer};
+use crate::db::models::{checkin_share, progress_share, reflection_answer};
 use crate::domain::ids::UserId;
 use crate::mail::PartnerUpdates;
 use crate::partners::{ENDED, PartnerError, Partners};
@@ -60,6 +60,7 @@ pub fn end_within(
     // each partner keeps a copy of every shared worksheet and every agreement in force.
     crate::worksheets::keep_copies_for_each_partner(conn, keyring, link.id, [user, partner], now)?;
     progress_share::delete_for_partnership(conn, link.id)?;
+    checkin_share::delete_for_partnership(conn, link.id)?;
     reflection_answer::unshare_all(conn, &[user, partner])?;
     partnership::close(conn, link.id, reason, Some(user), now)?;
     updates.queue(conn, partner, ENDED, now.and_utc())?;

@@ -108,17 +108,12 @@ fn context(user: UserId, key: &ReflectionKey) -> String {
     format!("reflection-answer:{user}:{key}")
 }
 
-fn sealed_of(row: &AnswerRow) -> Sealed {
-    Sealed {
-        key_id: row.key_id.clone(),
-        nonce: row.nonce.clone(),
-        ciphertext: row.ciphertext.clone(),
-    }
-}
-
 /// Opens a stored answer.
 fn open(keyring: &Keyring, row: &AnswerRow) -> Result<String, ReflectionError> {
-    let plain = keyring.open(&sealed_of(row), &context(row.user_id, &row.key()))?;
+    let plain = keyring.open(
+        &Sealed::of_columns(&row.key_id, &row.nonce, &row.ciphertext),
+        &context(row.user_id, &row.key()),
+    )?;
     String::from_utf8(plain).map_err(|_| ReflectionError::Sealing(KeyringError::Damaged))
 }
 
@@ -320,7 +315,8 @@ pub fn rotate(
         let mut count = 0;
         for row in &found {
             let context = context(row.user_id, &row.key());
-            let plain = keyring.open(&sealed_of(row), &context)?;
+            let plain = keyring
+                .open(&Sealed::of_columns(&row.key_id, &row.nonce, &row.ciphertext), &context)?;
             let sealed = keyring.seal(&plain, &context)?;
             let new = (sealed.key_id.as_str(), &sealed.nonce[..], &sealed.ciphertext[..]);
             count += rows::reseal(conn, row.id, &row.key_id, new)?;

@@ -25,6 +25,7 @@ use crate::web::forms::{FormFeedback, SavedQuery};
 use crate::web::pages::see_other;
 use crate::web::session::{CsrfForm, CurrentUser, page_context};
 use crate::web::state::AppState;
+use crate::web::support::support_url;
 
 /// Where the check-in lives.
 pub const CHECKIN: &str = "/checkin";
@@ -53,11 +54,6 @@ pub(crate) async fn run<T: Send + 'static>(
     work: impl FnOnce(&mut DbConnection) -> Result<T, CheckinError> + Send + 'static,
 ) -> Result<T, AppError> {
     Ok(state.db.run(work).await?)
-}
-
-/// The support page of a course, which the confirmation offers after a hard day.
-pub(crate) fn support_url(course: &str) -> String {
-    format!("/courses/{course}/support")
 }
 
 /// One tag offered as a tick box.

@@ -34,23 +34,18 @@ pub(super) fn seal(
 
 /// Opens a stored revision's answers.
 pub(super) fn open(keyring: &Keyring, row: &RevisionRow) -> Result<Answers, WorksheetError> {
-    let plain = keyring.open(&sealed_of(row), &context(row.worksheet_id, row.number))?;
+    let plain = keyring.open(
+        &Sealed::of_columns(&row.key_id, &row.nonce, &row.ciphertext),
+        &context(row.worksheet_id, row.number),
+    )?;
     serde_json::from_slice(&plain).map_err(|_| WorksheetError::Sealing(Damaged))
-}
-
-/// The ciphertext of a stored revision.
-pub(super) fn sealed_of(row: &RevisionRow) -> Sealed {
-    Sealed {
-        key_id: row.key_id.clone(),
-        nonce: row.nonce.clone(),
-        ciphertext: row.ciphertext.clone(),
-    }
 }
 
 /// Re-seals a stored revision under the newest key (key rotation).
 pub(super) fn reseal(keyring: &Keyring, row: &RevisionRow) -> Result<Sealed, WorksheetError> {
     let context = context(row.worksheet_id, row.number);
-    let plain = keyring.open(&sealed_of(row), &context)?;
+    let plain =
+        keyring.open(&Sealed::of_columns(&row.key_id, &row.nonce, &row.ciphertext), &context)?;
     Ok(keyring.seal(&plain, &context)?)
 }
 

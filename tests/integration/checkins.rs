@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use mend::db::schema::{checkins, users};
+use mend::db::schema::{checkin_shares, checkins, users};
 use mend::domain::account::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -109,7 +109,7 @@ both_backends! {
             let (status, problem) = me.json(Method::PUT, TODAY, Some(body)).await;
             assert_eq!((status, field_of(&problem)), (422, field.to_owned()), "{problem}");
         }
-        for query in ["from=2026-13-01", "from=2026-03-05&to=2026-03-01", "to=yesterday", "from=2024-01-01&to=2026-03-01"] {
+        for query in ["from=2026-13-01", "from=2026-03-05&to=2026-03-01", "to=yesterday", "from=2024-01-01&to=2026-03-01", "to=-262143-01-01", "from=%2B262142-12-31"] {
             let (status, problem) = me.json(Method::GET, &format!("/api/v1/checkins?{query}"), None).await;
             assert_eq!(status, 422, "{query}: {problem}");
             assert!(["from", "to"].contains(&field_of(&problem).as_str()), "{problem}");
@@ -174,7 +174,7 @@ both_backends! {
     }
 
     async fn a_partner_sees_only_today_and_the_weekly_mood_when_shared(app: TestApp) {
-        let (ana, ben) = couple(&app).await;
+        let (ana, mut ben) = couple(&app).await;
         let lonely = "Lonely-7d2f";
         ana.json(Method::PUT, TODAY, Some(check_in(2, 9, &[lonely], &["Rest"], SENTINEL))).await;
         let ana_web = Browser::new(&app);
@@ -206,6 +206,16 @@ both_backends! {
         assert_eq!(ana_web.submit("/checkin/sharing", &[("share", "no")]).await.status(), 303);
         let after = ben_web.get("/partner").await.text().await.unwrap();
         assert!(after.contains("keeps their check-ins to themselves"), "revoked");
+        // Shared again, then the link ends: nothing of the share outlives it.
+        assert_eq!(ana_web.submit("/checkin/sharing", &[("share", "yes")]).await.status(), 303);
+        ben.sign_in_again().await; // a day on: the first bearer token has expired
+        let (status, _) = ben.json(Method::DELETE, "/api/v1/partner", None).await;
+        assert!(status == 200 || status == 204, "the link ends: {status}");
+        let mut conn = app.db.connection().unwrap();
+        let left: i64 = checkin_shares::table.count().get_result(&mut *conn).unwrap();
+        assert_eq!(left, 0, "the share went with the link");
+        drop(conn);
+        app.read_all_mail().await; // the neutral "link ended" note to Ana
         // Without a partner link there is nobody to share with.
         let alone = app.signed_in_as("alone@example.test", Role::Learner).await;
         assert_eq!(alone.submit("/checkin/sharing", &[("share", "yes")]).await.status(), 404);

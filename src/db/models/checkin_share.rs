@@ -47,3 +47,15 @@ pub fn unshare(conn: &mut DbConnection, owner: UserId) -> QueryResult<bool> {
     let deleted = diesel::delete(checkin_shares::table.find(owner.get())).execute(conn)?;
     Ok(deleted > 0)
 }
+
+/// Removes every share made within `partnership` when the link ends, so no stale row outlives
+/// the link it was given in.
+pub fn delete_for_partnership(
+    conn: &mut DbConnection,
+    partnership: PartnershipId,
+) -> QueryResult<usize> {
+    diesel::delete(
+        checkin_shares::table.filter(checkin_shares::partnership_id.eq(partnership.get())),
+    )
+    .execute(conn)
+}

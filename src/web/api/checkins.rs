@@ -3,7 +3,7 @@
 //! 3339 full dates (`2026-12-03`) in the learner's stored zone.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -12,9 +12,10 @@ use crate::checkins::{self, Record};
 use crate::domain::checkins::{self as rules, Draft, Patterns, TimeOfDay, TriggerGroup};
 use crate::error::{AppError, Problem};
 use crate::web::admin::csv::{Batch, stream};
-use crate::web::checkins::{WeeksQuery, actor, run, support_url};
+use crate::web::checkins::{WeeksQuery, actor, run};
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::support::support_url;
 
 /// The longest range one list answers: a year and a day.
 const MAX_RANGE_DAYS: i64 = 366;
@@ -82,11 +83,16 @@ pub struct RangeQuery {
     to: Option<String>,
 }
 
+/// A day as typed, `YYYY-MM-DD` with a four-digit year (chrono's `%Y` would also take
+/// `-262143`, where the range arithmetic below has no room).
 fn date(text: &str, field: &'static str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| AppError::InvalidField {
-        field,
-        message: "Use a date like 2026-12-03.".into(),
-    })
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|day| (1..=9999).contains(&day.year()))
+        .ok_or_else(|| AppError::InvalidField {
+            field,
+            message: "Use a date like 2026-12-03.".into(),
+        })
 }
 
 impl RangeQuery {
