@@ -89,6 +89,8 @@ pub struct Notifications {
 struct Changes {
     preferences: Option<Preferences>,
     changed_fields: Vec<&'static str>,
+    /// The kinds of mail the new preferences turn off, whose queued mail is withdrawn.
+    stopped: Vec<Topic>,
     switches: Vec<(EnrollmentId, bool)>,
 }
 
@@ -195,6 +197,7 @@ fn changes(
     let mut changes = Changes::default();
     if current.preferences != choices.preferences {
         changes.changed_fields = choices.preferences.changed_fields(&current.preferences);
+        changes.stopped = choices.preferences.topics_stopped(&current.preferences);
         changes.preferences = Some(choices.preferences);
     }
     for (slug, &enabled) in &choices.reminders {
@@ -221,11 +224,10 @@ fn apply(
         return Ok(());
     }
     if let Some(preferences) = &changes.preferences {
-        let before = notification_preference::find(conn, user)?;
         notification_preference::save(conn, user, preferences, now)?;
-        for topic in preferences.topics_stopped(&before) {
-            reminder_log::withdraw_queued(conn, user, topic, now)?;
-        }
+    }
+    for &topic in &changes.stopped {
+        reminder_log::withdraw_queued(conn, user, topic, now)?;
     }
     for &(enrollment, enabled) in &changes.switches {
         enrollment::set_reminders_enabled(conn, enrollment, enabled, now)?;
