@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::auth::keyring::Keyring;
 use crate::db::models::checkin::{self as rows, NewCheckin};
 use crate::db::{Batched, DbConnection, in_batches, write_transaction};
-use crate::domain::checkins::{self as rules, Checkin, Draft, Entry, Patterns, Weeks};
+use crate::domain::checkins::{self as rules, Checkin, Entry, Patterns, Weeks};
 use crate::domain::ids::UserId;
 
 use super::{Actor, CheckinError, Record, Saved, open, record, seal};
@@ -23,14 +23,14 @@ pub fn today(conn: &mut DbConnection, actor: &Actor) -> Result<Option<Record>, C
         .transpose()
 }
 
-/// Saves today's check-in: the first of the day, or a change to it. Identical to what is
-/// stored, nothing is written. Earlier days cannot be reached: they are no longer editable.
+/// Saves today's check-in (already checked, at the edge: a refused form costs no database
+/// work): the first of the day, or a change to it. Identical to what is stored, nothing is
+/// written. Earlier days cannot be reached: they are no longer editable.
 pub fn save_today(
     conn: &mut DbConnection,
     actor: &Actor,
-    draft: Draft,
+    checkin: Checkin,
 ) -> Result<Saved, CheckinError> {
-    let checkin = draft.parse().map_err(CheckinError::Invalid)?;
     let day = rules::local_day(actor.now, actor.zone);
     let existing = rows::find(conn, actor.user, day)?;
     if let Some(row) = &existing

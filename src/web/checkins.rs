@@ -300,12 +300,13 @@ pub async fn save_checkin(
         helped: tags_from(&form, "helped", "other_helped"),
         note: form.get("note").cloned().unwrap_or_default(),
     };
-    let actor = actor(&state, &user);
-    let typed = draft.clone();
-    let problems = match state.db.run(move |conn| checkins::save_today(conn, &actor, typed)).await {
-        Ok(_) => return Ok(see_other(&format!("{CHECKIN}?saved=today"))),
-        Err(CheckinError::Invalid(problems)) => problems,
-        Err(other) => return Err(other.into()),
+    let problems = match draft.clone().parse() {
+        Ok(checkin) => {
+            let actor = actor(&state, &user);
+            run(&state, move |conn| checkins::save_today(conn, &actor, checkin)).await?;
+            return Ok(see_other(&format!("{CHECKIN}?saved=today")));
+        }
+        Err(problems) => problems,
     };
     let facts = form_facts(&state, &user).await?;
     let mut context = page_context(&req);

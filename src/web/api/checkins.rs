@@ -182,9 +182,10 @@ pub async fn save_today(
         helped: body.helped,
         note: body.note,
     };
+    let checkin = draft.parse().map_err(crate::checkins::CheckinError::Invalid)?;
     let actor = actor(&state, &user);
     let (saved, course) = run(&state, move |conn| {
-        let saved = checkins::save_today(conn, &actor, draft)?;
+        let saved = checkins::save_today(conn, &actor, checkin)?;
         let hard = saved.record.checkin.intensity.suggests_support();
         let course = if hard { checkins::home_course(conn, actor.user)? } else { None };
         Ok((saved, course))
